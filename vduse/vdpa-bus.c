@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vdpa-bus.c - put a VDUSE device on the vDPA bus and bind its driver
+ *
+ * The "vdpa" generic-netlink family adds and removes vDPA devices; sysfs
+ * chooses the driver. To make sure a device binds to the driver the user
+ * asked for and never to the other one first, autoprobe is switched off
+ * around the add and the driver is bound by hand through driver_override.
+ *
+ * VDPA_CMD_DEV_NEW and VDPA_CMD_DEV_DEL return only once the driver probed
+ * or removed the device, and the driver talks to the device meanwhile: the
+ * caller runs these from a thread that does not serve the device.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <linux/vdpa.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vduse.h"
+
+#define VDPA_SYSFS "/sys/bus/vdpa"
+
+/**
+ * set_nl_error() - turn a libnl error into a GError
+ * @error:	where to set it
+ * @what:	what failed
+ * @nlerr:	negative libnl error code
+ */
+static void set_nl_error(GError **error, const char *what, int nlerr)
+{
+    /* libnl maps the kernel's errno to its own codes; keep the text. */
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what,
+                nl_geterror(nlerr));
+}
+
+/**
+ * vdpa_send() - send one vdpa generic-netlink command and wait for its ack
+ * @cmd:	VDPA_CMD_*
+ * @name:	the vDPA device name
+ * @error:	set on failure
+ *
+ * Return: 0 on success, else a negative libnl error code with @error set.
+ */
+static int vdpa_send(uint8_t cmd, const char *name, GError **error)
+{
+    struct nl_sock *sk = nl_socket_alloc();
+    struct nl_msg *msg = NULL;
+    int family, ret;
+
+    if (!sk) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "cannot allocate a netlink socket");
+        return -NLE_NOMEM;
+    }
+    ret = genl_connect(sk);
+    if (ret < 0) {
+        set_nl_error(error, "generic netlink", ret);
+        goto out;
+    }
+    family = genl_ctrl_resolve(sk, VDPA_GENL_NAME);
+    if (family < 0) {
+        ret = family;
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "no \"vdpa\" generic netlink family (modprobe vdpa): %s",
+                    nl_geterror(ret));
+        goto out;
+    }
+    msg = nlmsg_alloc();
+    if (!msg ||
+        !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_ACK,
+                     cmd, VDPA_GENL_VERSION) ||
+        nla_put_string(msg, VDPA_ATTR_DEV_NAME, name) < 0 ||
+        (cmd == VDPA_CMD_DEV_NEW &&
+         nla_put_string(msg, VDPA_ATTR_MGMTDEV_DEV_NAME, "vduse") < 0)) {
+        ret = -NLE_NOMEM;
+        set_nl_error(error, "building a vdpa netlink message", ret);
+        goto out;
+    }
+    ret = nl_send_sync(sk, msg); /* frees msg */
+    msg = NULL;
+    if (ret < 0)
+        set_nl_error(error,
+                     cmd == VDPA_CMD_DEV_NEW ? "vdpa dev add" : "vdpa dev del",
+                     ret);
+out:
+    nlmsg_free(msg);
+    nl_socket_free(sk);
+    return ret;
+}
+
+/**
+ * sysfs_write() - write @value to the sysfs file @path
+ * @path:	the file
+ * @value:	what to write
+ * @error:	set on failure
+ *
+ * Return: true on success.
+ */
+static bool sysfs_write(const char *path, const char *value, GError **error)
+{
+    FILE *f = fopen(path, "we");
+    int err = 0;
+
+    if (!f) {
+        err = errno;
+    } else {
+        if (fputs(value, f) < 0)
+            err = errno;
+        if (fclose(f) != 0 && !err)
+            err = errno;
+    }
+    if (err) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+                    "writing \"%s\" to %s: %s", value, path, g_strerror(err));
+        return false;
+    }
+    return true;
+}
+
+/**
+ * bus_driver_name() - the kernel driver for @driver
+ * @driver:	VDPA_BUS_VIRTIO or VDPA_BUS_VHOST
+ *
+ * Return: a static string.
+ */
+static const char *bus_driver_name(VdpaBusDriver driver)
+{
+    return driver == VDPA_BUS_VHOST ? "vhost_vdpa" : "virtio_vdpa";
+}
+
+bool vdpa_bus_add(const char *name, VdpaBusDriver driver, GError **error)
+{
+    g_autofree char *autoprobe = NULL;
+    g_autofree char *override = NULL;
+    g_autofree char *bind = NULL;
+    bool ok;
+
+    if (driver == VDPA_BUS_NONE)
+        return vdpa_send(VDPA_CMD_DEV_NEW, name, error) >= 0;
+
+    if (!g_file_get_contents(VDPA_SYSFS "/drivers_autoprobe", &autoprobe,
+                             NULL, error))
+        return false;
+    g_strstrip(autoprobe);
+    if (!sysfs_write(VDPA_SYSFS "/drivers_autoprobe", "0", error))
+        return false;
+    ok = vdpa_send(VDPA_CMD_DEV_NEW, name, error) >= 0;
+    /* Put autoprobe back whatever happened: it is the host's setting. */
+    sysfs_write(VDPA_SYSFS "/drivers_autoprobe", autoprobe, NULL);
+    if (!ok)
+        return false;
+
+    override = g_strdup_printf(VDPA_SYSFS "/devices/%s/driver_override", name);
+    bind = g_strdup_printf(VDPA_SYSFS "/drivers/%s/bind",
+                           bus_driver_name(driver));
+    if (!sysfs_write(override, bus_driver_name(driver), error) ||
+        !sysfs_write(bind, name, error)) {
+        g_prefix_error(error, "binding %s to %s: ", name,
+                       bus_driver_name(driver));
+        vdpa_send(VDPA_CMD_DEV_DEL, name, NULL);
+        return false;
+    }
+    return true;
+}
+
+bool vdpa_bus_del(const char *name, GError **error)
+{
+    if (!vdpa_bus_has(name))
+        return true;
+    return vdpa_send(VDPA_CMD_DEV_DEL, name, error) >= 0;
+}
+
+bool vdpa_bus_has(const char *name)
+{
+    g_autofree char *path = g_strdup_printf(VDPA_SYSFS "/devices/%s", name);
+
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/**
+ * first_entry_with_prefix() - the first entry of @dir whose name starts
+ * with @prefix
+ * @dir:	a directory
+ * @prefix:	the name prefix
+ *
+ * Return: a newly allocated name, or NULL.
+ */
+static char *first_entry_with_prefix(const char *dir, const char *prefix)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *entry;
+
+    if (!d)
+        return NULL;
+    while ((entry = g_dir_read_name(d))) {
+        if (g_str_has_prefix(entry, prefix))
+            return g_strdup(entry);
+    }
+    return NULL;
+}
+
+char *vdpa_bus_describe(const char *name)
+{
+    g_autofree char *dir = g_strdup_printf(VDPA_SYSFS "/devices/%s", name);
+    g_autofree char *vhost = first_entry_with_prefix(dir, "vhost-vdpa-");
+    g_autofree char *virtio = NULL;
+    g_autofree char *netdir = NULL;
+
+    if (vhost)
+        return g_strdup_printf("/dev/%s", vhost);
+    virtio = first_entry_with_prefix(dir, "virtio");
+    if (!virtio)
+        return NULL;
+    netdir = g_strdup_printf("%s/%s/net", dir, virtio);
+    return first_entry_with_prefix(netdir, "");
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vduse.h - libvduse: a VDUSE device in userspace, knowing nothing of
+ * networking
+ *
+ * The one public header of vduse/. Three parts:
+ *  - the control device (/dev/vduse/control): API version, VDUSE features,
+ *    creating and destroying devices;
+ *  - a device (/dev/vduse/$NAME): its virtqueues, its per-ASID IOTLB and the
+ *    message loop that answers the kernel, run in a GMainContext;
+ *  - the vDPA bus: attaching the device with the "vdpa" generic-netlink
+ *    family and binding it to virtio_vdpa or vhost_vdpa.
+ * The IOTLB and the virtqueue engine are declared in virtq.h, included here.
+ *
+ * Errors are GErrors in the G_IO_ERROR domain, built from the errno the
+ * kernel gave (G_IO_ERROR_EXISTS for a name in use, and so on).
+ */
+#ifndef VDUSE_NET_VDUSE_H
+#define VDUSE_NET_VDUSE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtq.h"
+
+/* virtio device status bits (virtio 1.2, 2.1). */
+#define VDUSE_S_ACKNOWLEDGE 1
+#define VDUSE_S_DRIVER 2
+#define VDUSE_S_DRIVER_OK 4
+#define VDUSE_S_FEATURES_OK 8
+#define VDUSE_S_NEEDS_RESET 64
+#define VDUSE_S_FAILED 128
+
+/* Transport feature bits every VDUSE device deals with. */
+#define VDUSE_F_RING_INDIRECT_DESC 28
+#define VDUSE_F_RING_EVENT_IDX 29
+#define VDUSE_F_VERSION_1 32
+#define VDUSE_F_ACCESS_PLATFORM 33
+#define VDUSE_F_RING_PACKED 34
+
+#define VDUSE_BIT(b) (UINT64_C(1) << (b))
+
+/* ------------------------------------------------------------------ */
+/* The control device                                                  */
+
+typedef struct VduseControl VduseControl;
+
+/**
+ * vduse_control_open() - open /dev/vduse/control and negotiate with it
+ * @error:	set on failure (G_IO_ERROR_NOT_FOUND: no such device, i.e.
+ *		the vduse module is not loaded; G_IO_ERROR_PERMISSION_DENIED)
+ *
+ * Chooses API version 1 (groups and address spaces) when the kernel offers
+ * it, else 0; on 7.3+ enables VDUSE_F_QUEUE_READY and VDUSE_F_SUSPEND.
+ * Return: the control handle, owned by the caller, or NULL.
+ */
+VduseControl *vduse_control_open(GError **error);
+
+/* vduse_control_close() - close @ctl (NULL is fine). */
+void vduse_control_close(VduseControl *ctl);
+
+/* vduse_control_api_version() - the API version in use: 0 or 1. */
+uint64_t vduse_control_api_version(const VduseControl *ctl);
+
+/* vduse_control_features() - VDUSE_F_* bits enabled (0 before 7.3). */
+uint64_t vduse_control_features(const VduseControl *ctl);
+
+/**
+ * struct VduseDevConfig - what a new device looks like
+ * @name:	device name, also /dev/vduse/@name and the vDPA device name
+ * @device_id:	virtio device id (1: net)
+ * @vendor_id:	virtio vendor id
+ * @features:	device features offered; must include VERSION_1 and
+ *		ACCESS_PLATFORM
+ * @vq_num:	number of virtqueues
+ * @vq_max_size: maximum size of every virtqueue (power of two)
+ * @vq_group:	group of each virtqueue, @vq_num entries, or NULL for all 0
+ * @ngroups:	number of virtqueue groups (API 1; ignored with API 0)
+ * @nas:	number of address spaces (API 1; ignored with API 0)
+ * @config:	initial device config space
+ * @config_size: its size in bytes
+ */
+typedef struct VduseDevConfig {
+    const char *name;
+    uint32_t device_id;
+    uint32_t vendor_id;
+    uint64_t features;
+    uint32_t vq_num;
+    uint16_t vq_max_size;
+    const uint32_t *vq_group;
+    uint32_t ngroups;
+    uint32_t nas;
+    const void *config;
+    uint32_t config_size;
+} VduseDevConfig;
+
+/**
+ * vduse_control_create_dev() - VDUSE_CREATE_DEV
+ * @ctl:	the control handle
+ * @cfg:	the device
+ * @error:	set on failure; G_IO_ERROR_EXISTS if the name is taken,
+ *		G_IO_ERROR_INVALID_ARGUMENT if the kernel refused the config
+ *
+ * Return: true once /dev/vduse/@cfg->name exists.
+ */
+bool vduse_control_create_dev(VduseControl *ctl, const VduseDevConfig *cfg,
+                              GError **error);
+
+/**
+ * vduse_control_destroy_dev() - VDUSE_DESTROY_DEV
+ *
+ * Fails with G_IO_ERROR_BUSY while the device is on the vDPA bus or open.
+ * Return: true if the device is gone.
+ */
+bool vduse_control_destroy_dev(VduseControl *ctl, const char *name,
+                               GError **error);
+
+/* ------------------------------------------------------------------ */
+/* A device                                                            */
+
+typedef struct VduseDev VduseDev;
+
+/**
+ * struct VduseDevOps - what the device model is told; all run in the
+ * device's main context
+ * @features_ok:	the driver set FEATURES_OK with @features; return false
+ *			to refuse (the kernel then fails the status change)
+ * @driver_ok:		DRIVER_OK: the ready queues are started
+ * @quiesce:		stop touching guest memory and the queues, and return
+ *			only when every dataplane user has stopped (briefly)
+ * @resume:		may touch them again (undoes @quiesce)
+ * @vq_ready:		after DRIVER_OK, queue @index was started (@ready) or
+ *			stopped by VDUSE_SET_VQ_READY
+ * @reset:		the driver reset the device: stop every user of the
+ *			queues; when it returns the queues are stopped and the
+ *			IOTLB is emptied
+ */
+typedef struct VduseDevOps {
+    bool (*features_ok)(VduseDev *dev, uint64_t features, void *opaque);
+    void (*driver_ok)(VduseDev *dev, void *opaque);
+    void (*quiesce)(VduseDev *dev, void *opaque);
+    void (*resume)(VduseDev *dev, void *opaque);
+    void (*vq_ready)(VduseDev *dev, uint32_t index, bool ready, void *opaque);
+    void (*reset)(VduseDev *dev, void *opaque);
+} VduseDevOps;
+
+/**
+ * vduse_dev_open() - open /dev/vduse/@cfg->name and serve it
+ * @cfg:	the device as created; @cfg->config may be NULL
+ * @setup_vqs:	send VDUSE_VQ_SETUP for every queue (a new device); false
+ *		to adopt a device that is already set up (restart, --replace)
+ * @api_version: the control device's API version
+ * @vduse_features: the control device's VDUSE_F_* bits
+ * @ops:	callbacks, copied; every member may be NULL
+ * @opaque:	passed to @ops
+ * @ctx:	main context to attach the message source to (NULL: default)
+ * @error:	set on failure (G_IO_ERROR_BUSY: somebody else serves it)
+ *
+ * Return: the device, owned by the caller (vduse_dev_close()), or NULL.
+ */
+VduseDev *vduse_dev_open(const VduseDevConfig *cfg, bool setup_vqs,
+                         uint64_t api_version, uint64_t vduse_features,
+                         const VduseDevOps *ops, void *opaque,
+                         GMainContext *ctx, GError **error);
+
+/**
+ * vduse_dev_close() - stop serving and close the device fd
+ *
+ * The device itself lives on in the kernel until destroyed. NULL is fine.
+ */
+void vduse_dev_close(VduseDev *dev);
+
+/* vduse_dev_name() - the device name, owned by @dev. */
+const char *vduse_dev_name(const VduseDev *dev);
+
+/* vduse_dev_status() - the last status the driver set. */
+uint8_t vduse_dev_status(const VduseDev *dev);
+
+/* vduse_dev_features() - the negotiated features (valid after FEATURES_OK). */
+uint64_t vduse_dev_features(const VduseDev *dev);
+
+/* vduse_dev_is_broken() - whether the kernel stopped talking to us. */
+bool vduse_dev_is_broken(const VduseDev *dev);
+
+/* vduse_dev_is_suspended() - whether the kernel suspended the device. */
+bool vduse_dev_is_suspended(const VduseDev *dev);
+
+/**
+ * vduse_dev_vq() - the virtqueue @index, owned by @dev
+ *
+ * Return: NULL for an index out of range.
+ */
+VduseVq *vduse_dev_vq(VduseDev *dev, uint32_t index);
+
+/**
+ * vduse_dev_vq_kickfd() - the eventfd the kernel signals on a kick of @index
+ *
+ * Valid while the queue is started (after driver_ok). Owned by @dev.
+ * Return: the fd, or -1.
+ */
+int vduse_dev_vq_kickfd(VduseDev *dev, uint32_t index);
+
+/* vduse_dev_vq_is_started() - whether @index was ready at DRIVER_OK. */
+bool vduse_dev_vq_is_started(VduseDev *dev, uint32_t index);
+
+/**
+ * vduse_dev_vq_notify() - interrupt the driver for virtqueue @index
+ *
+ * Safe from any thread. Return: 0 or negative errno.
+ */
+int vduse_dev_vq_notify(VduseDev *dev, uint32_t index);
+
+/**
+ * vduse_dev_set_config() - change @len bytes of config space at @offset
+ * @notify:	also send a config-change interrupt
+ *
+ * Return: 0 or negative errno.
+ */
+int vduse_dev_set_config(VduseDev *dev, uint32_t offset, const void *buf,
+                         uint32_t len, bool notify);
+
+/* vduse_dev_iotlb() - the device's IOTLB, owned by @dev. */
+VduseIotlb *vduse_dev_iotlb(VduseDev *dev);
+
+/* ------------------------------------------------------------------ */
+/* The vDPA bus                                                        */
+
+/* Which driver a device on the vDPA bus binds to. */
+typedef enum VdpaBusDriver {
+    VDPA_BUS_NONE,   /* the kernel's default (autoprobe) */
+    VDPA_BUS_VIRTIO, /* virtio_vdpa: a kernel netdev on this host */
+    VDPA_BUS_VHOST,  /* vhost_vdpa: /dev/vhost-vdpa-N for a VMM */
+} VdpaBusDriver;
+
+/**
+ * vdpa_bus_add() - attach VDUSE device @name to the vDPA bus
+ * @name:	VDUSE device name
+ * @driver:	which driver must bind first (VDPA_BUS_NONE: leave it to the
+ *		kernel's autoprobe)
+ * @error:	set on failure (G_IO_ERROR_NOT_SUPPORTED: no "vdpa" netlink
+ *		family, i.e. the vdpa module is not loaded)
+ *
+ * Blocks while the kernel probes the driver, which talks to the device:
+ * never call it from the thread that serves the device's messages.
+ * Return: true on success.
+ */
+bool vdpa_bus_add(const char *name, VdpaBusDriver driver, GError **error);
+
+/**
+ * vdpa_bus_del() - detach vDPA device @name (VDPA_CMD_DEV_DEL)
+ *
+ * Same blocking rule as vdpa_bus_add(). A device not on the bus is not an
+ * error. Return: true on success.
+ */
+bool vdpa_bus_del(const char *name, GError **error);
+
+/* vdpa_bus_has() - whether vDPA device @name is on the bus. */
+bool vdpa_bus_has(const char *name);
+
+/**
+ * vdpa_bus_describe() - what the bound driver made of device @name
+ *
+ * Return: a newly allocated string: the netdev name (virtio_vdpa), the
+ * /dev/vhost-vdpa-N path (vhost_vdpa), or NULL if neither exists yet.
+ */
+char *vdpa_bus_describe(const char *name);
+
+#endif /* VDUSE_NET_VDUSE_H */
