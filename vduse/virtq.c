@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virtq.c - the split virtqueue, served from the device side
+ *
+ * DOC: Theory of operation
+ *
+ * Layout and rules are those of virtio 1.2, section 2.7 (split virtqueues).
+ * The driver owns the descriptor table and the available ring; we own the
+ * used ring. Every byte the driver controls is read once into a local copy
+ * before it is checked and used, so a driver changing memory under us can
+ * only make its own chain wrong, never make us leave a mapping.
+ *
+ * A queue is served by one thread at a time. The device layer starts and
+ * stops it, and changes its address space, only while that thread is
+ * quiesced; the ring addresses are translated again whenever the IOTLB was
+ * invalidated since the last look.
+ *
+ * When the driver breaks a rule (a loop, a chain longer than the queue, a
+ * nested or malformed indirect table, an unmapped or read-only buffer, an
+ * index out of range, an available index running ahead by more than the
+ * queue size) the queue fails: one log line, and every later pop returns
+ * -EIO until the queue is started again (after a reset). The other queues
+ * go on.
+ */
+#include "config.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <gio/gio.h>
+#include <linux/virtio_ring.h>
+
+#include "virtq.h"
+
+/**
+ * struct VduseVq - one split virtqueue
+ * @index:		the queue's index on its device
+ * @iotlb:		where its memory comes from (not owned)
+ * @asid:		address space of its group
+ * @started:		between vduse_vq_start() and vduse_vq_stop()
+ * @failed:		the driver broke the queue
+ * @event_idx:		VIRTIO_RING_F_EVENT_IDX negotiated
+ * @num:		queue size
+ * @desc_iova:		IOVA of the descriptor table
+ * @avail_iova:		IOVA of the available ring
+ * @used_iova:		IOVA of the used ring
+ * @desc:		host address of the descriptor table
+ * @avail:		host address of the available ring
+ * @used:		host address of the used ring
+ * @generation:		IOTLB generation the host addresses belong to
+ * @last_avail:		next available index to consume
+ * @used_idx:		used index as published to the driver
+ * @pending_used:	pushed entries not yet published
+ * @signalled_used:	used index at the last interrupt
+ * @signalled_valid:	whether @signalled_used means anything yet
+ */
+struct VduseVq {
+    uint32_t index;
+    VduseIotlb *iotlb;
+    uint32_t asid;
+    bool started;
+    bool failed;
+    bool event_idx;
+    uint32_t num;
+    uint64_t desc_iova;
+    uint64_t avail_iova;
+    uint64_t used_iova;
+    struct vring_desc *desc;
+    struct vring_avail *avail;
+    struct vring_used *used;
+    uint64_t generation;
+    uint16_t last_avail;
+    uint16_t used_idx;
+    uint16_t pending_used;
+    uint16_t signalled_used;
+    bool signalled_valid;
+};
+
+VduseVq *vduse_vq_new(uint32_t index, VduseIotlb *iotlb)
+{
+    VduseVq *vq = g_new0(VduseVq, 1);
+
+    vq->index = index;
+    vq->iotlb = iotlb;
+    return vq;
+}
+
+void vduse_vq_free(VduseVq *vq)
+{
+    g_free(vq);
+}
+
+/**
+ * vq_fail() - mark @vq broken by the driver and say why, once
+ * @vq:		the queue
+ * @fmt:	printf format of the reason
+ *
+ * Return: -EIO, for the caller to return.
+ */
+G_GNUC_PRINTF(2, 3)
+static int vq_fail(VduseVq *vq, const char *fmt, ...)
+{
+    g_autofree char *why = NULL;
+    va_list ap;
+
+    if (!vq->failed) {
+        va_start(ap, fmt);
+        why = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        g_message("vq %u: driver error, queue stopped: %s", vq->index, why);
+        vq->failed = true;
+    }
+    return -EIO;
+}
+
+/* Sizes of the three areas of a split queue of @num entries (2.7). */
+static inline uint64_t desc_size(uint32_t num)
+{
+    return 16ull * num;
+}
+
+static inline uint64_t avail_size(uint32_t num)
+{
+    return 6ull + 2ull * num;
+}
+
+static inline uint64_t used_size(uint32_t num)
+{
+    return 6ull + 8ull * num;
+}
+
+/**
+ * vq_map_rings() - translate the three ring areas of @vq
+ * @vq:		the queue, with its IOVAs and size set
+ *
+ * Return: NULL, or a static string naming the area that is not mapped.
+ */
+static const char *vq_map_rings(VduseVq *vq)
+{
+    vq->generation = vduse_iotlb_generation(vq->iotlb);
+    vq->desc = vduse_iotlb_ptr(vq->iotlb, vq->asid, vq->desc_iova,
+                               desc_size(vq->num), VDUSE_IOTLB_READ);
+    if (!vq->desc) {
+        return "descriptor table";
+    }
+    vq->avail = vduse_iotlb_ptr(vq->iotlb, vq->asid, vq->avail_iova,
+                                avail_size(vq->num), VDUSE_IOTLB_READ);
+    if (!vq->avail) {
+        return "available ring";
+    }
+    vq->used = vduse_iotlb_ptr(vq->iotlb, vq->asid, vq->used_iova,
+                               used_size(vq->num),
+                               VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE);
+    if (!vq->used) {
+        return "used ring";
+    }
+    return NULL;
+}
+
+/**
+ * vq_refresh() - translate the rings again if the IOTLB changed
+ * @vq:		a started queue
+ *
+ * Return: 0, or -EIO if a ring is no longer mapped (the queue fails).
+ */
+static int vq_refresh(VduseVq *vq)
+{
+    const char *area;
+
+    if (G_LIKELY(vq->generation == vduse_iotlb_generation(vq->iotlb))) {
+        return 0;
+    }
+    area = vq_map_rings(vq);
+    if (area) {
+        return vq_fail(vq, "%s no longer mapped in ASID %u", area, vq->asid);
+    }
+    return 0;
+}
+
+bool vduse_vq_start(VduseVq *vq, uint32_t asid, uint32_t num, uint64_t desc,
+                    uint64_t driver, uint64_t device, uint16_t last_avail,
+                    bool event_idx, GError **error)
+{
+    const char *area;
+
+    vq->started = false;
+    if (num == 0 || num > 32768 || (num & (num - 1))) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "vq %u: size %u is not a power of two up to 32768",
+                    vq->index, num);
+        return false;
+    }
+    if ((desc & 15) || (driver & 1) || (device & 3)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "vq %u: misaligned ring (desc 0x%" G_GINT64_MODIFIER
+                    "x, avail 0x%" G_GINT64_MODIFIER "x, used 0x%"
+                    G_GINT64_MODIFIER "x)", vq->index, desc, driver, device);
+        return false;
+    }
+    vq->asid = asid;
+    vq->num = num;
+    vq->desc_iova = desc;
+    vq->avail_iova = driver;
+    vq->used_iova = device;
+    area = vq_map_rings(vq);
+    if (area) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "vq %u: %s not mapped in ASID %u", vq->index, area, asid);
+        return false;
+    }
+    vq->event_idx = event_idx;
+    vq->last_avail = last_avail;
+    vq->used_idx = le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE));
+    vq->pending_used = 0;
+    vq->signalled_valid = false;
+    vq->failed = false;
+    vq->started = true;
+    return true;
+}
+
+void vduse_vq_stop(VduseVq *vq)
+{
+    vq->started = false;
+    vq->desc = NULL;
+    vq->avail = NULL;
+    vq->used = NULL;
+}
+
+void vduse_vq_set_asid(VduseVq *vq, uint32_t asid)
+{
+    vq->asid = asid;
+    if (vq->started) {
+        /* Force a fresh translation on the next use. */
+        vq->generation = vduse_iotlb_generation(vq->iotlb) - 1;
+    }
+}
+
+/**
+ * vq_avail_idx() - the driver's available index, read with acquire order
+ * @vq:		a started queue
+ *
+ * Return: the index; ring entries below it may be read after this.
+ */
+static inline uint16_t vq_avail_idx(VduseVq *vq)
+{
+    return le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE));
+}
+
+/**
+ * vq_map_desc() - append the buffer of one descriptor to @elem
+ * @vq:		the queue
+ * @elem:	the chain being built
+ * @d:		the descriptor, a local copy
+ *
+ * Return: 0, or -EIO (the queue failed).
+ */
+static int vq_map_desc(VduseVq *vq, VduseVqElem *elem,
+                       const struct vring_desc *d)
+{
+    uint16_t flags = le16toh(d->flags);
+    uint64_t addr = le64toh(d->addr);
+    uint32_t len = le32toh(d->len);
+    bool writable = flags & VRING_DESC_F_WRITE;
+    unsigned int used = elem->out_num + elem->in_num;
+    int n;
+
+    if (!writable && elem->in_num > 0) {
+        return vq_fail(vq, "device-readable descriptor after a writable one");
+    }
+    n = vduse_iotlb_translate(vq->iotlb, vq->asid, addr, len,
+                              writable ? VDUSE_IOTLB_WRITE : VDUSE_IOTLB_READ,
+                              &elem->iov[used], VDUSE_VQ_MAX_IOV - used);
+    switch (n) {
+    case -EFAULT:
+        return vq_fail(vq, "buffer [0x%" G_GINT64_MODIFIER "x, +%u] not "
+                       "mapped in ASID %u", addr, len, vq->asid);
+    case -EACCES:
+        return vq_fail(vq, "buffer [0x%" G_GINT64_MODIFIER "x, +%u] lacks "
+                       "%s permission", addr, len,
+                       writable ? "write" : "read");
+    case -ENOBUFS:
+        return vq_fail(vq, "chain needs more than %u segments",
+                       VDUSE_VQ_MAX_IOV);
+    default:
+        if (n < 0) {
+            return vq_fail(vq, "translation failed: %s", g_strerror(-n));
+        }
+    }
+    if (writable) {
+        elem->in_num += n;
+        elem->in_len += len;
+    } else {
+        elem->out_num += n;
+        elem->out_len += len;
+    }
+    return 0;
+}
+
+/**
+ * vq_walk_chain() - gather the chain starting at descriptor @head
+ * @vq:		the queue
+ * @head:	head index, already checked against the queue size
+ * @elem:	filled with the chain
+ *
+ * The walk is bounded: at most num descriptors in the table, then at most
+ * the indirect table's entries, each visited once.
+ * Return: 0, or -EIO (the queue failed).
+ */
+static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
+{
+    const struct vring_desc *table = vq->desc;
+    uint32_t table_len = vq->num;
+    bool indirect = false;
+    uint32_t i = head, seen = 0;
+
+    elem->id = head;
+    elem->out_num = elem->in_num = 0;
+    elem->out_len = elem->in_len = 0;
+
+    for (;;) {
+        struct vring_desc d;
+        uint16_t flags;
+
+        if (seen++ == table_len) {
+            return vq_fail(vq, "%s chain at head %u loops or is longer than "
+                           "its table (%u)", indirect ? "indirect" : "",
+                           head, table_len);
+        }
+        /* One read of the driver's descriptor; only the copy is used. */
+        __builtin_memcpy(&d, (const void *)&table[i], sizeof(d));
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        flags = le16toh(d.flags);
+
+        if (flags & VRING_DESC_F_INDIRECT) {
+            uint32_t len = le32toh(d.len);
+            uint64_t addr = le64toh(d.addr);
+
+            if (indirect) {
+                return vq_fail(vq, "indirect table inside an indirect table");
+            }
+            if (flags & VRING_DESC_F_NEXT) {
+                return vq_fail(vq, "indirect descriptor with NEXT set");
+            }
+            if (len == 0 || len % sizeof(struct vring_desc)) {
+                return vq_fail(vq, "indirect table of %u bytes", len);
+            }
+            table = vduse_iotlb_ptr(vq->iotlb, vq->asid, addr, len,
+                                    VDUSE_IOTLB_READ);
+            if (!table) {
+                return vq_fail(vq, "indirect table [0x%" G_GINT64_MODIFIER
+                               "x, +%u] not mapped in ASID %u", addr, len,
+                               vq->asid);
+            }
+            table_len = len / sizeof(struct vring_desc);
+            indirect = true;
+            i = 0;
+            seen = 0;
+            continue;
+        }
+        if (vq_map_desc(vq, elem, &d) < 0) {
+            return -EIO;
+        }
+        if (!(flags & VRING_DESC_F_NEXT)) {
+            return 0;
+        }
+        i = le16toh(d.next);
+        if (i >= table_len) {
+            return vq_fail(vq, "next index %u out of range (%u)", i,
+                           table_len);
+        }
+    }
+}
+
+int vduse_vq_pop(VduseVq *vq, VduseVqElem *elem)
+{
+    uint16_t avail_idx, pending, head;
+
+    if (!vq->started) {
+        return -ENODEV;
+    }
+    if (vq->failed || vq_refresh(vq) < 0) {
+        return -EIO;
+    }
+    avail_idx = vq_avail_idx(vq);
+    pending = (uint16_t)(avail_idx - vq->last_avail);
+    if (pending > vq->num) {
+        return vq_fail(vq, "available index %u is %u ahead of %u, more than "
+                       "the queue size %u", avail_idx, pending,
+                       vq->last_avail, vq->num);
+    }
+    if (pending == 0) {
+        return 0;
+    }
+    head = le16toh(__atomic_load_n(&vq->avail->ring[vq->last_avail % vq->num],
+                                   __ATOMIC_RELAXED));
+    if (head >= vq->num) {
+        return vq_fail(vq, "head index %u out of range (%u)", head, vq->num);
+    }
+    if (vq_walk_chain(vq, head, elem) < 0) {
+        return -EIO;
+    }
+    vq->last_avail++;
+    return 1;
+}
+
+void vduse_vq_unpop(VduseVq *vq, unsigned int n)
+{
+    vq->last_avail -= (uint16_t)n;
+}
+
+void vduse_vq_push(VduseVq *vq, uint16_t id, uint32_t written)
+{
+    struct vring_used_elem *e;
+
+    g_return_if_fail(vq->started && vq->pending_used < vq->num);
+    e = &vq->used->ring[(uint16_t)(vq->used_idx + vq->pending_used) % vq->num];
+    e->id = htole32(id);
+    e->len = htole32(written);
+    vq->pending_used++;
+}
+
+/**
+ * vq_used_event() - the driver's used_event field (after the avail ring)
+ * @vq:		a started queue
+ *
+ * Return: the index the driver wants an interrupt at.
+ */
+static inline uint16_t vq_used_event(VduseVq *vq)
+{
+    return le16toh(__atomic_load_n(&vq->avail->ring[vq->num],
+                                   __ATOMIC_RELAXED));
+}
+
+bool vduse_vq_flush(VduseVq *vq)
+{
+    uint16_t old, new_idx;
+    bool was_valid;
+
+    if (!vq->started || vq->failed || vq->pending_used == 0) {
+        return false;
+    }
+    new_idx = vq->used_idx + vq->pending_used;
+    /* The entries must be visible before the index that covers them. */
+    __atomic_store_n(&vq->used->idx, htole16(new_idx), __ATOMIC_RELEASE);
+    vq->used_idx = new_idx;
+    vq->pending_used = 0;
+    /* Publish the index before reading what the driver asked for. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+    if (!vq->event_idx) {
+        return !(le16toh(__atomic_load_n(&vq->avail->flags,
+                                         __ATOMIC_RELAXED)) &
+                 VRING_AVAIL_F_NO_INTERRUPT);
+    }
+    was_valid = vq->signalled_valid;
+    old = vq->signalled_used;
+    vq->signalled_used = new_idx;
+    vq->signalled_valid = true;
+    return !was_valid || vring_need_event(vq_used_event(vq), new_idx, old);
+}
+
+bool vduse_vq_enable_notify(VduseVq *vq, bool enable)
+{
+    if (!vq->started || vq->failed || vq_refresh(vq) < 0) {
+        return false;
+    }
+    if (vq->event_idx) {
+        if (enable) {
+            /* avail_event sits after the used ring's entries. */
+            uint16_t *avail_event = (uint16_t *)&vq->used->ring[vq->num];
+
+            __atomic_store_n(avail_event, htole16(vq->last_avail),
+                             __ATOMIC_RELAXED);
+        }
+    } else {
+        uint16_t flags = le16toh(vq->used->flags);
+
+        if (enable) {
+            flags &= ~VRING_USED_F_NO_NOTIFY;
+        } else {
+            flags |= VRING_USED_F_NO_NOTIFY;
+        }
+        __atomic_store_n(&vq->used->flags, htole16(flags), __ATOMIC_RELAXED);
+    }
+    if (!enable) {
+        return false;
+    }
+    /* Ask first, then look: a buffer added meanwhile is not missed. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return vq_avail_idx(vq) != vq->last_avail;
+}
+
+unsigned int vduse_vq_avail_pending(VduseVq *vq)
+{
+    uint16_t pending;
+
+    if (!vq->started || vq->failed || vq_refresh(vq) < 0) {
+        return 0;
+    }
+    pending = (uint16_t)(vq_avail_idx(vq) - vq->last_avail);
+    return pending <= vq->num ? pending : 0;
+}
+
+uint16_t vduse_vq_last_avail(VduseVq *vq)
+{
+    return vq->last_avail;
+}
+
+bool vduse_vq_is_failed(VduseVq *vq)
+{
+    return vq->failed;
+}
