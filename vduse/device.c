@@ -129,9 +129,9 @@ static int dev_iotlb_miss(void *opaque, VduseIotlb *iotlb, uint32_t asid,
     if (fd < 0)
         return -errno;
     /* VDUSE_ACCESS_RO/WO are the device's read/write, as ours. */
-    ret = vduse_iotlb_map_fd(iotlb, asid, entry.start, entry.last,
-                             entry.perm & (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE),
-                             fd, entry.offset);
+    ret = vduse_iotlb_map_fd(
+        iotlb, asid, entry.start, entry.last,
+        entry.perm & (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE), fd, entry.offset);
     close(fd);
     return ret;
 }
@@ -395,8 +395,7 @@ static bool dev_update_iotlb(VduseDev *dev, uint32_t asid, uint64_t start,
  * answers what the driver last set, so a state round-trips unchanged.
  * Return: true to answer OK.
  */
-static bool dev_get_vq_state(VduseDev *dev,
-                             const struct vduse_dev_request *req,
+static bool dev_get_vq_state(VduseDev *dev, const struct vduse_dev_request *req,
                              struct vduse_dev_response *resp)
 {
     uint32_t i = req->vq_state.index;
@@ -512,8 +511,8 @@ static bool dev_setup_vqs(VduseDev *dev, uint16_t max_size, GError **error)
         struct vduse_vq_config vc = {
             .index = i,
             .max_size = max_size,
-            .group = dev->api_version >= VDUSE_API_VERSION_1 ? dev->vq_group[i]
-                                                             : 0,
+            .group =
+                dev->api_version >= VDUSE_API_VERSION_1 ? dev->vq_group[i] : 0,
         };
 
         if (ioctl(dev->fd, VDUSE_VQ_SETUP, &vc) < 0) {
@@ -663,8 +662,7 @@ int vduse_dev_vq_notify(VduseDev *dev, uint32_t index)
 int vduse_dev_set_config(VduseDev *dev, uint32_t offset, const void *buf,
                          uint32_t len, bool notify)
 {
-    g_autofree struct vduse_config_data *cd =
-        g_malloc0(sizeof(*cd) + len);
+    g_autofree struct vduse_config_data *cd = g_malloc0(sizeof(*cd) + len);
 
     cd->offset = offset;
     cd->length = len;

@@ -72,8 +72,8 @@ struct VduseIotlb {
 static void region_unmap(IotlbRegion *r)
 {
     if (munmap(r->map_base, r->map_len) < 0) {
-        g_message("iotlb: munmap of [0x%" G_GINT64_MODIFIER "x, 0x%"
-                  G_GINT64_MODIFIER "x] failed: %s",
+        g_message("iotlb: munmap of [0x%" G_GINT64_MODIFIER
+                  "x, 0x%" G_GINT64_MODIFIER "x] failed: %s",
                   r->start, r->last, g_strerror(errno));
     }
 }
@@ -177,7 +177,8 @@ static int iotlb_map_locked(VduseIotlb *iotlb, uint32_t asid, uint64_t start,
     int prot;
 
     if (asid >= iotlb->nas || last < start || len == 0 ||
-        len > SIZE_MAX - skew || !(perm & (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE))) {
+        len > SIZE_MAX - skew ||
+        !(perm & (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE))) {
         return -EINVAL;
     }
     space = iotlb->spaces[asid];
@@ -189,8 +190,8 @@ static int iotlb_map_locked(VduseIotlb *iotlb, uint32_t asid, uint64_t start,
     /* A file cannot be mapped write-only; the access check is ours. */
     prot = PROT_READ | ((perm & VDUSE_IOTLB_WRITE) ? PROT_WRITE : 0);
     r.map_len = len + skew;
-    r.map_base = mmap(NULL, r.map_len, prot, MAP_SHARED, fd,
-                      (off_t)(offset - skew));
+    r.map_base =
+        mmap(NULL, r.map_len, prot, MAP_SHARED, fd, (off_t)(offset - skew));
     if (r.map_base == MAP_FAILED) {
         return -errno;
     }

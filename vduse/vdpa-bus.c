@@ -73,8 +73,8 @@ static int vdpa_send(uint8_t cmd, const char *name, GError **error)
     }
     msg = nlmsg_alloc();
     if (!msg ||
-        !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_ACK,
-                     cmd, VDPA_GENL_VERSION) ||
+        !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_ACK, cmd,
+                     VDPA_GENL_VERSION) ||
         nla_put_string(msg, VDPA_ATTR_DEV_NAME, name) < 0 ||
         (cmd == VDPA_CMD_DEV_NEW &&
          nla_put_string(msg, VDPA_ATTR_MGMTDEV_DEV_NAME, "vduse") < 0)) {
@@ -144,8 +144,8 @@ bool vdpa_bus_add(const char *name, VdpaBusDriver driver, GError **error)
     if (driver == VDPA_BUS_NONE)
         return vdpa_send(VDPA_CMD_DEV_NEW, name, error) >= 0;
 
-    if (!g_file_get_contents(VDPA_SYSFS "/drivers_autoprobe", &autoprobe,
-                             NULL, error))
+    if (!g_file_get_contents(VDPA_SYSFS "/drivers_autoprobe", &autoprobe, NULL,
+                             error))
         return false;
     g_strstrip(autoprobe);
     if (!sysfs_write(VDPA_SYSFS "/drivers_autoprobe", "0", error))
@@ -157,8 +157,8 @@ bool vdpa_bus_add(const char *name, VdpaBusDriver driver, GError **error)
         return false;
 
     override = g_strdup_printf(VDPA_SYSFS "/devices/%s/driver_override", name);
-    bind = g_strdup_printf(VDPA_SYSFS "/drivers/%s/bind",
-                           bus_driver_name(driver));
+    bind =
+        g_strdup_printf(VDPA_SYSFS "/drivers/%s/bind", bus_driver_name(driver));
     if (!sysfs_write(override, bus_driver_name(driver), error) ||
         !sysfs_write(bind, name, error)) {
         g_prefix_error(error, "binding %s to %s: ", name,

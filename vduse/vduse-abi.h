@@ -221,9 +221,9 @@ struct vduse_dev_request {
         struct vduse_vq_state vq_state;
         struct vduse_dev_status s;
         struct vduse_iova_range iova;
-        struct vduse_iova_range_v2 iova_v2;         /* API version 1 */
-        struct vduse_vq_group_asid vq_group_asid;   /* API version 1 */
-        struct vduse_vq_ready vq_ready;             /* VDUSE_F_QUEUE_READY */
+        struct vduse_iova_range_v2 iova_v2;       /* API version 1 */
+        struct vduse_vq_group_asid vq_group_asid; /* API version 1 */
+        struct vduse_vq_ready vq_ready;           /* VDUSE_F_QUEUE_READY */
         __u32 padding[32];
     };
 };

@@ -147,9 +147,9 @@ static const char *vq_map_rings(VduseVq *vq)
     if (!vq->avail) {
         return "available ring";
     }
-    vq->used = vduse_iotlb_ptr(vq->iotlb, vq->asid, vq->used_iova,
-                               used_size(vq->num),
-                               VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE);
+    vq->used =
+        vduse_iotlb_ptr(vq->iotlb, vq->asid, vq->used_iova, used_size(vq->num),
+                        VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE);
     if (!vq->used) {
         return "used ring";
     }
@@ -192,8 +192,9 @@ bool vduse_vq_start(VduseVq *vq, uint32_t asid, uint32_t num, uint64_t desc,
     if ((desc & 15) || (driver & 1) || (device & 3)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "vq %u: misaligned ring (desc 0x%" G_GINT64_MODIFIER
-                    "x, avail 0x%" G_GINT64_MODIFIER "x, used 0x%"
-                    G_GINT64_MODIFIER "x)", vq->index, desc, driver, device);
+                    "x, avail 0x%" G_GINT64_MODIFIER
+                    "x, used 0x%" G_GINT64_MODIFIER "x)",
+                    vq->index, desc, driver, device);
         return false;
     }
     vq->asid = asid;
@@ -271,12 +272,15 @@ static int vq_map_desc(VduseVq *vq, VduseVqElem *elem,
                               &elem->iov[used], VDUSE_VQ_MAX_IOV - used);
     switch (n) {
     case -EFAULT:
-        return vq_fail(vq, "buffer [0x%" G_GINT64_MODIFIER "x, +%u] not "
-                       "mapped in ASID %u", addr, len, vq->asid);
+        return vq_fail(vq,
+                       "buffer [0x%" G_GINT64_MODIFIER "x, +%u] not "
+                       "mapped in ASID %u",
+                       addr, len, vq->asid);
     case -EACCES:
-        return vq_fail(vq, "buffer [0x%" G_GINT64_MODIFIER "x, +%u] lacks "
-                       "%s permission", addr, len,
-                       writable ? "write" : "read");
+        return vq_fail(vq,
+                       "buffer [0x%" G_GINT64_MODIFIER "x, +%u] lacks "
+                       "%s permission",
+                       addr, len, writable ? "write" : "read");
     case -ENOBUFS:
         return vq_fail(vq, "chain needs more than %u segments",
                        VDUSE_VQ_MAX_IOV);
@@ -321,9 +325,10 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
         uint16_t flags;
 
         if (seen++ == table_len) {
-            return vq_fail(vq, "%s chain at head %u loops or is longer than "
-                           "its table (%u)", indirect ? "indirect" : "",
-                           head, table_len);
+            return vq_fail(vq,
+                           "%s chain at head %u loops or is longer than "
+                           "its table (%u)",
+                           indirect ? "indirect" : "", head, table_len);
         }
         /* One read of the driver's descriptor; only the copy is used. */
         __builtin_memcpy(&d, (const void *)&table[i], sizeof(d));
@@ -346,9 +351,10 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
             table = vduse_iotlb_ptr(vq->iotlb, vq->asid, addr, len,
                                     VDUSE_IOTLB_READ);
             if (!table) {
-                return vq_fail(vq, "indirect table [0x%" G_GINT64_MODIFIER
-                               "x, +%u] not mapped in ASID %u", addr, len,
-                               vq->asid);
+                return vq_fail(vq,
+                               "indirect table [0x%" G_GINT64_MODIFIER
+                               "x, +%u] not mapped in ASID %u",
+                               addr, len, vq->asid);
             }
             table_len = len / sizeof(struct vring_desc);
             indirect = true;
@@ -364,8 +370,7 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
         }
         i = le16toh(d.next);
         if (i >= table_len) {
-            return vq_fail(vq, "next index %u out of range (%u)", i,
-                           table_len);
+            return vq_fail(vq, "next index %u out of range (%u)", i, table_len);
         }
     }
 }
@@ -383,9 +388,10 @@ int vduse_vq_pop(VduseVq *vq, VduseVqElem *elem)
     avail_idx = vq_avail_idx(vq);
     pending = (uint16_t)(avail_idx - vq->last_avail);
     if (pending > vq->num) {
-        return vq_fail(vq, "available index %u is %u ahead of %u, more than "
-                       "the queue size %u", avail_idx, pending,
-                       vq->last_avail, vq->num);
+        return vq_fail(vq,
+                       "available index %u is %u ahead of %u, more than "
+                       "the queue size %u",
+                       avail_idx, pending, vq->last_avail, vq->num);
     }
     if (pending == 0) {
         return 0;
@@ -426,8 +432,8 @@ void vduse_vq_push(VduseVq *vq, uint16_t id, uint32_t written)
  */
 static inline uint16_t vq_used_event(VduseVq *vq)
 {
-    return le16toh(__atomic_load_n(&vq->avail->ring[vq->num],
-                                   __ATOMIC_RELAXED));
+    return le16toh(
+        __atomic_load_n(&vq->avail->ring[vq->num], __ATOMIC_RELAXED));
 }
 
 bool vduse_vq_flush(VduseVq *vq)
@@ -447,8 +453,7 @@ bool vduse_vq_flush(VduseVq *vq)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 
     if (!vq->event_idx) {
-        return !(le16toh(__atomic_load_n(&vq->avail->flags,
-                                         __ATOMIC_RELAXED)) &
+        return !(le16toh(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED)) &
                  VRING_AVAIL_F_NO_INTERRUPT);
     }
     was_valid = vq->signalled_valid;

@@ -33,8 +33,8 @@ typedef struct VduseIotlb VduseIotlb;
  * Return: 0 if a region covering @iova was added, negative errno if none
  * exists (the translation then fails with -EFAULT).
  */
-typedef int (*VduseIotlbMissFn)(void *opaque, VduseIotlb *iotlb,
-                                uint32_t asid, uint64_t iova);
+typedef int (*VduseIotlbMissFn)(void *opaque, VduseIotlb *iotlb, uint32_t asid,
+                                uint64_t iova);
 
 /**
  * vduse_iotlb_new() - create an empty IOTLB with @nas address spaces
@@ -44,8 +44,7 @@ typedef int (*VduseIotlbMissFn)(void *opaque, VduseIotlb *iotlb,
  *
  * Return: the IOTLB, owned by the caller (vduse_iotlb_free()).
  */
-VduseIotlb *vduse_iotlb_new(uint32_t nas, VduseIotlbMissFn miss,
-                            void *opaque);
+VduseIotlb *vduse_iotlb_new(uint32_t nas, VduseIotlbMissFn miss, void *opaque);
 
 /* vduse_iotlb_free() - unmap every region and free @iotlb (NULL is fine). */
 void vduse_iotlb_free(VduseIotlb *iotlb);
