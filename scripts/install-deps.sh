@@ -11,7 +11,7 @@ packages="build-essential clang meson ninja-build pkg-config
 libglib2.0-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libpcap-dev
 libjson-glib-dev
 qemu-system-x86 busybox-static iproute2 ethtool iperf3 cpio xz-utils
-ca-certificates debian-archive-keyring"
+clang-format ca-certificates debian-archive-keyring"
 
 todo=
 for p in $packages; do

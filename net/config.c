@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * config.c - virtio-net identity: MAC addresses and offered features
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <linux/virtio_net.h>
+#include <stdio.h>
+
+#include "net.h"
+
+bool net_parse_mac(const char *text, uint8_t mac[6], GError **error)
+{
+    unsigned int b[6];
+    char end;
+
+    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+               &b[4], &b[5], &end) != 6 ||
+        strlen(text) != 17) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "invalid MAC address '%s' (want xx:xx:xx:xx:xx:xx)", text);
+        return false;
+    }
+    for (int i = 0; i < 6; i++) {
+        mac[i] = (uint8_t)b[i];
+    }
+    if (mac[0] & 1) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "MAC address '%s' is a multicast address", text);
+        return false;
+    }
+    if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "MAC address '%s' is all zero", text);
+        return false;
+    }
+    return true;
+}
+
+void net_default_mac(const char *name, uint8_t mac[6])
+{
+    guint hash = g_str_hash(name);
+
+    /* Locally administered, unicast; stable for a name across restarts. */
+    mac[0] = 0x02;
+    mac[1] = 0x00;
+    mac[2] = (uint8_t)(hash >> 24);
+    mac[3] = (uint8_t)(hash >> 16);
+    mac[4] = (uint8_t)(hash >> 8);
+    mac[5] = (uint8_t)hash;
+}
+
+char *net_format_mac(const uint8_t mac[6])
+{
+    return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+                           mac[2], mac[3], mac[4], mac[5]);
+}
+
+uint64_t net_ctrl_vq_features(void)
+{
+    return VDUSE_BIT(VIRTIO_NET_F_CTRL_VQ) | VDUSE_BIT(VIRTIO_NET_F_MQ);
+}
+
+uint64_t net_offered_features(const NetOptions *opts)
+{
+    uint64_t f =
+        VDUSE_BIT(VDUSE_F_VERSION_1) | VDUSE_BIT(VDUSE_F_ACCESS_PLATFORM) |
+        VDUSE_BIT(VDUSE_F_RING_INDIRECT_DESC) |
+        VDUSE_BIT(VDUSE_F_RING_EVENT_IDX) | VDUSE_BIT(VIRTIO_NET_F_MAC) |
+        VDUSE_BIT(VIRTIO_NET_F_MTU) | VDUSE_BIT(VIRTIO_NET_F_STATUS);
+
+    if (opts->ctrl_vq) {
+        f |= VDUSE_BIT(VIRTIO_NET_F_CTRL_VQ);
+        if (opts->queue_pairs > 1) {
+            f |= VDUSE_BIT(VIRTIO_NET_F_MQ);
+        }
+    }
+    return f;
+}

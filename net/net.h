@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * net.h - libnet: the virtio-net device model and its TAP backend
+ *
+ * The one public header of net/. It turns the user's options into a VDUSE
+ * device description (features, config space, queues and their groups),
+ * serves that device once it is open (today: the control queue; the TAP
+ * datapath follows), and opens TAP devices.
+ */
+#ifndef VDUSE_NET_NET_H
+#define VDUSE_NET_NET_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vduse.h"
+
+/* The most queue pairs a device may have. */
+#define NET_MAX_QUEUE_PAIRS 16
+/* MTU limits: the Ethernet minimum, and what a TAP accepts. */
+#define NET_MIN_MTU 68
+#define NET_MAX_MTU 65520
+/* Size of every virtqueue the device offers. */
+#define NET_VQ_SIZE 256
+
+/**
+ * struct NetOptions - what the device looks like
+ * @name:	device name (VDUSE, vDPA)
+ * @mac:	MAC address in config space
+ * @mtu:	MTU in config space
+ * @queue_pairs: number of queue pairs offered
+ * @ctrl_vq:	offer the control virtqueue (and what needs it)
+ */
+typedef struct NetOptions {
+    const char *name;
+    uint8_t mac[6];
+    uint16_t mtu;
+    uint16_t queue_pairs;
+    bool ctrl_vq;
+} NetOptions;
+
+/**
+ * net_parse_mac() - parse "xx:xx:xx:xx:xx:xx" into @mac
+ * @text:	the address
+ * @mac:	the result
+ * @error:	set on failure: not six hex pairs, multicast, or all zero
+ *
+ * Return: true on success.
+ */
+bool net_parse_mac(const char *text, uint8_t mac[6], GError **error);
+
+/**
+ * net_default_mac() - a stable, locally administered MAC derived from @name
+ * @name:	device name
+ * @mac:	the result
+ */
+void net_default_mac(const char *name, uint8_t mac[6]);
+
+/**
+ * net_format_mac() - @mac as "xx:xx:xx:xx:xx:xx"
+ *
+ * Return: a newly allocated string.
+ */
+char *net_format_mac(const uint8_t mac[6]);
+
+/**
+ * net_offered_features() - the virtio feature bits the device offers
+ * @opts:	the device
+ *
+ * Return: the features, transport bits included.
+ */
+uint64_t net_offered_features(const NetOptions *opts);
+
+/* net_ctrl_vq_features() - the bits that need the control queue. */
+uint64_t net_ctrl_vq_features(void);
+
+typedef struct NetDev NetDev;
+
+/**
+ * net_dev_new() - the device model for @opts
+ * @opts:	the device; copied
+ * @tap_fds:	one TAP queue fd per queue pair; owned by the model from now
+ * @n_tap_fds:	number of fds
+ *
+ * Return: the model, owned by the caller (net_dev_free()).
+ */
+NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
+                    unsigned int n_tap_fds);
+
+/* net_dev_free() - stop serving, close the TAP fds, free (NULL is fine). */
+void net_dev_free(NetDev *nd);
+
+/**
+ * net_dev_create() - VDUSE_CREATE_DEV for the model's device
+ * @nd:		the model
+ * @ctl:	the control device
+ * @error:	set on failure (G_IO_ERROR_EXISTS, G_IO_ERROR_INVALID_ARGUMENT
+ *		when the kernel refuses the features, ...)
+ *
+ * Return: true once /dev/vduse/NAME exists.
+ */
+bool net_dev_create(NetDev *nd, VduseControl *ctl, GError **error);
+
+/**
+ * net_dev_open() - open /dev/vduse/NAME and serve it in @ctx
+ * @nd:		the model
+ * @ctl:	the control device (API version, VDUSE features)
+ * @setup_vqs:	false to adopt a device created earlier
+ * @ctx:	main context of the message loop and the control queue
+ * @error:	set on failure
+ *
+ * Return: true on success.
+ */
+bool net_dev_open(NetDev *nd, VduseControl *ctl, bool setup_vqs,
+                  GMainContext *ctx, GError **error);
+
+/* net_dev_vduse() - the open VDUSE device, or NULL; owned by @nd. */
+VduseDev *net_dev_vduse(NetDev *nd);
+
+/* net_dev_close() - stop serving /dev/vduse/NAME and close it. */
+void net_dev_close(NetDev *nd);
+
+/* net_dev_ctrl_commands() - control commands served so far. */
+uint64_t net_dev_ctrl_commands(const NetDev *nd);
+
+/**
+ * tap_open() - create or attach TAP @ifname with @queues queues
+ * @ifname:	interface name (may be a new one)
+ * @queues:	number of queue fds to open (IFF_MULTI_QUEUE when > 1)
+ * @fds:	receives @queues fds, owned by the caller
+ * @error:	set on failure
+ *
+ * The fds carry a virtio-net v1 header (IFF_VNET_HDR, 12 bytes). A TAP
+ * that did not exist disappears when its last fd is closed.
+ * Return: true on success.
+ */
+bool tap_open(const char *ifname, unsigned int queues, int *fds,
+              GError **error);
+
+/**
+ * tap_check_fd() - check that @fd, handed over by a VMM, is a TAP queue
+ * @fd:		the fd
+ * @error:	set if it is not a TAP with IFF_VNET_HDR
+ *
+ * Also sets the vnet header size to 12 bytes.
+ * Return: true on success.
+ */
+bool tap_check_fd(int fd, GError **error);
+
+#endif /* VDUSE_NET_NET_H */
