@@ -360,8 +360,9 @@ static void bus_add_done(GObject *source, GAsyncResult *res, gpointer data)
         stop(app);
         return;
     }
-    g_timeout_add(DESCRIBE_POLL_MS, report_ready, app);
-    report_ready(app);
+    if (report_ready(app) == G_SOURCE_CONTINUE) {
+        g_timeout_add(DESCRIBE_POLL_MS, report_ready, app);
+    }
 }
 
 /**
