@@ -487,6 +487,7 @@ static void create_device(App *app, NetOptions *opts, CtrlVqMode mode,
                           int *tap_fds, unsigned int n_tap_fds)
 {
     g_autoptr(GError) error = NULL;
+    bool multiqueue;
 
     app->nd = net_dev_new(opts, tap_fds, n_tap_fds);
     if (net_dev_create(app->nd, app->ctl, &error)) {
@@ -511,6 +512,8 @@ static void create_device(App *app, NetOptions *opts, CtrlVqMode mode,
     net_dev_free(g_steal_pointer(&app->nd));
     g_clear_error(&error);
     opts->ctrl_vq = false;
+    multiqueue = opts->queue_pairs > 1;
+    opts->queue_pairs = 1; /* without VIRTIO_NET_F_MQ the driver uses one */
     app->nd = net_dev_new(opts, tap_fds, n_tap_fds);
     if (!net_dev_create(app->nd, app->ctl, &error)) {
         die("%s", error->message);
@@ -519,8 +522,8 @@ static void create_device(App *app, NetOptions *opts, CtrlVqMode mode,
             "vduse-net: this kernel refuses the control virtqueue for VDUSE "
             "net devices; running without it: no runtime MAC change, %s, no "
             "RX filtering by the driver\n",
-            opts->queue_pairs > 1 ? "1 queue pair instead of multiqueue"
-                                  : "no multiqueue");
+            multiqueue ? "1 queue pair instead of multiqueue"
+                       : "no multiqueue");
 }
 
 int main(int argc, char **argv)
