@@ -75,6 +75,32 @@ uint64_t net_offered_features(const NetOptions *opts);
 /* net_ctrl_vq_features() - the bits that need the control queue. */
 uint64_t net_ctrl_vq_features(void);
 
+/**
+ * struct NetPairStats - counters of one queue pair
+ * @tx_packets:	frames the driver sent and the TAP took
+ * @tx_bytes:	their bytes, without the virtio-net header
+ * @tx_dropped:	frames the driver sent that were lost (malformed, TAP error)
+ * @rx_packets:	frames from the TAP given to the driver
+ * @rx_bytes:	their bytes, without the virtio-net header
+ * @rx_dropped:	frames from the TAP that were lost (too large, bad buffers)
+ * @tx_kicks:	kicks of the TX vq that woke the thread
+ * @rx_kicks:	kicks of the RX vq that woke the thread
+ * @tx_irqs:	interrupts sent for the TX vq
+ * @rx_irqs:	interrupts sent for the RX vq
+ */
+typedef struct NetPairStats {
+    uint64_t tx_packets;
+    uint64_t tx_bytes;
+    uint64_t tx_dropped;
+    uint64_t rx_packets;
+    uint64_t rx_bytes;
+    uint64_t rx_dropped;
+    uint64_t tx_kicks;
+    uint64_t rx_kicks;
+    uint64_t tx_irqs;
+    uint64_t rx_irqs;
+} NetPairStats;
+
 typedef struct NetDev NetDev;
 
 /**
@@ -121,6 +147,19 @@ VduseDev *net_dev_vduse(NetDev *nd);
 /* net_dev_close() - stop serving /dev/vduse/NAME and close it. */
 void net_dev_close(NetDev *nd);
 
+/**
+ * net_dev_get_stats() - the counters of queue pair @pair
+ * @nd:		the model
+ * @pair:	pair index
+ * @out:	filled in
+ *
+ * Return: false if @pair is out of range.
+ */
+bool net_dev_get_stats(NetDev *nd, unsigned int pair, NetPairStats *out);
+
+/* net_dev_queue_pairs() - the number of queue pairs offered. */
+unsigned int net_dev_queue_pairs(const NetDev *nd);
+
 /* net_dev_ctrl_commands() - control commands served so far. */
 uint64_t net_dev_ctrl_commands(const NetDev *nd);
 
@@ -147,5 +186,13 @@ bool tap_open(const char *ifname, unsigned int queues, int *fds,
  * Return: true on success.
  */
 bool tap_check_fd(int fd, GError **error);
+
+/**
+ * tap_supports_uso() - whether the TAP takes UDP segmentation offload
+ * @fd:		a TAP queue fd
+ *
+ * Leaves the fd's offloads cleared. Return: true if TUN_F_USO4/6 work.
+ */
+bool tap_supports_uso(int fd);
 
 #endif /* VDUSE_NET_NET_H */

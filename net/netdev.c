@@ -13,6 +13,13 @@
  * moment, since the kernel's virtio-net driver sends commands while it
  * probes and waits for each answer. Each command is copied out of guest
  * memory before it is looked at, then handed to ctrlvq/.
+ *
+ * TAP ioctls that take the RTNL lock (TUNSETOFFLOAD; TUNSETQUEUE later) are
+ * never made from the thread that answers the kernel, nor from a dataplane
+ * thread the main thread may wait for: the kernel's virtio-net driver holds
+ * RTNL while it sets DRIVER_OK or sends control commands, and waits for our
+ * answer. They go to a worker thread of their own, in order; until an
+ * offload is applied the TAP simply hands us frames that need none.
  */
 #include "config.h"
 
@@ -21,10 +28,11 @@
 #include <glib-unix.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "ctrlvq.h"
-#include "net.h"
+#include "net-priv.h"
 
 /**
  * struct NetDev - a virtio-net device model
@@ -44,6 +52,9 @@
  * @cvq_source:		kick watch of the control vq while it runs
  * @elem:		storage for one popped control command
  * @cmd:		the command copied out of guest memory
+ * @pairs:		the dataplane of each queue pair (while @dev is open)
+ * @active_pairs:	pairs the driver uses (1 until it asks for more)
+ * @tap_worker:		runs TapJobs one at a time, in order
  */
 struct NetDev {
     NetOptions opts;
@@ -61,7 +72,37 @@ struct NetDev {
     GSource *cvq_source;
     VduseVqElem *elem;
     uint8_t *cmd;
+    NetPair *pairs[NET_MAX_QUEUE_PAIRS];
+    unsigned int active_pairs;
+    GThreadPool *tap_worker;
 };
+
+/**
+ * struct TapJob - a TAP ioctl for the TAP worker
+ * @name:	device name, for log lines
+ * @fd:		TAP queue fd
+ * @offloads:	TUN_F_* flags for TUNSETOFFLOAD
+ */
+typedef struct TapJob {
+    const char *name;
+    int fd;
+    unsigned int offloads;
+} TapJob;
+
+/**
+ * tap_job_run() - run one TapJob in the TAP worker
+ * @data:	the job, freed here
+ * @pool_data:	unused
+ */
+static void tap_job_run(gpointer data, gpointer pool_data)
+{
+    g_autofree TapJob *job = data;
+
+    if (ioctl(job->fd, TUNSETOFFLOAD, job->offloads) < 0) {
+        g_message("%s: TUNSETOFFLOAD 0x%x: %s", job->name, job->offloads,
+                  g_strerror(errno));
+    }
+}
 
 NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
                     unsigned int n_tap_fds)
@@ -78,6 +119,12 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
     memcpy(nd->tap_fds, tap_fds, n_tap_fds * sizeof(int));
     nd->n_tap_fds = n_tap_fds;
     nd->features = net_offered_features(opts);
+    if (n_tap_fds > 0 && tap_supports_uso(tap_fds[0])) {
+        nd->features |= VDUSE_BIT(VIRTIO_NET_F_HOST_USO) |
+                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) |
+                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6);
+    }
+    nd->active_pairs = 1;
 
     memcpy(nd->config.mac, opts->mac, 6);
     nd->config.status = htole16(VIRTIO_NET_S_LINK_UP);
@@ -92,6 +139,7 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
     nd->cvq = ctrlvq_new(nd->name);
     nd->elem = g_new(VduseVqElem, 1);
     nd->cmd = g_malloc(CTRLVQ_MAX_COMMAND);
+    nd->tap_worker = g_thread_pool_new(tap_job_run, NULL, 1, FALSE, NULL);
     return nd;
 }
 
@@ -101,6 +149,8 @@ void net_dev_free(NetDev *nd)
         return;
     }
     net_dev_close(nd);
+    /* Let queued TAP jobs finish before their fds close. */
+    g_thread_pool_free(nd->tap_worker, FALSE, TRUE);
     for (unsigned int i = 0; i < nd->n_tap_fds; i++) {
         close(nd->tap_fds[i]);
     }
@@ -289,6 +339,45 @@ static void cvq_stop(NetDev *nd)
 }
 
 /**
+ * pair_start() - start pair @i if the driver uses it and its queues run
+ * @nd:		the model
+ * @i:		pair index
+ */
+static void pair_start(NetDev *nd, unsigned int i)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (i >= nd->active_pairs || i >= nd->n_tap_fds || !nd->pairs[i] ||
+        net_pair_is_running(nd->pairs[i])) {
+        return;
+    }
+    if (!vduse_dev_vq_is_started(nd->dev, 2 * i) ||
+        !vduse_dev_vq_is_started(nd->dev, 2 * i + 1)) {
+        g_debug("%s: pair %u: queues not started yet", nd->name, i);
+        return;
+    }
+    g_debug("%s: pair %u: starting", nd->name, i);
+    if (!net_pair_start(nd->pairs[i], vduse_dev_features(nd->dev), nd->opts.mtu,
+                        &error)) {
+        g_message("%s: pair %u: %s", nd->name, i, error->message);
+    }
+}
+
+/**
+ * pairs_foreach() - apply @fn to every pair that exists
+ * @nd:		the model
+ * @fn:		net_pair_stop, net_pair_pause or net_pair_resume
+ */
+static void pairs_foreach(NetDev *nd, void (*fn)(NetPair *))
+{
+    for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
+        if (nd->pairs[i]) {
+            fn(nd->pairs[i]);
+        }
+    }
+}
+
+/**
  * net_features_ok() - the driver chose its features: can we serve them?
  * @dev:	the device
  * @features:	the negotiated features
@@ -316,7 +405,33 @@ static bool net_features_ok(VduseDev *dev, uint64_t features, void *opaque)
 /* net_driver_ok() - DRIVER_OK: start serving the ready queues. */
 static void net_driver_ok(VduseDev *dev, void *opaque)
 {
-    cvq_start(opaque);
+    NetDev *nd = opaque;
+
+    unsigned int offloads = net_tap_offloads(vduse_dev_features(dev));
+
+    cvq_start(nd);
+    for (unsigned int i = 0; i < nd->n_tap_fds; i++) {
+        TapJob *job = g_new(TapJob, 1);
+
+        *job = (TapJob){
+            .name = nd->name, .fd = nd->tap_fds[i], .offloads = offloads};
+        g_thread_pool_push(nd->tap_worker, job, NULL);
+    }
+    for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
+        pair_start(nd, i);
+    }
+}
+
+/* net_quiesce() - stop the dataplane threads touching guest memory. */
+static void net_quiesce(VduseDev *dev, void *opaque)
+{
+    pairs_foreach(opaque, net_pair_pause);
+}
+
+/* net_resume() - let them go on. */
+static void net_resume(VduseDev *dev, void *opaque)
+{
+    pairs_foreach(opaque, net_pair_resume);
 }
 
 /* net_vq_ready() - a queue was enabled or disabled after DRIVER_OK. */
@@ -331,18 +446,30 @@ static void net_vq_ready(VduseDev *dev, uint32_t index, bool ready,
         } else {
             cvq_stop(nd);
         }
+    } else if (index < 2u * nd->opts.queue_pairs && nd->pairs[index / 2]) {
+        if (ready) {
+            pair_start(nd, index / 2);
+        } else {
+            net_pair_stop(nd->pairs[index / 2]);
+        }
     }
 }
 
 /* net_reset() - the driver reset the device: stop every user. */
 static void net_reset(VduseDev *dev, void *opaque)
 {
-    cvq_stop(opaque);
+    NetDev *nd = opaque;
+
+    cvq_stop(nd);
+    pairs_foreach(nd, net_pair_stop);
+    nd->active_pairs = 1;
 }
 
 static const VduseDevOps net_dev_ops = {
     .features_ok = net_features_ok,
     .driver_ok = net_driver_ok,
+    .quiesce = net_quiesce,
+    .resume = net_resume,
     .vq_ready = net_vq_ready,
     .reset = net_reset,
 };
@@ -358,7 +485,14 @@ bool net_dev_open(NetDev *nd, VduseControl *ctl, bool setup_vqs,
     nd->dev = vduse_dev_open(&cfg, setup_vqs, vduse_control_api_version(ctl),
                              vduse_control_features(ctl), &net_dev_ops, nd, ctx,
                              error);
-    return nd->dev != NULL;
+    if (!nd->dev) {
+        return false;
+    }
+    for (unsigned int i = 0; i < nd->opts.queue_pairs && i < nd->n_tap_fds;
+         i++) {
+        nd->pairs[i] = net_pair_new(nd->name, i, nd->dev, nd->tap_fds[i]);
+    }
+    return true;
 }
 
 VduseDev *net_dev_vduse(NetDev *nd)
@@ -369,7 +503,25 @@ VduseDev *net_dev_vduse(NetDev *nd)
 void net_dev_close(NetDev *nd)
 {
     cvq_stop(nd);
+    for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
+        g_clear_pointer(&nd->pairs[i], net_pair_free);
+    }
     g_clear_pointer(&nd->dev, vduse_dev_close);
+}
+
+bool net_dev_get_stats(NetDev *nd, unsigned int pair, NetPairStats *out)
+{
+    if (pair >= nd->opts.queue_pairs || !nd->pairs[pair]) {
+        memset(out, 0, sizeof(*out));
+        return pair < nd->opts.queue_pairs;
+    }
+    net_pair_get_stats(nd->pairs[pair], out);
+    return true;
+}
+
+unsigned int net_dev_queue_pairs(const NetDev *nd)
+{
+    return nd->opts.queue_pairs;
 }
 
 uint64_t net_dev_ctrl_commands(const NetDev *nd)

@@ -13,7 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "net.h"
+#include "net-priv.h"
 
 /**
  * tap_set_vnet_hdr_size() - make @fd carry a 12-byte virtio-net v1 header
@@ -110,4 +110,13 @@ bool tap_check_fd(int fd, GError **error)
         return false;
     }
     return tap_set_vnet_hdr_size(fd, error);
+}
+
+bool tap_supports_uso(int fd)
+{
+    bool ok =
+        ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6) == 0;
+
+    ioctl(fd, TUNSETOFFLOAD, 0);
+    return ok;
 }

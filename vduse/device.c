@@ -204,8 +204,10 @@ static bool dev_vq_start(VduseDev *dev, uint32_t i)
      * our record before it is by the kernel's.
      */
     dev->vq_ready[i] = dev->vq_ready[i] || info.ready;
-    if (!dev->vq_ready[i] || info.num == 0)
+    if (!dev->vq_ready[i] || info.num == 0) {
+        g_debug("%s: vq %u: not ready (num %u)", dev->name, i, info.num);
         return false;
+    }
 
     if (!vduse_vq_start(dev->vqs[i], dev->group_asid[dev->vq_group[i]],
                         info.num, info.desc_addr, info.driver_addr,
@@ -230,6 +232,9 @@ static bool dev_vq_start(VduseDev *dev, uint32_t i)
         return false;
     }
     dev->kickfd[i] = fd;
+    g_debug("%s: vq %u: started, size %u, ASID %u, avail index %u", dev->name,
+            i, info.num, dev->group_asid[dev->vq_group[i]],
+            info.split.avail_index);
     return true;
 }
 
@@ -265,6 +270,7 @@ static bool dev_set_status(VduseDev *dev, uint8_t status)
 {
     uint8_t old = dev->status;
 
+    g_debug("%s: status 0x%02x -> 0x%02x", dev->name, old, status);
     if (status == 0) {
         dev_reset(dev);
         dev->status = 0;
@@ -428,6 +434,7 @@ static void dev_handle_request(VduseDev *dev,
     struct vduse_dev_response resp = {.request_id = req->request_id};
     bool ok;
 
+    g_debug("%s: message %u: type %u", dev->name, req->request_id, req->type);
     switch (req->type) {
     case VDUSE_GET_VQ_STATE:
         ok = dev_get_vq_state(dev, req, &resp);
