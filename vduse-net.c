@@ -42,6 +42,9 @@
  * @replace:	--replace
  * @tap:	--tap
  * @tap_fd:	--tap-fd
+ * @bridge:	--bridge
+ * @pcap:	--pcap
+ * @pcap_filter: --pcap-filter
  * @version:	--version
  */
 typedef struct Options {
@@ -54,6 +57,9 @@ typedef struct Options {
     gboolean replace;
     char *tap;
     char *tap_fd;
+    char *bridge;
+    char *pcap;
+    char *pcap_filter;
     gboolean version;
 } Options;
 
@@ -76,6 +82,8 @@ typedef enum CtrlVqMode {
  * @stopping:	a signal asked us to stop
  * @exit_code:	what main() returns
  * @describe_waited: milliseconds spent waiting for the netdev
+ * @link:	watch on the TAP's carrier, or NULL
+ * @capture:	the pcap file, or NULL
  */
 typedef struct App {
     GMainLoop *loop;
@@ -88,6 +96,8 @@ typedef struct App {
     bool stopping;
     int exit_code;
     unsigned int describe_waited;
+    NetLinkWatch *link;
+    NetCapture *capture;
 } App;
 
 /**
@@ -526,9 +536,42 @@ static void create_device(App *app, NetOptions *opts, CtrlVqMode mode,
                        : "no multiqueue");
 }
 
+/* on_link_changed() - the TAP went up or down: tell the driver. */
+static void on_link_changed(bool up, void *opaque)
+{
+    App *app = opaque;
+
+    g_debug("%s: TAP link %s", app->name, up ? "up" : "down");
+    net_dev_set_link(app->nd, up);
+}
+
+/**
+ * watch_link() - make the device's link follow the TAP's
+ * @app:	the program, with its device model
+ * @tap_fd:	a queue fd of the TAP
+ *
+ * A TAP in another network namespace cannot be watched; the link then
+ * stays up.
+ */
+static void watch_link(App *app, int tap_fd)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *ifname = tap_fd_ifname(tap_fd);
+
+    app->link = ifname
+                    ? net_link_watch_new(ifname, on_link_changed, app, &error)
+                    : NULL;
+    if (!app->link) {
+        g_debug("%s: link state not followed: %s", app->name,
+                error ? error->message : "TAP has no name");
+        return;
+    }
+    net_dev_set_link(app->nd, net_link_watch_is_up(app->link));
+}
+
 int main(int argc, char **argv)
 {
-    Options o = {.mtu = 1500, .queues = 1};
+    Options o = {.mtu = 0, .queues = 1};
     const GOptionEntry entries[] = {
         {"name", 0, 0, G_OPTION_ARG_STRING, &o.name,
          "Device name (VDUSE and vDPA), required", "NAME"},
@@ -536,7 +579,9 @@ int main(int argc, char **argv)
          "MAC address (default: derived from the name, locally administered)",
          "MAC"},
         {"mtu", 0, 0, G_OPTION_ARG_INT, &o.mtu,
-         "MTU offered to the driver, 68 to 65520 (default 1500)", "N"},
+         "MTU offered to the driver and set on the TAP, 68 to 65520 "
+         "(default 1500; the TAP is left as it is)",
+         "N"},
         {"queues", 0, 0, G_OPTION_ARG_INT, &o.queues,
          "Queue pairs, 1 to 16 (default 1; more need the control queue)", "N"},
         {"bus", 0, 0, G_OPTION_ARG_STRING, &o.bus,
@@ -555,6 +600,12 @@ int main(int argc, char **argv)
          "TAP interface to create or attach", "IFNAME"},
         {"tap-fd", 0, 0, G_OPTION_ARG_STRING, &o.tap_fd,
          "TAP queue fds handed over by a VMM, one per queue pair", "N[,N...]"},
+        {"bridge", 0, 0, G_OPTION_ARG_STRING, &o.bridge,
+         "Put the TAP on this bridge and set both up (with --tap)", "BR"},
+        {"pcap", 0, 0, G_OPTION_ARG_FILENAME, &o.pcap,
+         "Write every frame in both directions to this pcap file", "FILE"},
+        {"pcap-filter", 0, 0, G_OPTION_ARG_STRING, &o.pcap_filter,
+         "Record only frames matching this pcap filter expression", "EXPR"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o.version,
          "Print the version and exit", NULL},
         {NULL},
@@ -597,11 +648,11 @@ int main(int argc, char **argv)
     } else {
         net_default_mac(o.name, net.mac);
     }
-    if (o.mtu < NET_MIN_MTU || o.mtu > NET_MAX_MTU) {
+    if (o.mtu != 0 && (o.mtu < NET_MIN_MTU || o.mtu > NET_MAX_MTU)) {
         usage_error("--mtu %d: out of range %d to %d", o.mtu, NET_MIN_MTU,
                     NET_MAX_MTU);
     }
-    net.mtu = (uint16_t)o.mtu;
+    net.mtu = o.mtu ? (uint16_t)o.mtu : 1500;
     if (o.queues < 1 || o.queues > NET_MAX_QUEUE_PAIRS) {
         usage_error("--queues %d: out of range 1 to %d", o.queues,
                     NET_MAX_QUEUE_PAIRS);
@@ -633,6 +684,13 @@ int main(int argc, char **argv)
     if (!o.tap == !o.tap_fd) {
         usage_error("give exactly one of --tap and --tap-fd");
     }
+    if (o.bridge && !o.tap) {
+        usage_error("--bridge needs --tap (a TAP handed over as a fd is set "
+                    "up by whoever opened it)");
+    }
+    if (o.pcap_filter && !o.pcap) {
+        usage_error("--pcap-filter needs --pcap");
+    }
 
     signal(SIGPIPE, SIG_IGN);
     if (o.tap) {
@@ -640,11 +698,21 @@ int main(int argc, char **argv)
         if (!tap_open(o.tap, n_tap_fds, tap_fds, &error)) {
             die("%s", error->message);
         }
+        if ((o.mtu || o.bridge) &&
+            !tap_setup_link(o.tap, net.mtu, o.bridge, &error)) {
+            die("%s", error->message);
+        }
     } else {
         n_tap_fds = parse_tap_fds(o.tap_fd, tap_fds, NET_MAX_QUEUE_PAIRS);
         if (n_tap_fds != net.queue_pairs) {
             usage_error("--tap-fd gives %u fds for %u queue pairs", n_tap_fds,
                         net.queue_pairs);
+        }
+    }
+    if (o.pcap) {
+        app.capture = net_capture_open(o.pcap, o.pcap_filter, &error);
+        if (!app.capture) {
+            die("--pcap: %s", error->message);
         }
     }
 
@@ -668,11 +736,13 @@ int main(int argc, char **argv)
         replace_device(&app);
     }
     create_device(&app, &net, mode, tap_fds, n_tap_fds);
+    net_dev_set_capture(app.nd, app.capture);
     if (!net_dev_open(app.nd, app.ctl, true, NULL, &error)) {
         fprintf(stderr, "vduse-net: %s\n", error->message);
         vduse_control_destroy_dev(app.ctl, app.name, NULL);
         return 1;
     }
+    watch_link(&app, tap_fds[0]);
 
     if (app.bus == VDPA_BUS_NONE) {
         printf("vduse-net: %s created; attach it with: vdpa dev add name %s "
@@ -684,7 +754,9 @@ int main(int argc, char **argv)
     }
     g_main_loop_run(app.loop);
 
+    net_link_watch_free(app.link);
     net_dev_free(app.nd);
+    net_capture_close(app.capture);
     vduse_control_close(app.ctl);
     g_main_loop_unref(app.loop);
     g_free(o.name);
@@ -693,5 +765,8 @@ int main(int argc, char **argv)
     g_free(o.ctrl_vq);
     g_free(o.tap);
     g_free(o.tap_fd);
+    g_free(o.bridge);
+    g_free(o.pcap);
+    g_free(o.pcap_filter);
     return app.exit_code;
 }

@@ -74,6 +74,7 @@ typedef struct RxChain {
  * @rx_iov:	segments of the RX chains of one frame
  * @rx_chains:	the RX chains of one frame
  * @stats:	counters, read by other threads with relaxed atomics
+ * @capture:	where to record frames, or NULL
  */
 struct NetPair {
     char *name;
@@ -96,6 +97,7 @@ struct NetPair {
     struct iovec rx_iov[RX_MAX_IOV];
     RxChain rx_chains[RX_MAX_CHAINS];
     NetPairStats stats;
+    NetCapture *capture;
 };
 
 /* stat_add() - add @n to a counter other threads may read. */
@@ -118,6 +120,11 @@ NetPair *net_pair_new(const char *name, unsigned int index, VduseDev *dev,
     g_cond_init(&p->cond);
     p->elem = g_new(VduseVqElem, 1);
     return p;
+}
+
+void net_pair_set_capture(NetPair *p, NetCapture *cap)
+{
+    p->capture = cap;
 }
 
 void net_pair_free(NetPair *p)
@@ -235,6 +242,10 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
             /* A bad GSO header, or the TAP is down: the frame is lost. */
             stat_add(&p->stats.tx_dropped, 1);
         } else {
+            if (p->capture) {
+                net_capture_frame(p->capture, e->iov, e->out_num, NET_HDR_LEN,
+                                  e->out_len - NET_HDR_LEN);
+            }
             stat_add(&p->stats.tx_packets, 1);
             stat_add(&p->stats.tx_bytes, e->out_len - NET_HDR_LEN);
         }
@@ -352,6 +363,10 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
         iov_write_at(p->rx_iov, niov,
                      offsetof(struct virtio_net_hdr_v1, num_buffers), &le,
                      sizeof(le));
+    }
+    if (p->capture) {
+        net_capture_frame(p->capture, p->rx_iov, niov, NET_HDR_LEN,
+                          (size_t)n - NET_HDR_LEN);
     }
     stat_add(&p->stats.rx_packets, 1);
     stat_add(&p->stats.rx_bytes, (size_t)n - NET_HDR_LEN);

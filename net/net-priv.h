@@ -38,6 +38,9 @@ typedef struct NetPair NetPair;
 NetPair *net_pair_new(const char *name, unsigned int index, VduseDev *dev,
                       int tap_fd);
 
+/* net_pair_set_capture() - record @p's frames to @cap (not owned). */
+void net_pair_set_capture(NetPair *p, NetCapture *cap);
+
 /* net_pair_free() - stop and free @p (NULL is fine). */
 void net_pair_free(NetPair *p);
 
@@ -91,5 +94,18 @@ unsigned int net_tap_offloads(uint64_t features);
  * Return: bytes.
  */
 size_t net_rx_frame_max(uint64_t features, uint16_t mtu);
+
+/**
+ * net_capture_frame() - record one frame
+ * @cap:	the capture
+ * @iov:	segments holding the frame
+ * @n:		number of segments
+ * @skip:	bytes to skip first (the virtio-net header)
+ * @len:	frame length after @skip
+ *
+ * Safe from any thread.
+ */
+void net_capture_frame(NetCapture *cap, const struct iovec *iov, unsigned int n,
+                       size_t skip, size_t len);
 
 #endif /* VDUSE_NET_NET_PRIV_H */

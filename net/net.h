@@ -103,6 +103,45 @@ typedef struct NetPairStats {
 
 typedef struct NetDev NetDev;
 
+typedef struct NetCapture NetCapture;
+
+typedef struct NetLinkWatch NetLinkWatch;
+
+/* Called in the main context when the watched link goes up or down. */
+typedef void (*NetLinkChanged)(bool up, void *opaque);
+
+/**
+ * net_link_watch_new() - follow the carrier of interface @ifname
+ * @ifname:	the interface (in this network namespace)
+ * @changed:	called on every change of "up and running"
+ * @opaque:	passed to @changed
+ * @error:	set on failure
+ *
+ * Return: the watch, owned by the caller (net_link_watch_free()).
+ */
+NetLinkWatch *net_link_watch_new(const char *ifname, NetLinkChanged changed,
+                                 void *opaque, GError **error);
+
+/* net_link_watch_is_up() - the link's state as last seen. */
+bool net_link_watch_is_up(const NetLinkWatch *w);
+
+/* net_link_watch_free() - stop watching (NULL is fine). */
+void net_link_watch_free(NetLinkWatch *w);
+
+/**
+ * net_capture_open() - start a pcap file of every frame in both directions
+ * @path:	the file, created or truncated
+ * @filter:	a pcap filter expression, or NULL for every frame
+ * @error:	set on failure (bad filter, file not writable)
+ *
+ * Return: the capture, owned by the caller (net_capture_close()).
+ */
+NetCapture *net_capture_open(const char *path, const char *filter,
+                             GError **error);
+
+/* net_capture_close() - flush and close @cap (NULL is fine). */
+void net_capture_close(NetCapture *cap);
+
 /**
  * net_dev_new() - the device model for @opts
  * @opts:	the device; copied
@@ -157,6 +196,23 @@ void net_dev_close(NetDev *nd);
  */
 bool net_dev_get_stats(NetDev *nd, unsigned int pair, NetPairStats *out);
 
+/**
+ * net_dev_set_capture() - record the device's frames to @cap
+ * @nd:		the model, before net_dev_open()
+ * @cap:	the capture, not owned; NULL to stop
+ */
+void net_dev_set_capture(NetDev *nd, NetCapture *cap);
+
+/**
+ * net_dev_set_link() - report the link up or down to the driver
+ * @nd:		the model
+ * @up:		the new state
+ *
+ * Changes VIRTIO_NET_S_LINK_UP in config space and, if the driver
+ * negotiated VIRTIO_NET_F_STATUS, sends a config interrupt.
+ */
+void net_dev_set_link(NetDev *nd, bool up);
+
 /* net_dev_queue_pairs() - the number of queue pairs offered. */
 unsigned int net_dev_queue_pairs(const NetDev *nd);
 
@@ -186,6 +242,26 @@ bool tap_open(const char *ifname, unsigned int queues, int *fds,
  * Return: true on success.
  */
 bool tap_check_fd(int fd, GError **error);
+
+/**
+ * tap_setup_link() - set a TAP's MTU and, optionally, put it on a bridge
+ * @ifname:	the TAP
+ * @mtu:	its MTU
+ * @bridge:	bridge to enslave it to (the TAP and bridge are set up), or
+ *		NULL
+ * @error:	set on failure
+ *
+ * Return: true on success.
+ */
+bool tap_setup_link(const char *ifname, uint16_t mtu, const char *bridge,
+                    GError **error);
+
+/**
+ * tap_fd_ifname() - the interface name of TAP fd @fd
+ *
+ * Return: a newly allocated name, or NULL.
+ */
+char *tap_fd_ifname(int fd);
 
 /**
  * tap_supports_uso() - whether the TAP takes UDP segmentation offload

@@ -55,6 +55,7 @@
  * @pairs:		the dataplane of each queue pair (while @dev is open)
  * @active_pairs:	pairs the driver uses (1 until it asks for more)
  * @tap_worker:		runs TapJobs one at a time, in order
+ * @capture:		where to record frames, or NULL (not owned)
  */
 struct NetDev {
     NetOptions opts;
@@ -75,6 +76,7 @@ struct NetDev {
     NetPair *pairs[NET_MAX_QUEUE_PAIRS];
     unsigned int active_pairs;
     GThreadPool *tap_worker;
+    NetCapture *capture;
 };
 
 /**
@@ -491,6 +493,7 @@ bool net_dev_open(NetDev *nd, VduseControl *ctl, bool setup_vqs,
     for (unsigned int i = 0; i < nd->opts.queue_pairs && i < nd->n_tap_fds;
          i++) {
         nd->pairs[i] = net_pair_new(nd->name, i, nd->dev, nd->tap_fds[i]);
+        net_pair_set_capture(nd->pairs[i], nd->capture);
     }
     return true;
 }
@@ -527,4 +530,33 @@ unsigned int net_dev_queue_pairs(const NetDev *nd)
 uint64_t net_dev_ctrl_commands(const NetDev *nd)
 {
     return ctrlvq_commands_seen(nd->cvq);
+}
+
+void net_dev_set_capture(NetDev *nd, NetCapture *cap)
+{
+    nd->capture = cap;
+}
+
+void net_dev_set_link(NetDev *nd, bool up)
+{
+    uint16_t status = le16toh(nd->config.status);
+    bool notify;
+
+    status =
+        up ? (status | VIRTIO_NET_S_LINK_UP) : (status & ~VIRTIO_NET_S_LINK_UP);
+    if (status == le16toh(nd->config.status)) {
+        return;
+    }
+    nd->config.status = htole16(status);
+    if (!nd->dev) {
+        return;
+    }
+    notify = (vduse_dev_features(nd->dev) & VDUSE_BIT(VIRTIO_NET_F_STATUS)) &&
+             (vduse_dev_status(nd->dev) & VDUSE_S_DRIVER_OK);
+    if (vduse_dev_set_config(
+            nd->dev, offsetof(struct virtio_net_config, status),
+            &nd->config.status, sizeof(nd->config.status), notify) < 0) {
+        g_message("%s: cannot update the link status in config space",
+                  nd->name);
+    }
 }

@@ -120,3 +120,13 @@ bool tap_supports_uso(int fd)
     ioctl(fd, TUNSETOFFLOAD, 0);
     return ok;
 }
+
+char *tap_fd_ifname(int fd)
+{
+    struct ifreq ifr = {0};
+
+    if (ioctl(fd, TUNGETIFF, &ifr) < 0) {
+        return NULL;
+    }
+    return g_strndup(ifr.ifr_name, IFNAMSIZ);
+}
