@@ -258,6 +258,29 @@ static void bus_run(App *app, bool add, GAsyncReadyCallback done)
 }
 
 /**
+ * print_stats() - one line of counters per queue pair, on stderr
+ * @app:	the program
+ */
+static void print_stats(App *app)
+{
+    for (unsigned int i = 0; i < net_dev_queue_pairs(app->nd); i++) {
+        NetPairStats s;
+
+        net_dev_get_stats(app->nd, i, &s);
+        fprintf(stderr,
+                "vduse-net: %s pair %u: tx %" G_GUINT64_FORMAT
+                " frames %" G_GUINT64_FORMAT " bytes %" G_GUINT64_FORMAT
+                " dropped, rx %" G_GUINT64_FORMAT " frames %" G_GUINT64_FORMAT
+                " bytes %" G_GUINT64_FORMAT " dropped, %" G_GUINT64_FORMAT
+                "/%" G_GUINT64_FORMAT " kicks, %" G_GUINT64_FORMAT
+                "/%" G_GUINT64_FORMAT " interrupts (tx/rx)\n",
+                app->name, i, s.tx_packets, s.tx_bytes, s.tx_dropped,
+                s.rx_packets, s.rx_bytes, s.rx_dropped, s.tx_kicks, s.rx_kicks,
+                s.tx_irqs, s.rx_irqs);
+    }
+}
+
+/**
  * finish() - close and destroy the device, then leave the main loop
  * @app:	the program
  */
@@ -265,6 +288,7 @@ static void finish(App *app)
 {
     g_autoptr(GError) error = NULL;
 
+    print_stats(app);
     net_dev_close(app->nd);
     if (!vduse_control_destroy_dev(app->ctl, app->name, &error)) {
         fprintf(stderr, "vduse-net: %s\n", error->message);
@@ -519,12 +543,9 @@ static void create_device(App *app, NetOptions *opts, CtrlVqMode mode,
     }
 
     /* Try again without it: if that works, the control queue was refused. */
-    net_dev_free(g_steal_pointer(&app->nd));
     g_clear_error(&error);
-    opts->ctrl_vq = false;
     multiqueue = opts->queue_pairs > 1;
-    opts->queue_pairs = 1; /* without VIRTIO_NET_F_MQ the driver uses one */
-    app->nd = net_dev_new(opts, tap_fds, n_tap_fds);
+    net_dev_drop_ctrl_vq(app->nd);
     if (!net_dev_create(app->nd, app->ctl, &error)) {
         die("%s", error->message);
     }

@@ -157,6 +157,15 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
 void net_dev_free(NetDev *nd);
 
 /**
+ * net_dev_drop_ctrl_vq() - describe the device without the control queue
+ * @nd:		the model, not yet open
+ *
+ * For kernels that refuse VIRTIO_NET_F_CTRL_VQ: drops it, the features that
+ * need it, and every queue pair but the first.
+ */
+void net_dev_drop_ctrl_vq(NetDev *nd);
+
+/**
  * net_dev_create() - VDUSE_CREATE_DEV for the model's device
  * @nd:		the model
  * @ctl:	the control device

@@ -56,6 +56,7 @@
  * @active_pairs:	pairs the driver uses (1 until it asks for more)
  * @tap_worker:		runs TapJobs one at a time, in order
  * @capture:		where to record frames, or NULL (not owned)
+ * @uso:		the TAP takes UDP segmentation offload
  */
 struct NetDev {
     NetOptions opts;
@@ -77,6 +78,7 @@ struct NetDev {
     unsigned int active_pairs;
     GThreadPool *tap_worker;
     NetCapture *capture;
+    bool uso;
 };
 
 /**
@@ -106,6 +108,41 @@ static void tap_job_run(gpointer data, gpointer pool_data)
     }
 }
 
+/**
+ * net_dev_layout() - features, config space and queues from @nd->opts
+ * @nd:		the model
+ */
+static void net_dev_layout(NetDev *nd)
+{
+    const NetOptions *opts = &nd->opts;
+
+    nd->features = net_offered_features(opts);
+    if (nd->uso) {
+        nd->features |= VDUSE_BIT(VIRTIO_NET_F_HOST_USO) |
+                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) |
+                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6);
+    }
+    memcpy(nd->config.mac, opts->mac, 6);
+    nd->config.status = htole16(VIRTIO_NET_S_LINK_UP);
+    nd->config.max_virtqueue_pairs = htole16(opts->queue_pairs);
+    nd->config.mtu = htole16(opts->mtu);
+
+    memset(nd->vq_group, 0, sizeof(nd->vq_group));
+    nd->vq_num = 2 * opts->queue_pairs;
+    if (opts->ctrl_vq) {
+        nd->ctrl_index = nd->vq_num++;
+        nd->vq_group[nd->ctrl_index] = 1;
+    }
+}
+
+void net_dev_drop_ctrl_vq(NetDev *nd)
+{
+    g_return_if_fail(!nd->dev);
+    nd->opts.ctrl_vq = false;
+    nd->opts.queue_pairs = 1; /* without VIRTIO_NET_F_MQ the driver uses one */
+    net_dev_layout(nd);
+}
+
 NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
                     unsigned int n_tap_fds)
 {
@@ -120,24 +157,9 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
     nd->opts.name = nd->name;
     memcpy(nd->tap_fds, tap_fds, n_tap_fds * sizeof(int));
     nd->n_tap_fds = n_tap_fds;
-    nd->features = net_offered_features(opts);
-    if (n_tap_fds > 0 && tap_supports_uso(tap_fds[0])) {
-        nd->features |= VDUSE_BIT(VIRTIO_NET_F_HOST_USO) |
-                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) |
-                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6);
-    }
+    nd->uso = n_tap_fds > 0 && tap_supports_uso(tap_fds[0]);
     nd->active_pairs = 1;
-
-    memcpy(nd->config.mac, opts->mac, 6);
-    nd->config.status = htole16(VIRTIO_NET_S_LINK_UP);
-    nd->config.max_virtqueue_pairs = htole16(opts->queue_pairs);
-    nd->config.mtu = htole16(opts->mtu);
-
-    nd->vq_num = 2 * opts->queue_pairs;
-    if (opts->ctrl_vq) {
-        nd->ctrl_index = nd->vq_num++;
-        nd->vq_group[nd->ctrl_index] = 1;
-    }
+    net_dev_layout(nd);
     nd->cvq = ctrlvq_new(nd->name);
     nd->elem = g_new(VduseVqElem, 1);
     nd->cmd = g_malloc(CTRLVQ_MAX_COMMAND);

@@ -1,0 +1,100 @@
+# lib.sh - helpers for the VM scenarios (sourced by each scenario, in the
+# guest, with busybox's sh)
+#
+# A scenario is a shell script that exits 0 when everything it checked
+# held. These helpers print one line per failed check and the device's log.
+
+IP=/usr/sbin/ip
+VDPA=/usr/sbin/vdpa
+DEV_PID=
+DEV_LOG=
+
+# fail MESSAGE: report, show the device's log, and end the scenario.
+fail() {
+    echo "FAIL: $*"
+    if [ -n "$DEV_LOG" ]; then
+        echo "--- vduse-net output"
+        cat "$DEV_LOG.out" "$DEV_LOG.err" 2>/dev/null | tail -n 40
+    fi
+    exit 1
+}
+
+# ok MESSAGE: report a check that held.
+ok() {
+    echo "ok: $*"
+}
+
+# check DESCRIPTION COMMAND...: run COMMAND; fail with DESCRIPTION if it fails.
+check() {
+    what=$1
+    shift
+    "$@" >/tmp/check.out 2>&1 || {
+        cat /tmp/check.out
+        fail "$what"
+    }
+    ok "$what"
+}
+
+# wait_for SECONDS COMMAND...: retry COMMAND every 0.1 s until it succeeds.
+wait_for() {
+    tries=$(($1 * 10))
+    shift
+    while [ $tries -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        tries=$((tries - 1))
+        sleep 0.1
+    done
+    return 1
+}
+
+# start_dev ARGS...: start vduse-net in the background and wait until it
+# printed its ready line (or exited). Sets DEV_PID and DEV_LOG.
+start_dev() {
+    DEV_LOG=/tmp/vduse-net.$$.$#
+    vduse-net "$@" >"$DEV_LOG.out" 2>"$DEV_LOG.err" &
+    DEV_PID=$!
+    wait_for 30 grep -q -e ' ready: ' -e ' created; ' "$DEV_LOG.out" ||
+        fail "vduse-net $* did not become ready"
+    ok "vduse-net $*: $(grep -e ' ready: ' -e ' created; ' "$DEV_LOG.out")"
+}
+
+# stop_dev: SIGTERM, and check it exits 0 and leaves nothing behind.
+stop_dev() {
+    kill -TERM "$DEV_PID"
+    wait "$DEV_PID"
+    rc=$?
+    [ $rc = 0 ] || fail "vduse-net exited with $rc after SIGTERM"
+    [ "$(ls /dev/vduse)" = control ] ||
+        fail "VDUSE devices left behind: $(ls /dev/vduse)"
+    [ -z "$(ls /sys/bus/vdpa/devices)" ] ||
+        fail "vDPA devices left behind: $(ls /sys/bus/vdpa/devices)"
+    ok "vduse-net stopped cleanly"
+    DEV_PID=
+}
+
+# dev_netdev: the netdev name from the ready line.
+dev_netdev() {
+    sed -n 's/.* ready: netdev \([^ ]*\).*/\1/p' "$DEV_LOG.out"
+}
+
+# dev_log: everything vduse-net printed so far.
+dev_log() {
+    cat "$DEV_LOG.out" "$DEV_LOG.err"
+}
+
+# in_ns NS COMMAND...: run COMMAND in network namespace NS.
+in_ns() {
+    ns=$1
+    shift
+    $IP netns exec "$ns" "$@"
+}
+
+# move_to_ns IFNAME NS ADDR/PREFIX: move a netdev into a new namespace,
+# give it an address and bring it up.
+move_to_ns() {
+    $IP netns add "$2" 2>/dev/null
+    $IP link set "$1" netns "$2" || fail "moving $1 to $2"
+    in_ns "$2" $IP link set lo up
+    in_ns "$2" $IP addr add "$3" dev "$1" || fail "address on $1"
+    in_ns "$2" $IP link set "$1" up || fail "setting $1 up"
+}

@@ -1,0 +1,76 @@
+# lifecycle.sh - create, attach (virtio, vhost, none), replace, and take
+# down a device; the control-queue fallback on the stock kernel; CLI errors.
+. /lib.sh
+
+# Bad values: one line, non-zero exit, nothing created.
+for args in "--name x --tap t0 --mtu 20" "--name x --tap t0 --queues 0" \
+    "--name x --tap t0 --mac 01:02:03:04:05:06" "--name x" \
+    "--name a/b --tap t0" "--name x --tap t0 --bus pci" \
+    "--name x --tap t0 --tap-fd 3"; do
+    # shellcheck disable=SC2086
+    vduse-net $args >/tmp/err 2>&1 && fail "vduse-net $args succeeded"
+    [ "$(wc -l </tmp/err)" = 1 ] || { cat /tmp/err; fail "$args: not one line"; }
+    ok "refused: vduse-net $args: $(cat /tmp/err)"
+done
+[ "$(ls /dev/vduse)" = control ] || fail "a refused start left a device"
+
+# virtio_vdpa: a netdev with our MAC and MTU.
+start_dev --name vnet0 --tap tap0 --mac 02:12:34:56:78:9a --mtu 9000
+dev=$(dev_netdev)
+[ -n "$dev" ] || fail "no netdev in the ready line"
+check "netdev $dev has the MAC" sh -c "$IP link show $dev | grep -q 02:12:34:56:78:9a"
+check "netdev $dev may use MTU 9000" $IP link set "$dev" mtu 9000
+check "TAP has MTU 9000" sh -c "$IP link show tap0 | grep -q 'mtu 9000'"
+check "vdpa lists the device" sh -c "$VDPA dev show vnet0 | grep -q 'mgmtdev vduse'"
+if [ "$VM_KERNEL" = stock ]; then
+    check "fallback said so" grep -q "refuses the control virtqueue" "$DEV_LOG.err"
+    check "no control vq (2 vqs)" sh -c "$VDPA dev show vnet0 | grep -q 'max_vqs 2'"
+else
+    check "control vq kept (3 vqs)" sh -c "$VDPA dev show vnet0 | grep -q 'max_vqs 3'"
+fi
+
+# Same name again: refused, with --replace offered.
+vduse-net --name vnet0 --tap tap1 >/tmp/err 2>&1 && fail "a second vnet0 started"
+check "duplicate name refused with a hint" grep -q -- "--replace" /tmp/err
+stop_dev
+$IP link show tap0 >/dev/null 2>&1 && fail "the TAP we created outlived us"
+ok "created TAP removed"
+
+# kill -9 leaves the device behind; --replace takes it over.
+start_dev --name vnet0 --tap tap0
+kill -9 "$DEV_PID"
+wait "$DEV_PID" 2>/dev/null
+[ -e /dev/vduse/vnet0 ] || fail "device gone after kill -9?"
+start_dev --name vnet0 --tap tap0 --replace
+check "replace said so" grep -q "replaced the existing device" "$DEV_LOG.err"
+check "netdev back" sh -c "[ -n \"$(dev_netdev)\" ]"
+stop_dev
+
+# vhost_vdpa: a /dev/vhost-vdpa-N for a VMM.
+start_dev --name vhost0 --tap tap0 --bus vhost
+path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
+check "vhost-vdpa node $path exists" test -c "$path"
+stop_dev
+
+# --bus none: created, left for someone else to attach.
+start_dev --name none0 --tap tap0 --bus none
+check "device exists" test -e /dev/vduse/none0
+[ -z "$(ls /sys/bus/vdpa/devices)" ] || fail "--bus none attached it"
+check "someone else attaches it" $VDPA dev add name none0 mgmtdev vduse
+wait_for 10 sh -c "ls /sys/bus/vdpa/devices/none0/ | grep -q virtio" ||
+    fail "no virtio device after vdpa dev add"
+check "and removes it" $VDPA dev del none0
+stop_dev
+
+# The control queue demanded: refused on stock, served on the test kernel.
+if [ "$VM_KERNEL" = stock ]; then
+    vduse-net --name cvq0 --tap tap0 --ctrl-vq on >/tmp/err 2>&1 &&
+        fail "--ctrl-vq on started on the stock kernel"
+    check "--ctrl-vq on explains" grep -q "refuses the control virtqueue" /tmp/err
+else
+    # Two queue pairs: the driver's probe sends VQ_PAIRS_SET and waits.
+    start_dev --name cvq0 --tap tap0 --ctrl-vq on --queues 2
+    check "probe finished with the control queue" sh -c "[ -n \"$(dev_netdev)\" ]"
+    stop_dev
+fi
+exit 0
