@@ -629,7 +629,7 @@ int main(int argc, char **argv)
          "Record only frames matching this pcap filter expression", "EXPR"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o.version,
          "Print the version and exit", NULL},
-        {NULL},
+        G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) octx = g_option_context_new(NULL);
     g_autoptr(GError) error = NULL;

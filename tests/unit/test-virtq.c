@@ -352,9 +352,9 @@ typedef void (*HostileFn)(Fixture *f);
 /* hostile_loop() - descriptor 0 -> 1 -> 0. */
 static void hostile_loop(Fixture *f)
 {
-    TestBuf b = {buf_iova(0), 8, false};
+    TestBuf b[2] = {{buf_iova(0), 8, false}, {buf_iova(8), 8, false}};
 
-    test_ring_add(&f->ring, &b, 2, 0);
+    test_ring_add(&f->ring, b, 2, 0);
     f->ring.desc[1].flags = htole16(VRING_DESC_F_NEXT);
     f->ring.desc[1].next = 0;
 }
