@@ -52,6 +52,23 @@ path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
 check "vhost-vdpa node $path exists" test -c "$path"
 stop_dev
 
+# A TAP handed over as fds (as a VMM does), and a TAP that existed before:
+# both are left as they were.
+$IP tuntap add tapfd mode tap vnet_hdr
+DEV_LOG=/tmp/fd
+tap-exec tapfd 1 vduse-net --name fd0 --tap-fd @FDS@ >/tmp/fd.out 2>/tmp/fd.err &
+DEV_PID=$!
+wait_for 30 grep -q ' ready: ' /tmp/fd.out || fail "--tap-fd device not ready"
+ok "--tap-fd: $(cat /tmp/fd.out)"
+stop_dev
+check "the TAP given as a fd is still there" $IP link show tapfd
+start_dev --name old0 --tap tapfd
+stop_dev
+check "the TAP that existed before is still there" $IP link show tapfd
+vduse-net --name bad0 --tap-fd 0 >/tmp/err 2>&1 </dev/null &&
+    fail "--tap-fd 0 (not a TAP) accepted"
+check "a fd that is no TAP is refused" grep -q "not a TAP" /tmp/err
+
 # --bus none: created, left for someone else to attach.
 start_dev --name none0 --tap tap0 --bus none
 check "device exists" test -e /dev/vduse/none0
