@@ -16,6 +16,16 @@
 set -eu
 
 out=${1:?usage: build-test-kernel.sh OUTDIR [LINUX_SOURCE_DIR]}
+missing=
+for tool in make gcc flex bison bc perl; do
+    command -v $tool >/dev/null || missing="$missing $tool"
+done
+[ -f /usr/include/libelf.h ] || missing="$missing libelf-dev"
+[ -f /usr/include/openssl/ssl.h ] || missing="$missing libssl-dev"
+if [ -n "$missing" ]; then
+    echo "build-test-kernel: missing$missing (apt-get install build-essential flex bison bc libelf-dev libssl-dev)" >&2
+    exit 1
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d)
@@ -38,6 +48,7 @@ fi
 
 # The one change: drop the "else if" that refuses CTRL_VQ for net devices.
 file=$src/drivers/vdpa/vdpa_user/vduse_dev.c
+[ -f "$file" ] || { echo "build-test-kernel: no $file" >&2; exit 1; }
 awk '
     /else if \(\(config->device_id == VIRTIO_ID_NET\) &&/ { held = $0; next }
     held != "" {
