@@ -714,6 +714,8 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    /* The kernel side first: without VDUSE nothing else is worth doing. */
+    app.ctl = open_control();
     if (o.tap) {
         n_tap_fds = net.queue_pairs;
         if (!tap_open(o.tap, n_tap_fds, tap_fds, &error)) {
@@ -737,7 +739,6 @@ int main(int argc, char **argv)
         }
     }
 
-    app.ctl = open_control();
     if (vduse_control_api_version(app.ctl) == 0 && net.ctrl_vq) {
         fprintf(stderr, "vduse-net: this kernel has VDUSE API version 0: the "
                         "control queue cannot have an address space of its "
