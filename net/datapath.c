@@ -56,7 +56,7 @@ typedef struct RxChain {
  * struct NetPair - the dataplane of one queue pair
  * @name:	device name
  * @index:	pair index
- * @dev:	the device
+ * @q:		the queues served while the thread runs
  * @tap_fd:	TAP queue fd
  * @wake_fd:	eventfd the main thread writes to reach the thread
  * @thread:	the thread, or NULL
@@ -79,7 +79,7 @@ typedef struct RxChain {
 struct NetPair {
     char *name;
     unsigned int index;
-    VduseDev *dev;
+    NetPairQueues q;
     int tap_fd;
     int wake_fd;
     GThread *thread;
@@ -106,14 +106,12 @@ static inline void stat_add(uint64_t *counter, uint64_t n)
     __atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
 }
 
-NetPair *net_pair_new(const char *name, unsigned int index, VduseDev *dev,
-                      int tap_fd)
+NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd)
 {
     NetPair *p = g_new0(NetPair, 1);
 
     p->name = g_strdup(name);
     p->index = index;
-    p->dev = dev;
     p->tap_fd = tap_fd;
     p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     g_mutex_init(&p->lock);
@@ -195,7 +193,7 @@ static void pair_notify(NetPair *p, VduseVq *vq, uint32_t vq_index,
                         uint64_t *irqs)
 {
     if (vduse_vq_flush(vq)) {
-        int ret = vduse_dev_vq_notify(p->dev, vq_index);
+        int ret = p->q.notify(p->q.opaque, vq_index);
 
         if (ret < 0) {
             g_message("%s: vq %u: interrupt: %s", p->name, vq_index,
@@ -222,7 +220,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
         int ret = vduse_vq_pop(vq, e);
 
         if (ret <= 0) {
-            pair_notify(p, vq, 2 * p->index + 1, &p->stats.tx_irqs);
+            pair_notify(p, vq, p->q.tx_index, &p->stats.tx_irqs);
             return ret < 0 ? -EIO : done;
         }
         if (e->out_len <= NET_HDR_LEN || e->in_num > 0) {
@@ -252,7 +250,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
         vduse_vq_push(vq, e->id, 0);
         done++;
     }
-    pair_notify(p, vq, 2 * p->index + 1, &p->stats.tx_irqs);
+    pair_notify(p, vq, p->q.tx_index, &p->stats.tx_irqs);
     return done;
 }
 
@@ -387,7 +385,7 @@ static int pair_rx_burst(NetPair *p, VduseVq *vq)
     while (done < BURST && (ret = pair_rx_one(p, vq)) > 0) {
         done++;
     }
-    pair_notify(p, vq, 2 * p->index, &p->stats.rx_irqs);
+    pair_notify(p, vq, p->q.rx_index, &p->stats.rx_irqs);
     return ret < 0 ? -EIO : done;
 }
 
@@ -437,10 +435,10 @@ static bool pair_check_requests(NetPair *p)
 static gpointer pair_thread(gpointer data)
 {
     NetPair *p = data;
-    VduseVq *rx = vduse_dev_vq(p->dev, 2 * p->index);
-    VduseVq *tx = vduse_dev_vq(p->dev, 2 * p->index + 1);
-    int rx_kick = vduse_dev_vq_kickfd(p->dev, 2 * p->index);
-    int tx_kick = vduse_dev_vq_kickfd(p->dev, 2 * p->index + 1);
+    VduseVq *rx = p->q.rx;
+    VduseVq *tx = p->q.tx;
+    int rx_kick = p->q.rx_kick;
+    int tx_kick = p->q.tx_kick;
     bool tx_failed = false, rx_failed = false;
 
     while (!pair_check_requests(p)) {
@@ -519,11 +517,13 @@ static gpointer pair_thread(gpointer data)
     return NULL;
 }
 
-bool net_pair_start(NetPair *p, uint64_t features, uint16_t mtu, GError **error)
+bool net_pair_start(NetPair *p, const NetPairQueues *q, uint64_t features,
+                    uint16_t mtu, GError **error)
 {
     g_autofree char *name = NULL;
 
     g_return_val_if_fail(!p->thread, false);
+    p->q = *q;
     p->mrg_rxbuf = features & VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
     p->rx_frame_max = net_rx_frame_max(features, mtu);
     p->tx_blocked = false;

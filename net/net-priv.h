@@ -27,16 +27,39 @@
 typedef struct NetPair NetPair;
 
 /**
+ * struct NetPairQueues - what a queue pair's thread serves
+ * @rx:		RX virtqueue (started)
+ * @tx:		TX virtqueue (started)
+ * @rx_index:	RX vq index on the device, for @notify
+ * @tx_index:	TX vq index on the device, for @notify
+ * @rx_kick:	eventfd the driver's RX kicks arrive on
+ * @tx_kick:	eventfd the driver's TX kicks arrive on
+ * @notify:	interrupt the driver for vq @index; any thread
+ * @opaque:	passed to @notify
+ *
+ * A VDUSE device gives its queues and kick eventfds; unit tests give
+ * their own.
+ */
+typedef struct NetPairQueues {
+    VduseVq *rx;
+    VduseVq *tx;
+    uint32_t rx_index;
+    uint32_t tx_index;
+    int rx_kick;
+    int tx_kick;
+    int (*notify)(void *opaque, uint32_t index);
+    void *opaque;
+} NetPairQueues;
+
+/**
  * net_pair_new() - the dataplane of queue pair @index, not yet running
  * @name:	device name, for log lines
- * @index:	queue pair index (RX vq 2*@index, TX vq 2*@index+1)
- * @dev:	the device; not owned
+ * @index:	queue pair index
  * @tap_fd:	the pair's TAP queue fd; not owned
  *
  * Return: the pair, owned by the caller (net_pair_free()).
  */
-NetPair *net_pair_new(const char *name, unsigned int index, VduseDev *dev,
-                      int tap_fd);
+NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd);
 
 /* net_pair_set_capture() - record @p's frames to @cap (not owned). */
 void net_pair_set_capture(NetPair *p, NetCapture *cap);
@@ -51,14 +74,15 @@ void net_pair_free(NetPair *p);
  * lock, which the kernel's virtio-net driver may hold while it waits for
  * the device (see net_dev's TAP worker).
  * @p:		the pair
+ * @q:		the queues to serve, copied
  * @features:	negotiated features
  * @mtu:	the MTU offered in config space
  * @error:	set on failure
  *
  * Return: true if the thread runs.
  */
-bool net_pair_start(NetPair *p, uint64_t features, uint16_t mtu,
-                    GError **error);
+bool net_pair_start(NetPair *p, const NetPairQueues *q, uint64_t features,
+                    uint16_t mtu, GError **error);
 
 /* net_pair_stop() - stop the thread and wait for it; nothing is in flight. */
 void net_pair_stop(NetPair *p);

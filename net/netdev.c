@@ -363,6 +363,18 @@ static void cvq_stop(NetDev *nd)
 }
 
 /**
+ * pair_notify() - interrupt the driver for vq @index of a VDUSE device
+ * @opaque:	the VduseDev
+ * @index:	the vq
+ *
+ * Return: 0 or negative errno.
+ */
+static int pair_notify(void *opaque, uint32_t index)
+{
+    return vduse_dev_vq_notify(opaque, index);
+}
+
+/**
  * pair_start() - start pair @i if the driver uses it and its queues run
  * @nd:		the model
  * @i:		pair index
@@ -370,6 +382,7 @@ static void cvq_stop(NetDev *nd)
 static void pair_start(NetDev *nd, unsigned int i)
 {
     g_autoptr(GError) error = NULL;
+    NetPairQueues q;
 
     if (i >= nd->active_pairs || i >= nd->n_tap_fds || !nd->pairs[i] ||
         net_pair_is_running(nd->pairs[i])) {
@@ -380,9 +393,19 @@ static void pair_start(NetDev *nd, unsigned int i)
         g_debug("%s: pair %u: queues not started yet", nd->name, i);
         return;
     }
+    q = (NetPairQueues){
+        .rx = vduse_dev_vq(nd->dev, 2 * i),
+        .tx = vduse_dev_vq(nd->dev, 2 * i + 1),
+        .rx_index = 2 * i,
+        .tx_index = 2 * i + 1,
+        .rx_kick = vduse_dev_vq_kickfd(nd->dev, 2 * i),
+        .tx_kick = vduse_dev_vq_kickfd(nd->dev, 2 * i + 1),
+        .notify = pair_notify,
+        .opaque = nd->dev,
+    };
     g_debug("%s: pair %u: starting", nd->name, i);
-    if (!net_pair_start(nd->pairs[i], vduse_dev_features(nd->dev), nd->opts.mtu,
-                        &error)) {
+    if (!net_pair_start(nd->pairs[i], &q, vduse_dev_features(nd->dev),
+                        nd->opts.mtu, &error)) {
         g_message("%s: pair %u: %s", nd->name, i, error->message);
     }
 }
@@ -514,7 +537,7 @@ bool net_dev_open(NetDev *nd, VduseControl *ctl, bool setup_vqs,
     }
     for (unsigned int i = 0; i < nd->opts.queue_pairs && i < nd->n_tap_fds;
          i++) {
-        nd->pairs[i] = net_pair_new(nd->name, i, nd->dev, nd->tap_fds[i]);
+        nd->pairs[i] = net_pair_new(nd->name, i, nd->tap_fds[i]);
         net_pair_set_capture(nd->pairs[i], nd->capture);
     }
     return true;

@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test-datapath.c - a queue pair's dataplane between the in-process driver
+ * and a real TAP, in a network namespace of the test's own
+ *
+ * The far side of the TAP is an AF_PACKET socket bound to it: what the
+ * driver sends must come out there bit for bit, and what the socket sends
+ * must land in the driver's RX buffers, with and without offloads, in one
+ * buffer or merged over several, up to 64 KB GSO frames. Needs
+ * CAP_SYS_ADMIN for unshare(CLONE_NEWNET) and CAP_NET_ADMIN for the TAP;
+ * without them every test says so and skips.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net-priv.h"
+#include "test-driver.h"
+
+#define GUEST_IOVA 0x100000ull
+#define GUEST_SIZE (8 * 1024 * 1024)
+#define RX_RING_OFF 0
+#define TX_RING_OFF 0x10000
+#define TX_BUF_OFF 0x20000
+#define RX_BUF_OFF 0x100000
+#define RING_SIZE 256
+#define MTU 9000
+#define ETHERTYPE_TEST 0x88b5
+#define RW (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE)
+
+/* Set in main(): why the tests cannot run here, or NULL. */
+static const char *skip_reason;
+
+/**
+ * struct Fixture - a driver with two rings, a TAP and the pair between
+ * @mem:	guest memory
+ * @iotlb:	its IOTLB
+ * @rxr:	the driver's RX ring
+ * @txr:	the driver's TX ring
+ * @rx:		the engine's RX queue
+ * @tx:		the engine's TX queue
+ * @rx_kick:	RX kick eventfd
+ * @tx_kick:	TX kick eventfd
+ * @tap_fd:	the TAP queue the pair uses
+ * @peer:	AF_PACKET socket on the TAP
+ * @ifname:	the TAP's name
+ * @pair:	the dataplane under test
+ * @irqs:	interrupts the pair sent (atomic)
+ * @rx_next:	next free byte of the RX buffer area
+ */
+typedef struct Fixture {
+    TestMem *mem;
+    VduseIotlb *iotlb;
+    TestRing rxr;
+    TestRing txr;
+    VduseVq *rx;
+    VduseVq *tx;
+    int rx_kick;
+    int tx_kick;
+    int tap_fd;
+    int peer;
+    char ifname[IFNAMSIZ];
+    NetPair *pair;
+    int irqs;
+    size_t rx_next;
+} Fixture;
+
+/* count_irq() - the pair's notify callback: count. */
+static int count_irq(void *opaque, uint32_t index)
+{
+    Fixture *f = opaque;
+
+    __atomic_add_fetch(&f->irqs, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* set_up() - bring interface @ifname up (in the test's namespace). */
+static void set_up(const char *ifname)
+{
+    struct ifreq ifr = {0};
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    g_assert_cmpint(s, >=, 0);
+    g_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+    g_assert_cmpint(ioctl(s, SIOCGIFFLAGS, &ifr), ==, 0);
+    ifr.ifr_flags |= IFF_UP;
+    g_assert_cmpint(ioctl(s, SIOCSIFFLAGS, &ifr), ==, 0);
+    close(s);
+}
+
+/* fixture_setup() - everything up to, not including, starting the pair. */
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+    static int n;
+    g_autoptr(GError) error = NULL;
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+                              .sll_protocol = htons(ETH_P_ALL)};
+
+    memset(f, 0, sizeof(*f));
+    f->tap_fd = f->peer = -1;
+    if (skip_reason) {
+        return;
+    }
+    f->mem = test_mem_new(GUEST_SIZE);
+    f->iotlb = vduse_iotlb_new(1, NULL, NULL);
+    g_assert_cmpint(
+        test_mem_map(f->mem, f->iotlb, 0, GUEST_IOVA, 0, GUEST_SIZE, RW), ==,
+        0);
+    test_ring_init(&f->rxr, f->mem, GUEST_IOVA, RX_RING_OFF, RING_SIZE, 0);
+    test_ring_init(&f->txr, f->mem, GUEST_IOVA, TX_RING_OFF, RING_SIZE, 0);
+    f->rx = vduse_vq_new(0, f->iotlb);
+    f->tx = vduse_vq_new(1, f->iotlb);
+    test_ring_start(&f->rxr, f->rx, 0, true);
+    test_ring_start(&f->txr, f->tx, 0, true);
+    f->rx_kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    f->tx_kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+    g_snprintf(f->ifname, sizeof(f->ifname), "vtap%d", n++);
+    g_assert_true(tap_open(f->ifname, 1, &f->tap_fd, &error));
+    g_assert_true(tap_setup_link(f->ifname, MTU, NULL, &error));
+    set_up(f->ifname);
+
+    f->peer = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    g_assert_cmpint(f->peer, >=, 0);
+    sll.sll_ifindex = (int)if_nametoindex(f->ifname);
+    g_assert_cmpint(bind(f->peer, (struct sockaddr *)&sll, sizeof(sll)), ==, 0);
+    f->pair = net_pair_new("test", 0, f->tap_fd);
+}
+
+/* fixture_teardown() - stop the pair and free everything. */
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+    if (!f->mem) {
+        return;
+    }
+    net_pair_free(f->pair);
+    close(f->peer);
+    close(f->tap_fd);
+    close(f->rx_kick);
+    close(f->tx_kick);
+    vduse_vq_free(f->rx);
+    vduse_vq_free(f->tx);
+    vduse_iotlb_free(f->iotlb);
+    test_mem_free(f->mem);
+}
+
+/**
+ * start_pair() - start the pair with @features; TAP offloads as netdev
+ *		  applies them
+ * Return: false if the test must skip.
+ */
+static bool start_pair(Fixture *f, uint64_t features)
+{
+    g_autoptr(GError) error = NULL;
+    NetPairQueues q = {
+        .rx = f->rx,
+        .tx = f->tx,
+        .rx_index = 0,
+        .tx_index = 1,
+        .rx_kick = f->rx_kick,
+        .tx_kick = f->tx_kick,
+        .notify = count_irq,
+        .opaque = f,
+    };
+
+    if (skip_reason) {
+        g_test_skip(skip_reason);
+        return false;
+    }
+    g_assert_cmpint(ioctl(f->tap_fd, TUNSETOFFLOAD, net_tap_offloads(features)),
+                    ==, 0);
+    g_assert_true(net_pair_start(f->pair, &q, features, MTU, &error));
+    return true;
+}
+
+/* kick() - the driver kicks a queue. */
+static void kick(int fd)
+{
+    uint64_t one = 1;
+
+    g_assert_cmpint(write(fd, &one, sizeof(one)), ==, sizeof(one));
+}
+
+/* make_frame() - an Ethernet frame of @len bytes with a recognisable body. */
+static void make_frame(uint8_t *frame, size_t len, unsigned int seed)
+{
+    static const uint8_t dst[6] = {0x02, 0, 0, 0, 0, 1};
+    static const uint8_t src[6] = {0x02, 0, 0, 0, 0, 2};
+
+    memcpy(frame, dst, 6);
+    memcpy(frame + 6, src, 6);
+    frame[12] = ETHERTYPE_TEST >> 8;
+    frame[13] = ETHERTYPE_TEST & 0xff;
+    for (size_t i = 14; i < len; i++) {
+        frame[i] = (uint8_t)(i * 7 + seed);
+    }
+}
+
+/**
+ * peer_recv() - the next frame that came in on the TAP (not our own sends)
+ * @f:		the fixture
+ * @buf:	where to put it
+ * @size:	room in @buf
+ *
+ * Return: its length; fails the test after 5 s without one.
+ */
+static size_t peer_recv(Fixture *f, uint8_t *buf, size_t size)
+{
+    for (;;) {
+        struct pollfd pfd = {.fd = f->peer, .events = POLLIN};
+        struct sockaddr_ll from;
+        socklen_t fromlen = sizeof(from);
+        ssize_t n;
+
+        g_assert_cmpint(poll(&pfd, 1, 5000), ==, 1);
+        n = recvfrom(f->peer, buf, size, 0, (struct sockaddr *)&from, &fromlen);
+        g_assert_cmpint(n, >, 0);
+        if (from.sll_pkttype != PACKET_OUTGOING) {
+            return (size_t)n;
+        }
+    }
+}
+
+/* wait_used() - wait up to 5 s for the next used element of @r. */
+static void wait_used(TestRing *r, uint32_t *id, uint32_t *len)
+{
+    for (int i = 0; i < 5000; i++) {
+        if (test_ring_get_used(r, id, len)) {
+            return;
+        }
+        g_usleep(1000);
+    }
+    g_assert_not_reached();
+}
+
+/**
+ * tx_frame() - the driver sends @frame behind header @hdr, in two
+ *		descriptors, and the test checks it at the TAP's far side
+ * @f:		the fixture
+ * @hdr:	virtio-net header (12 bytes)
+ * @frame:	the frame
+ * @len:	its length
+ */
+static void tx_frame(Fixture *f, const struct virtio_net_hdr_v1 *hdr,
+                     const uint8_t *frame, size_t len, bool vnet_peer)
+{
+    TestBuf bufs[2] = {{GUEST_IOVA + TX_BUF_OFF, sizeof(*hdr), false},
+                       {GUEST_IOVA + TX_BUF_OFF + 64, (uint32_t)len, false}};
+    g_autofree uint8_t *got = g_malloc(70000);
+    size_t off = vnet_peer ? sizeof(struct virtio_net_hdr) : 0;
+    uint32_t id, used_len;
+    size_t n;
+
+    memcpy(test_ring_ptr(&f->txr, bufs[0].iova), hdr, sizeof(*hdr));
+    memcpy(test_ring_ptr(&f->txr, bufs[1].iova), frame, len);
+    test_ring_add(&f->txr, bufs, 2, 0);
+    kick(f->tx_kick);
+    n = peer_recv(f, got, 70000);
+    g_assert_cmpuint(n, ==, len + off);
+    g_assert_cmpmem(got + off, len, frame, len);
+    wait_used(&f->txr, &id, &used_len);
+    g_assert_cmpuint(used_len, ==, 0);
+}
+
+/* Frames of 60 to 9014 bytes from the driver come out of the TAP intact. */
+static void test_tx_sizes(Fixture *f, gconstpointer data)
+{
+    static const size_t sizes[] = {60, 61, 128, 1514, 4000, 9014};
+    uint8_t frame[MTU + 14];
+    struct virtio_net_hdr_v1 hdr = {0};
+
+    if (!start_pair(f, GPOINTER_TO_SIZE(data))) {
+        return;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        make_frame(frame, sizes[i], (unsigned int)i);
+        tx_frame(f, &hdr, frame, sizes[i], false);
+    }
+    g_assert_cmpint(__atomic_load_n(&f->irqs, __ATOMIC_RELAXED), >, 0);
+}
+
+/**
+ * post_rx_buffers() - give the driver's RX queue @n buffers of @size
+ * @f:		the fixture
+ * @n:		how many
+ * @size:	bytes each
+ */
+static void post_rx_buffers(Fixture *f, unsigned int n, uint32_t size)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        TestBuf b = {GUEST_IOVA + RX_BUF_OFF + f->rx_next, size, true};
+
+        f->rx_next += size;
+        g_assert_cmpuint(RX_BUF_OFF + f->rx_next, <=, GUEST_SIZE);
+        test_ring_add(&f->rxr, &b, 1, 0);
+    }
+    kick(f->rx_kick);
+}
+
+/**
+ * rx_frame() - the far side sends @len bytes at @out; the driver must get
+ *		@frame in its buffers, merged over several if need be
+ * @f:		the fixture
+ * @out:	what the peer socket sends (a vnet header first if it has one)
+ * @out_len:	its length
+ * @frame:	the frame the driver must see after its 12-byte header
+ * @len:	the frame's length
+ * @hdr:	receives the driver's virtio-net header
+ */
+static void rx_frame(Fixture *f, const uint8_t *out, size_t out_len,
+                     const uint8_t *frame, size_t len,
+                     struct virtio_net_hdr_v1 *hdr)
+{
+    g_autofree uint8_t *got = g_malloc(len + sizeof(*hdr));
+    size_t have = 0;
+    uint16_t buffers = 0, num_buffers = 1;
+
+    g_assert_cmpint(send(f->peer, out, out_len, 0), ==, (ssize_t)out_len);
+    while (buffers < num_buffers) {
+        uint32_t id, used_len;
+        const struct vring_desc *d;
+
+        wait_used(&f->rxr, &id, &used_len);
+        d = &f->rxr.desc[id];
+        g_assert_cmpuint(have + used_len, <=, len + sizeof(*hdr));
+        memcpy(got + have, test_ring_ptr(&f->rxr, le64toh(d->addr)), used_len);
+        have += used_len;
+        if (buffers++ == 0) {
+            memcpy(hdr, got, sizeof(*hdr));
+            num_buffers = le16toh(hdr->num_buffers);
+            g_assert_cmpuint(num_buffers, >=, 1);
+        }
+    }
+    g_assert_cmpuint(have, ==, len + sizeof(*hdr));
+    g_assert_cmpmem(got + sizeof(*hdr), len, frame, len);
+}
+
+/*
+ * Frames of 60 to 9014 bytes from the TAP reach the driver intact: in one
+ * large buffer each, or merged over 1536-byte buffers (MRG_RXBUF).
+ */
+static void test_rx_sizes(Fixture *f, gconstpointer data)
+{
+    static const size_t sizes[] = {60, 61, 1514, 1600, 4000, 9014};
+    uint64_t features = GPOINTER_TO_SIZE(data);
+    bool mrg = features & VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+    bool gso = features & VDUSE_BIT(VIRTIO_NET_F_GUEST_TSO4);
+    uint8_t frame[MTU + 14];
+    struct virtio_net_hdr_v1 hdr;
+
+    if (!start_pair(f, features)) {
+        return;
+    }
+    /*
+     * The pair waits until the driver's buffers can hold the largest frame
+     * it may get: 9 KB, or 64 KB once the driver takes GSO.
+     */
+    if (mrg) {
+        post_rx_buffers(f, gso ? 48 : 8, 1536);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        uint16_t used;
+
+        if (!mrg) {
+            post_rx_buffers(f, 1, MTU + 64);
+        }
+        make_frame(frame, sizes[i], (unsigned int)i);
+        rx_frame(f, frame, sizes[i], frame, sizes[i], &hdr);
+        used = le16toh(hdr.num_buffers);
+        if (mrg) {
+            g_assert_cmpuint(used, ==, (sizes[i] + 12 + 1535) / 1536);
+            post_rx_buffers(f, used, 1536);
+        } else {
+            g_assert_cmpuint(used, ==, 1);
+        }
+    }
+}
+
+/**
+ * make_tcp_frame() - a TCP/IPv4 frame of @len bytes for GSO, with the
+ *		      header a driver would give it
+ */
+static void make_tcp_frame(uint8_t *frame, size_t len,
+                           struct virtio_net_hdr *hdr)
+{
+    uint8_t *ip = frame + 14, *tcp = ip + 20;
+    uint32_t sum = 0;
+
+    make_frame(frame, len, 3);
+    frame[12] = 0x08;
+    frame[13] = 0x00;
+    memset(ip, 0, 40);
+    ip[0] = 0x45;
+    ip[2] = (uint8_t)((len - 14) >> 8);
+    ip[3] = (uint8_t)(len - 14);
+    ip[8] = 64;
+    ip[9] = 6; /* TCP */
+    memcpy(ip + 12, (uint8_t[]){10, 0, 0, 2}, 4);
+    memcpy(ip + 16, (uint8_t[]){10, 0, 0, 1}, 4);
+    for (int i = 0; i < 20; i += 2) {
+        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+    }
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    ip[10] = (uint8_t)(~sum >> 8);
+    ip[11] = (uint8_t)~sum;
+    tcp[0] = 0x30; /* ports 12345 -> 80 */
+    tcp[1] = 0x39;
+    tcp[3] = 80;
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x18; /* PSH ACK */
+    tcp[14] = 0xff;
+    *hdr = (struct virtio_net_hdr){
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+        .hdr_len = 54,
+        .gso_size = 1448,
+        .csum_start = 34,
+        .csum_offset = 16,
+    };
+}
+
+static const uint64_t gso_features =
+    VDUSE_BIT(VIRTIO_NET_F_CSUM) | VDUSE_BIT(VIRTIO_NET_F_HOST_TSO4) |
+    VDUSE_BIT(VIRTIO_NET_F_GUEST_CSUM) | VDUSE_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+    VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+
+/* peer_vnet_hdr() - the peer socket sends and receives a vnet header. */
+static void peer_vnet_hdr(Fixture *f)
+{
+    int one = 1;
+
+    g_assert_cmpint(
+        setsockopt(f->peer, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)), ==,
+        0);
+}
+
+/* A 64 KB TSO frame from the driver leaves the TAP as one GSO frame. */
+static void test_tx_gso(Fixture *f, gconstpointer data)
+{
+    size_t len = 14 + 20 + 20 + 64000;
+    g_autofree uint8_t *frame = g_malloc(len);
+    struct virtio_net_hdr gso;
+    struct virtio_net_hdr_v1 hdr = {0};
+
+    if (!start_pair(f, gso_features)) {
+        return;
+    }
+    peer_vnet_hdr(f);
+    make_tcp_frame(frame, len, &gso);
+    memcpy(&hdr, &gso, sizeof(gso));
+    tx_frame(f, &hdr, frame, len, true);
+}
+
+/* A 64 KB GSO frame sent into the TAP reaches the driver whole. */
+static void test_rx_gso(Fixture *f, gconstpointer data)
+{
+    size_t len = 14 + 20 + 20 + 64000;
+    g_autofree uint8_t *out = g_malloc(sizeof(struct virtio_net_hdr) + len);
+    struct virtio_net_hdr gso;
+    struct virtio_net_hdr_v1 hdr;
+
+    if (!start_pair(f, gso_features)) {
+        return;
+    }
+    peer_vnet_hdr(f);
+    make_tcp_frame(out + sizeof(gso), len, &gso);
+    memcpy(out, &gso, sizeof(gso));
+    post_rx_buffers(f, 64, 1536);
+    rx_frame(f, out, sizeof(gso) + len, out + sizeof(gso), len, &hdr);
+    g_assert_cmpuint(hdr.gso_type & 0x7f, ==, VIRTIO_NET_HDR_GSO_TCPV4);
+    g_assert_cmpuint(hdr.gso_size, ==, 1448);
+    g_assert_cmpuint(le16toh(hdr.num_buffers), ==, (len + 12 + 1535) / 1536);
+}
+
+/* The capture file holds both directions, readable by libpcap. */
+static void test_capture(Fixture *f, gconstpointer data)
+{
+    g_autofree char *path = g_build_filename(g_get_tmp_dir(),
+                                             "vduse-net-"
+                                             "test-capture.pcap",
+                                             NULL);
+    g_autoptr(GError) error = NULL;
+    NetCapture *cap = net_capture_open(path, NULL, &error);
+    uint8_t frame[1514], got[1514];
+    struct virtio_net_hdr_v1 hdr = {0};
+    char err[PCAP_ERRBUF_SIZE];
+    struct pcap_pkthdr *ph;
+    const u_char *bytes;
+    pcap_t *p;
+
+    g_assert_nonnull(cap);
+    net_pair_set_capture(f->pair, cap);
+    if (!start_pair(f, 0)) {
+        net_capture_close(cap);
+        return;
+    }
+    make_frame(frame, sizeof(frame), 1);
+    tx_frame(f, &hdr, frame, sizeof(frame), false);
+    post_rx_buffers(f, 1, 2048);
+    make_frame(got, sizeof(got), 2);
+    rx_frame(f, got, sizeof(got), got, sizeof(got), &hdr);
+
+    /* Readable while the capture is still open: every frame is flushed. */
+    p = pcap_open_offline(path, err);
+    g_assert_nonnull(p);
+    g_assert_cmpint(pcap_next_ex(p, &ph, &bytes), ==, 1);
+    g_assert_cmpmem(bytes, ph->caplen, frame, sizeof(frame));
+    g_assert_cmpint(pcap_next_ex(p, &ph, &bytes), ==, 1);
+    g_assert_cmpmem(bytes, ph->caplen, got, sizeof(got));
+    g_assert_cmpint(pcap_next_ex(p, &ph, &bytes), ==, -2);
+    pcap_close(p);
+    net_pair_stop(f->pair);
+    net_capture_close(cap);
+    unlink(path);
+}
+
+/* prepare_netns() - a network namespace of our own, or why not. */
+static const char *prepare_netns(void)
+{
+    int fd;
+
+    if (unshare(CLONE_NEWNET) < 0) {
+        return "needs CAP_SYS_ADMIN for a network namespace (run as root)";
+    }
+    if (access("/dev/net/tun", R_OK | W_OK) < 0) {
+        return "needs /dev/net/tun";
+    }
+    /* No IPv6 chatter (router solicitations) on the TAPs. */
+    fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY);
+    if (fd >= 0) {
+        g_assert_cmpint(write(fd, "1", 1), ==, 1);
+        close(fd);
+    }
+    return NULL;
+}
+
+/* add() - register a test on the fixture. */
+static void add(const char *path, uint64_t features,
+                void (*fn)(Fixture *, gconstpointer))
+{
+    g_test_add(path, Fixture, GSIZE_TO_POINTER(features), fixture_setup, fn,
+               fixture_teardown);
+}
+
+int main(int argc, char **argv)
+{
+    const uint64_t offloads = gso_features;
+
+    g_test_init(&argc, &argv, NULL);
+    skip_reason = prepare_netns();
+    add("/datapath/tx/sizes", 0, test_tx_sizes);
+    add("/datapath/tx/sizes-offloads", offloads, test_tx_sizes);
+    add("/datapath/rx/sizes", 0, test_rx_sizes);
+    add("/datapath/rx/sizes-mergeable", VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF),
+        test_rx_sizes);
+    add("/datapath/rx/sizes-offloads", offloads, test_rx_sizes);
+    add("/datapath/tx/gso-64k", 0, test_tx_gso);
+    add("/datapath/rx/gso-64k", 0, test_rx_gso);
+    add("/datapath/capture", 0, test_capture);
+    return g_test_run();
+}
