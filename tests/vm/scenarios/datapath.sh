@@ -32,6 +32,14 @@ sleep 0.5
 check "200 MB TCP, guest to TAP" iperf3 -c 10.0.0.1 -n 200M -R
 tail -n 4 /tmp/check.out
 
+# Idle: no busy loop. CPU time of every thread over 3 s (clock ticks).
+cpu() { awk '{ print $14 + $15 }' /proc/"$DEV_PID"/stat; }
+before=$(cpu)
+sleep 3
+idle=$(($(cpu) - before))
+[ "$idle" -le 5 ] || fail "vduse-net used $idle ticks in 3 idle seconds"
+ok "idle: $idle clock ticks in 3 s"
+
 stop_dev
 check "counters printed" grep -q "pair 0: tx [1-9][0-9]* frames" "$DEV_LOG.err"
 grep "pair 0" "$DEV_LOG.err"
