@@ -1,28 +1,91 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ctrlvq.c - control-queue commands (for now: a refusal for each)
+ * ctrlvq.c - virtio-net control commands, validated, applied, shadowed
+ *
+ * DOC: Theory of operation
+ *
+ * One table row per command: its class and number, the feature that allows
+ * it, and its handler. A handler sees a payload whose length it must check
+ * exactly; it validates everything, applies the effect through CtrlvqOps,
+ * and only then writes the shadow. A command refused at any step changes
+ * nothing, so the shadow always says what the device really does: that is
+ * what a migration destination will replay.
  */
 #include "config.h"
 
+#include <endian.h>
 #include <linux/virtio_net.h>
 
 #include "ctrlvq.h"
 
+/* Bits newer than Debian bookworm's headers. */
+#ifndef VIRTIO_NET_F_GUEST_USO4
+#define VIRTIO_NET_F_GUEST_USO4 54
+#define VIRTIO_NET_F_GUEST_USO6 55
+#endif
+
+/* The guest offloads GUEST_OFFLOADS_SET may name (§5.1.6.5.6.1). */
+#define GUEST_OFFLOAD_BITS                                                     \
+    ((1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_GUEST_TSO4) |   \
+     (1ull << VIRTIO_NET_F_GUEST_TSO6) | (1ull << VIRTIO_NET_F_GUEST_ECN) |    \
+     (1ull << VIRTIO_NET_F_GUEST_UFO) | (1ull << VIRTIO_NET_F_GUEST_USO4) |    \
+     (1ull << VIRTIO_NET_F_GUEST_USO6))
+
 /**
  * struct Ctrlvq - the control-queue state of one device
  * @name:	device name, for log lines
+ * @config_mac:	the MAC in config space at creation
+ * @max_pairs:	the most queue pairs
+ * @features:	negotiated features
+ * @ops:	effects on the device
+ * @opaque:	passed to @ops
+ * @shadow:	what the driver set
  * @seen:	commands executed
  */
 struct Ctrlvq {
     char *name;
+    uint8_t config_mac[6];
+    uint16_t max_pairs;
+    uint64_t features;
+    CtrlvqOps ops;
+    void *opaque;
+    CtrlvqShadow shadow;
     uint64_t seen;
 };
 
-Ctrlvq *ctrlvq_new(const char *name)
+/* A command handler: payload and its length; returns OK or ERR. */
+typedef uint8_t (*CmdFn)(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                         size_t len);
+
+/**
+ * struct CmdEntry - one command the device knows
+ * @class:	VIRTIO_NET_CTRL_* class
+ * @cmd:	command within the class
+ * @feature:	the feature bit that must be negotiated
+ * @name:	for log lines and change events
+ * @fn:		handler
+ */
+typedef struct CmdEntry {
+    uint8_t class;
+    uint8_t cmd;
+    unsigned int feature;
+    const char *name;
+    CmdFn fn;
+} CmdEntry;
+
+Ctrlvq *ctrlvq_new(const char *name, const uint8_t mac[6],
+                   uint16_t max_queue_pairs, const CtrlvqOps *ops, void *opaque)
 {
     Ctrlvq *cvq = g_new0(Ctrlvq, 1);
 
     cvq->name = g_strdup(name);
+    memcpy(cvq->config_mac, mac, 6);
+    cvq->max_pairs = max_queue_pairs;
+    if (ops) {
+        cvq->ops = *ops;
+    }
+    cvq->opaque = opaque;
+    ctrlvq_reset(cvq, 0);
     return cvq;
 }
 
@@ -34,21 +97,347 @@ void ctrlvq_free(Ctrlvq *cvq)
     }
 }
 
+void ctrlvq_reset(Ctrlvq *cvq, uint64_t features)
+{
+    cvq->features = features;
+    memset(&cvq->shadow, 0, sizeof(cvq->shadow));
+    memcpy(cvq->shadow.mac, cvq->config_mac, 6);
+    cvq->shadow.promisc = true;
+    cvq->shadow.queue_pairs = 1;
+    cvq->shadow.guest_offloads = features & GUEST_OFFLOAD_BITS;
+}
+
+/**
+ * has() - whether feature @bit was negotiated
+ * @cvq:	the state
+ * @bit:	feature bit
+ *
+ * Return: true if it was.
+ */
+static bool has(const Ctrlvq *cvq, unsigned int bit)
+{
+    return cvq->features & (1ull << bit);
+}
+
+/* cmd_rx_mode() - RX PROMISC/ALLMULTI/ALLUNI/NOMULTI/NOUNI/NOBCAST. */
+static uint8_t cmd_rx_mode(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                           size_t len)
+{
+    CtrlvqShadow *s = &cvq->shadow;
+    bool *mode[] = {
+        [VIRTIO_NET_CTRL_RX_PROMISC] = &s->promisc,
+        [VIRTIO_NET_CTRL_RX_ALLMULTI] = &s->allmulti,
+        [VIRTIO_NET_CTRL_RX_ALLUNI] = &s->alluni,
+        [VIRTIO_NET_CTRL_RX_NOMULTI] = &s->nomulti,
+        [VIRTIO_NET_CTRL_RX_NOUNI] = &s->nouni,
+        [VIRTIO_NET_CTRL_RX_NOBCAST] = &s->nobcast,
+    };
+
+    if (len != 1 || data[0] > 1) {
+        g_message("%s: RX mode %u: want one byte 0 or 1, got %zu bytes",
+                  cvq->name, cmd, len);
+        return VIRTIO_NET_ERR;
+    }
+    *mode[cmd] = data[0];
+    return VIRTIO_NET_OK;
+}
+
+/**
+ * parse_mac_table() - one of the two tables of MAC_TABLE_SET
+ * @data:	where it starts
+ * @len:	bytes left
+ * @entries:	receives its entry count
+ *
+ * Return: its length in bytes, or 0 if it does not fit in @len.
+ */
+static size_t parse_mac_table(const uint8_t *data, size_t len,
+                              uint32_t *entries)
+{
+    uint32_t n;
+
+    if (len < 4) {
+        return 0;
+    }
+    memcpy(&n, data, 4);
+    n = le32toh(n);
+    /* n * 6 cannot overflow size_t for a 32-bit n on 64-bit hosts; check. */
+    if ((uint64_t)n * 6 > len - 4) {
+        return 0;
+    }
+    *entries = n;
+    return 4 + (size_t)n * 6;
+}
+
+/* cmd_mac_table_set() - MAC TABLE_SET: unicast then multicast table. */
+static uint8_t cmd_mac_table_set(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                                 size_t len)
+{
+    CtrlvqShadow *s = &cvq->shadow;
+    uint32_t uni, multi;
+    size_t uni_len, multi_len;
+    const uint8_t *multi_data;
+
+    uni_len = parse_mac_table(data, len, &uni);
+    multi_data = data + uni_len;
+    multi_len =
+        uni_len ? parse_mac_table(multi_data, len - uni_len, &multi) : 0;
+    if (!uni_len || !multi_len || uni_len + multi_len != len) {
+        g_message("%s: MAC_TABLE_SET of %zu bytes does not hold two tables "
+                  "exactly",
+                  cvq->name, len);
+        return VIRTIO_NET_ERR;
+    }
+    for (uint32_t i = 0; i < multi; i++) {
+        if (!(multi_data[4 + 6 * i] & 1)) {
+            g_message("%s: MAC_TABLE_SET: unicast address in the multicast "
+                      "table",
+                      cvq->name);
+            return VIRTIO_NET_ERR;
+        }
+    }
+    s->uni_overflow = uni > CTRLVQ_MAC_TABLE_MAX;
+    s->uni_count = s->uni_overflow ? 0 : uni;
+    memcpy(s->uni, data + 4, s->uni_count * 6);
+    s->multi_overflow = multi > CTRLVQ_MAC_TABLE_MAX;
+    s->multi_count = s->multi_overflow ? 0 : multi;
+    memcpy(s->multi, multi_data + 4, s->multi_count * 6);
+    return VIRTIO_NET_OK;
+}
+
+/* cmd_mac_addr_set() - MAC ADDR_SET: the device's own address. */
+static uint8_t cmd_mac_addr_set(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                                size_t len)
+{
+    static const uint8_t zero[6];
+
+    if (len != 6 || (data[0] & 1) || !memcmp(data, zero, 6)) {
+        g_message("%s: MAC_ADDR_SET: want one unicast, non-zero address",
+                  cvq->name);
+        return VIRTIO_NET_ERR;
+    }
+    if (cvq->ops.set_mac) {
+        cvq->ops.set_mac(data, cvq->opaque);
+    }
+    memcpy(cvq->shadow.mac, data, 6);
+    return VIRTIO_NET_OK;
+}
+
+/* cmd_vlan() - VLAN ADD/DEL of one id. */
+static uint8_t cmd_vlan(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                        size_t len)
+{
+    uint16_t vid;
+
+    if (len != 2) {
+        g_message("%s: VLAN command of %zu bytes", cvq->name, len);
+        return VIRTIO_NET_ERR;
+    }
+    memcpy(&vid, data, 2);
+    vid = le16toh(vid);
+    if (vid >= CTRLVQ_VLAN_IDS) {
+        g_message("%s: VLAN id %u out of range", cvq->name, vid);
+        return VIRTIO_NET_ERR;
+    }
+    if (cmd == VIRTIO_NET_CTRL_VLAN_ADD) {
+        cvq->shadow.vlans[vid / 32] |= 1u << (vid % 32);
+    } else {
+        cvq->shadow.vlans[vid / 32] &= ~(1u << (vid % 32));
+    }
+    return VIRTIO_NET_OK;
+}
+
+/* cmd_announce_ack() - ANNOUNCE ACK: the driver announced itself. */
+static uint8_t cmd_announce_ack(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                                size_t len)
+{
+    if (len != 0) {
+        g_message("%s: ANNOUNCE_ACK with %zu bytes of payload", cvq->name, len);
+        return VIRTIO_NET_ERR;
+    }
+    if (cvq->ops.announce_ack) {
+        cvq->ops.announce_ack(cvq->opaque);
+    }
+    cvq->shadow.announce_acks++;
+    return VIRTIO_NET_OK;
+}
+
+/* cmd_vq_pairs_set() - MQ VQ_PAIRS_SET. */
+static uint8_t cmd_vq_pairs_set(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                                size_t len)
+{
+    uint16_t pairs;
+
+    if (len != 2) {
+        g_message("%s: VQ_PAIRS_SET of %zu bytes", cvq->name, len);
+        return VIRTIO_NET_ERR;
+    }
+    memcpy(&pairs, data, 2);
+    pairs = le16toh(pairs);
+    if (pairs < 1 || pairs > cvq->max_pairs) {
+        g_message("%s: VQ_PAIRS_SET %u out of range 1..%u", cvq->name, pairs,
+                  cvq->max_pairs);
+        return VIRTIO_NET_ERR;
+    }
+    if (cvq->ops.set_queue_pairs &&
+        !cvq->ops.set_queue_pairs(pairs, cvq->opaque)) {
+        return VIRTIO_NET_ERR;
+    }
+    cvq->shadow.queue_pairs = pairs;
+    return VIRTIO_NET_OK;
+}
+
+/* cmd_guest_offloads_set() - GUEST_OFFLOADS SET. */
+static uint8_t cmd_guest_offloads_set(Ctrlvq *cvq, uint8_t cmd,
+                                      const uint8_t *data, size_t len)
+{
+    uint64_t offloads;
+
+    if (len != 8) {
+        g_message("%s: GUEST_OFFLOADS_SET of %zu bytes", cvq->name, len);
+        return VIRTIO_NET_ERR;
+    }
+    memcpy(&offloads, data, 8);
+    offloads = le64toh(offloads);
+    if (offloads & ~(cvq->features & GUEST_OFFLOAD_BITS)) {
+        g_message("%s: GUEST_OFFLOADS_SET 0x%" G_GINT64_MODIFIER
+                  "x names offloads not negotiated",
+                  cvq->name, offloads);
+        return VIRTIO_NET_ERR;
+    }
+    if (cvq->ops.set_guest_offloads &&
+        !cvq->ops.set_guest_offloads(offloads, cvq->opaque)) {
+        return VIRTIO_NET_ERR;
+    }
+    cvq->shadow.guest_offloads = offloads;
+    return VIRTIO_NET_OK;
+}
+
+static const CmdEntry commands[] = {
+    {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, VIRTIO_NET_F_CTRL_RX,
+     "rx-promisc", cmd_rx_mode},
+    {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, VIRTIO_NET_F_CTRL_RX,
+     "rx-allmulti", cmd_rx_mode},
+    {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLUNI, VIRTIO_NET_F_CTRL_RX_EXTRA,
+     "rx-alluni", cmd_rx_mode},
+    {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_NOMULTI, VIRTIO_NET_F_CTRL_RX_EXTRA,
+     "rx-nomulti", cmd_rx_mode},
+    {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_NOUNI, VIRTIO_NET_F_CTRL_RX_EXTRA,
+     "rx-nouni", cmd_rx_mode},
+    {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_NOBCAST, VIRTIO_NET_F_CTRL_RX_EXTRA,
+     "rx-nobcast", cmd_rx_mode},
+    {VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, VIRTIO_NET_F_CTRL_RX,
+     "mac-table-set", cmd_mac_table_set},
+    {VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
+     VIRTIO_NET_F_CTRL_MAC_ADDR, "mac-addr-set", cmd_mac_addr_set},
+    {VIRTIO_NET_CTRL_VLAN, VIRTIO_NET_CTRL_VLAN_ADD, VIRTIO_NET_F_CTRL_VLAN,
+     "vlan-add", cmd_vlan},
+    {VIRTIO_NET_CTRL_VLAN, VIRTIO_NET_CTRL_VLAN_DEL, VIRTIO_NET_F_CTRL_VLAN,
+     "vlan-del", cmd_vlan},
+    {VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK,
+     VIRTIO_NET_F_GUEST_ANNOUNCE, "announce-ack", cmd_announce_ack},
+    {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, VIRTIO_NET_F_MQ,
+     "vq-pairs-set", cmd_vq_pairs_set},
+    {VIRTIO_NET_CTRL_GUEST_OFFLOADS, VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
+     VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "guest-offloads-set",
+     cmd_guest_offloads_set},
+};
+
 uint8_t ctrlvq_execute(Ctrlvq *cvq, const uint8_t *cmd, size_t len)
 {
+    const CmdEntry *entry = NULL;
+    uint8_t status;
+
     cvq->seen++;
     if (len < sizeof(struct virtio_net_ctrl_hdr)) {
         g_message("%s: control command of %zu bytes has no header", cvq->name,
                   len);
         return VIRTIO_NET_ERR;
     }
-    g_debug("%s: control class %u command %u (%zu payload bytes): "
-            "not supported yet",
-            cvq->name, cmd[0], cmd[1], len - 2);
-    return VIRTIO_NET_ERR;
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (commands[i].class == cmd[0] && commands[i].cmd == cmd[1]) {
+            entry = &commands[i];
+            break;
+        }
+    }
+    if (!entry) {
+        g_message("%s: unknown control command class %u command %u", cvq->name,
+                  cmd[0], cmd[1]);
+        return VIRTIO_NET_ERR;
+    }
+    if (!has(cvq, entry->feature)) {
+        g_message("%s: %s without its feature (bit %u) negotiated", cvq->name,
+                  entry->name, entry->feature);
+        return VIRTIO_NET_ERR;
+    }
+    status = entry->fn(cvq, cmd[1], cmd + 2, len - 2);
+    if (status == VIRTIO_NET_OK) {
+        g_debug("%s: %s accepted", cvq->name, entry->name);
+        if (cvq->ops.changed) {
+            cvq->ops.changed(&cvq->shadow, entry->name, cvq->opaque);
+        }
+    }
+    return status;
+}
+
+const CtrlvqShadow *ctrlvq_shadow(const Ctrlvq *cvq)
+{
+    return &cvq->shadow;
 }
 
 uint64_t ctrlvq_commands_seen(const Ctrlvq *cvq)
 {
     return cvq->seen;
+}
+
+bool ctrlvq_vlan_is_set(const CtrlvqShadow *shadow, uint16_t vid)
+{
+    return vid < CTRLVQ_VLAN_IDS &&
+           (shadow->vlans[vid / 32] & (1u << (vid % 32)));
+}
+
+/**
+ * table_has() - whether @mac is one of the @n entries of @table
+ * @table:	the table
+ * @n:		its entries
+ * @mac:	the address
+ *
+ * Return: true if found.
+ */
+static bool table_has(const uint8_t (*table)[6], uint32_t n,
+                      const uint8_t mac[6])
+{
+    for (uint32_t i = 0; i < n && i < CTRLVQ_MAC_TABLE_MAX; i++) {
+        if (!memcmp(table[i], mac, 6)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool ctrlvq_filter_accepts(const CtrlvqShadow *s, const uint8_t dst[6],
+                           int vlan, bool vlan_filter)
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+    if (s->promisc) {
+        return true;
+    }
+    if (vlan >= 0 && vlan_filter && !ctrlvq_vlan_is_set(s, (uint16_t)vlan)) {
+        return false;
+    }
+    if (dst[0] & 1) {
+        if (!memcmp(dst, bcast, 6)) {
+            return !s->nobcast;
+        }
+        if (s->nomulti) {
+            return false;
+        }
+        return s->allmulti || s->multi_overflow ||
+               table_has(s->multi, s->multi_count, dst);
+    }
+    if (s->nouni) {
+        return false;
+    }
+    return s->alluni || s->uni_overflow || !memcmp(dst, s->mac, 6) ||
+           table_has(s->uni, s->uni_count, dst);
 }

@@ -7,32 +7,126 @@
  * into its own buffer, and hands the copy here; the answer is the status
  * byte to write back.
  *
- * Today every command is answered VIRTIO_NET_ERR: the driver's probe goes
- * on (it warns and keeps its defaults), and nothing is recorded. The
- * shadow and the commands it accepts are the control-queue issue's work.
+ * Each command is validated to the letter of virtio 1.2 §5.1.6.5 (class
+ * allowed by a negotiated feature, exact payload length, ranges, reserved
+ * values); then its effect on the device is applied through CtrlvqOps;
+ * only if that succeeded is it recorded in the shadow and acknowledged
+ * VIRTIO_NET_OK. Anything else is VIRTIO_NET_ERR with one log line, and
+ * changes nothing.
  */
 #ifndef VDUSE_NET_CTRLVQ_H
 #define VDUSE_NET_CTRLVQ_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* The largest command we copy in (header + payload), in bytes. */
 #define CTRLVQ_MAX_COMMAND (64 * 1024)
 
+/*
+ * Entries kept per MAC table (unicast, multicast). A table set with more
+ * entries "overflows": the shadow keeps none of them and the receive filter
+ * accepts every address of that kind, as QEMU does; the driver loses no
+ * traffic it asked for.
+ */
+#define CTRLVQ_MAC_TABLE_MAX 64
+
+/* The number of VLAN ids (0..4095). */
+#define CTRLVQ_VLAN_IDS 4096
+
+/**
+ * struct CtrlvqShadow - everything the driver set through the control queue
+ * @mac:		MAC address (from config space, then MAC_ADDR_SET)
+ * @promisc:		RX mode PROMISC
+ * @allmulti:		RX mode ALLMULTI
+ * @alluni:		RX mode ALLUNI
+ * @nomulti:		RX mode NOMULTI
+ * @nouni:		RX mode NOUNI
+ * @nobcast:		RX mode NOBCAST
+ * @uni_count:		entries in @uni
+ * @uni_overflow:	the last unicast table was larger than we keep
+ * @uni:		unicast MAC table
+ * @multi_count:	entries in @multi
+ * @multi_overflow:	the last multicast table was larger than we keep
+ * @multi:		multicast MAC table
+ * @vlans:		VLAN filter bitmap, bit n for VLAN id n
+ * @queue_pairs:	queue pairs in use (VQ_PAIRS_SET; 1 at reset)
+ * @guest_offloads:	guest offloads in force (VIRTIO_NET_F_GUEST_* bits)
+ * @announce_acks:	GUEST_ANNOUNCE ACKs received
+ */
+typedef struct CtrlvqShadow {
+    uint8_t mac[6];
+    bool promisc;
+    bool allmulti;
+    bool alluni;
+    bool nomulti;
+    bool nouni;
+    bool nobcast;
+    uint32_t uni_count;
+    bool uni_overflow;
+    uint8_t uni[CTRLVQ_MAC_TABLE_MAX][6];
+    uint32_t multi_count;
+    bool multi_overflow;
+    uint8_t multi[CTRLVQ_MAC_TABLE_MAX][6];
+    uint32_t vlans[CTRLVQ_VLAN_IDS / 32];
+    uint16_t queue_pairs;
+    uint64_t guest_offloads;
+    uint64_t announce_acks;
+} CtrlvqShadow;
+
+/**
+ * struct CtrlvqOps - how an accepted command takes effect on the device;
+ * every member may be NULL (no effect beyond the shadow)
+ * @set_queue_pairs:	use @pairs queue pairs; return false to refuse
+ * @set_guest_offloads:	apply @offloads (VIRTIO_NET_F_GUEST_* bits) to the
+ *			backend; return false to refuse
+ * @set_mac:		the MAC changed: update config space
+ * @announce_ack:	the driver announced itself: clear
+ *			VIRTIO_NET_S_ANNOUNCE
+ * @changed:		the shadow changed (receive filter, events); @what
+ *			names the command ("mac-table-set", ...)
+ */
+typedef struct CtrlvqOps {
+    bool (*set_queue_pairs)(uint16_t pairs, void *opaque);
+    bool (*set_guest_offloads)(uint64_t offloads, void *opaque);
+    void (*set_mac)(const uint8_t mac[6], void *opaque);
+    void (*announce_ack)(void *opaque);
+    void (*changed)(const CtrlvqShadow *shadow, const char *what, void *opaque);
+} CtrlvqOps;
+
 typedef struct Ctrlvq Ctrlvq;
 
 /**
  * ctrlvq_new() - the control-queue state of one device
  * @name:	device name, for log lines; copied
+ * @mac:	the MAC in config space
+ * @max_queue_pairs: the most queue pairs VQ_PAIRS_SET may ask for
+ * @ops:	effects on the device; copied (NULL: none)
+ * @opaque:	passed to @ops
  *
  * Return: the state, owned by the caller (ctrlvq_free()).
  */
-Ctrlvq *ctrlvq_new(const char *name);
+Ctrlvq *ctrlvq_new(const char *name, const uint8_t mac[6],
+                   uint16_t max_queue_pairs, const CtrlvqOps *ops,
+                   void *opaque);
 
 /* ctrlvq_free() - free @cvq (NULL is fine). */
 void ctrlvq_free(Ctrlvq *cvq);
+
+/**
+ * ctrlvq_reset() - the device was reset: back to the defaults
+ * @cvq:	the state
+ * @features:	the features the driver negotiated now (0 at reset), which
+ *		decide the classes accepted
+ *
+ * Defaults: PROMISC on (as QEMU, so a driver without VIRTIO_NET_F_CTRL_RX
+ * receives everything; Linux turns it off when the interface comes up),
+ * other RX modes off, empty tables, no VLANs, one queue pair, every
+ * negotiated guest offload on (§5.1.6.5.6.1).
+ */
+void ctrlvq_reset(Ctrlvq *cvq, uint64_t features);
 
 /**
  * ctrlvq_execute() - run one control command
@@ -45,7 +139,26 @@ void ctrlvq_free(Ctrlvq *cvq);
  */
 uint8_t ctrlvq_execute(Ctrlvq *cvq, const uint8_t *cmd, size_t len);
 
+/* ctrlvq_shadow() - the shadow, owned by @cvq; valid until the next call. */
+const CtrlvqShadow *ctrlvq_shadow(const Ctrlvq *cvq);
+
 /* ctrlvq_commands_seen() - how many commands were executed so far. */
 uint64_t ctrlvq_commands_seen(const Ctrlvq *cvq);
+
+/* ctrlvq_vlan_is_set() - whether VLAN id @vid is in @shadow's filter. */
+bool ctrlvq_vlan_is_set(const CtrlvqShadow *shadow, uint16_t vid);
+
+/**
+ * ctrlvq_filter_accepts() - whether a frame to @dst passes the receive
+ * filter the driver set
+ * @shadow:	the shadow
+ * @dst:	the frame's destination MAC
+ * @vlan:	the frame's VLAN id, or -1 if it carries no tag
+ * @vlan_filter: VIRTIO_NET_F_CTRL_VLAN was negotiated
+ *
+ * Return: true to deliver the frame.
+ */
+bool ctrlvq_filter_accepts(const CtrlvqShadow *shadow, const uint8_t dst[6],
+                           int vlan, bool vlan_filter);
 
 #endif /* VDUSE_NET_CTRLVQ_H */

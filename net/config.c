@@ -59,7 +59,12 @@ char *net_format_mac(const uint8_t mac[6])
 
 uint64_t net_ctrl_vq_features(void)
 {
-    return VDUSE_BIT(VIRTIO_NET_F_CTRL_VQ) | VDUSE_BIT(VIRTIO_NET_F_MQ);
+    return VDUSE_BIT(VIRTIO_NET_F_CTRL_VQ) | VDUSE_BIT(VIRTIO_NET_F_CTRL_RX) |
+           VDUSE_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |
+           VDUSE_BIT(VIRTIO_NET_F_CTRL_VLAN) |
+           VDUSE_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+           VDUSE_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
+           VDUSE_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
 }
 
 uint64_t net_offered_features(const NetOptions *opts)
@@ -80,7 +85,7 @@ uint64_t net_offered_features(const NetOptions *opts)
          VDUSE_BIT(VIRTIO_NET_F_GUEST_TSO6) | VDUSE_BIT(VIRTIO_NET_F_GUEST_ECN);
 
     if (opts->ctrl_vq) {
-        f |= VDUSE_BIT(VIRTIO_NET_F_CTRL_VQ);
+        f |= net_ctrl_vq_features();
         if (opts->queue_pairs > 1) {
             f |= VDUSE_BIT(VIRTIO_NET_F_MQ);
         }

@@ -75,6 +75,9 @@ typedef struct RxChain {
  * @rx_chains:	the RX chains of one frame
  * @stats:	counters, read by other threads with relaxed atomics
  * @capture:	where to record frames, or NULL
+ * @filter_on:	apply @filter to received frames
+ * @vlan_filter: also filter by VLAN id
+ * @filter:	the driver's receive filter settings (a copy)
  */
 struct NetPair {
     char *name;
@@ -98,6 +101,9 @@ struct NetPair {
     RxChain rx_chains[RX_MAX_CHAINS];
     NetPairStats stats;
     NetCapture *capture;
+    bool filter_on;
+    bool vlan_filter;
+    CtrlvqShadow filter;
 };
 
 /* stat_add() - add @n to a counter other threads may read. */
@@ -118,6 +124,16 @@ NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd)
     g_cond_init(&p->cond);
     p->elem = g_new(VduseVqElem, 1);
     return p;
+}
+
+void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
+                         bool vlan_filter)
+{
+    p->filter_on = shadow != NULL;
+    if (shadow) {
+        p->filter = *shadow;
+    }
+    p->vlan_filter = vlan_filter;
 }
 
 void net_pair_set_capture(NetPair *p, NetCapture *cap)
@@ -283,6 +299,64 @@ static void iov_write_at(const struct iovec *iov, unsigned int n, size_t offset,
 }
 
 /**
+ * iov_read_at() - copy up to @len bytes from byte @offset of an iovec array
+ * @iov:	segments
+ * @n:		number of segments
+ * @offset:	where
+ * @buf:	destination
+ * @len:	how much
+ *
+ * Return: bytes copied.
+ */
+static size_t iov_read_at(const struct iovec *iov, unsigned int n,
+                          size_t offset, void *buf, size_t len)
+{
+    uint8_t *dst = buf;
+    size_t done = 0;
+
+    for (unsigned int i = 0; i < n && done < len; i++) {
+        size_t chunk;
+
+        if (offset >= iov[i].iov_len) {
+            offset -= iov[i].iov_len;
+            continue;
+        }
+        chunk = MIN(len - done, iov[i].iov_len - offset);
+        memcpy(dst + done, (const uint8_t *)iov[i].iov_base + offset, chunk);
+        done += chunk;
+        offset = 0;
+    }
+    return done;
+}
+
+/**
+ * pair_filter_accepts() - whether a received frame passes the driver's
+ *			   receive filter
+ * @p:		the pair
+ * @niov:	segments of the frame in @p->rx_iov (header first)
+ * @len:	bytes received, header included
+ *
+ * Return: true to deliver.
+ */
+static bool pair_filter_accepts(NetPair *p, unsigned int niov, size_t len)
+{
+    uint8_t eth[18];
+    int vlan = -1;
+
+    if (!p->filter_on) {
+        return true;
+    }
+    if (len < NET_HDR_LEN + 14 ||
+        iov_read_at(p->rx_iov, niov, NET_HDR_LEN, eth, sizeof(eth)) < 14) {
+        return true; /* a runt: the driver drops it itself */
+    }
+    if (eth[12] == 0x81 && eth[13] == 0x00 && len >= NET_HDR_LEN + 16) {
+        vlan = ((eth[14] << 8) | eth[15]) & 0xfff;
+    }
+    return ctrlvq_filter_accepts(&p->filter, eth, vlan, p->vlan_filter);
+}
+
+/**
  * pair_rx_one() - receive one frame from the TAP into the RX vq
  * @p:		the pair
  * @vq:		RX vq
@@ -345,6 +419,11 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
          * whole length but copied what fit): the frame is lost. */
         stat_add(&p->stats.rx_dropped, 1);
         return n == 0 ? 0 : 1;
+    }
+    if (!pair_filter_accepts(p, niov, (size_t)n)) {
+        vduse_vq_unpop(vq, chains);
+        stat_add(&p->stats.rx_filtered, 1);
+        return 1;
     }
     left = (size_t)n;
     while (left > 0 && num_buffers < chains) {

@@ -8,6 +8,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
+#include "ctrlvq.h"
 #include "net.h"
 
 /* Bits newer than Debian bookworm's headers (Linux 6.2+). */
@@ -60,6 +61,15 @@ typedef struct NetPairQueues {
  * Return: the pair, owned by the caller (net_pair_free()).
  */
 NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd);
+
+/**
+ * net_pair_set_filter() - the receive filter the pair applies
+ * @p:		the pair, paused or not running
+ * @shadow:	the driver's settings, copied; NULL for no filter
+ * @vlan_filter: VIRTIO_NET_F_CTRL_VLAN was negotiated
+ */
+void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
+                         bool vlan_filter);
 
 /* net_pair_set_capture() - record @p's frames to @cap (not owned). */
 void net_pair_set_capture(NetPair *p, NetCapture *cap);

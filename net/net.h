@@ -72,7 +72,10 @@ char *net_format_mac(const uint8_t mac[6]);
  */
 uint64_t net_offered_features(const NetOptions *opts);
 
-/* net_ctrl_vq_features() - the bits that need the control queue. */
+/*
+ * net_ctrl_vq_features() - the bits offered with the control queue (MQ
+ * comes on top with more than one queue pair).
+ */
 uint64_t net_ctrl_vq_features(void);
 
 /**
@@ -83,6 +86,7 @@ uint64_t net_ctrl_vq_features(void);
  * @rx_packets:	frames from the TAP given to the driver
  * @rx_bytes:	their bytes, without the virtio-net header
  * @rx_dropped:	frames from the TAP that were lost (too large, bad buffers)
+ * @rx_filtered: frames from the TAP the driver's receive filter refused
  * @tx_kicks:	kicks of the TX vq that woke the thread
  * @rx_kicks:	kicks of the RX vq that woke the thread
  * @tx_irqs:	interrupts sent for the TX vq
@@ -95,6 +99,7 @@ typedef struct NetPairStats {
     uint64_t rx_packets;
     uint64_t rx_bytes;
     uint64_t rx_dropped;
+    uint64_t rx_filtered;
     uint64_t tx_kicks;
     uint64_t rx_kicks;
     uint64_t tx_irqs;
@@ -271,6 +276,16 @@ bool tap_setup_link(const char *ifname, uint16_t mtu, const char *bridge,
  * Return: a newly allocated name, or NULL.
  */
 char *tap_fd_ifname(int fd);
+
+/**
+ * tap_set_queue_enabled() - attach or detach a queue of a multiqueue TAP
+ * @fd:		the queue's fd
+ * @enabled:	true to attach (TUNSETQUEUE IFF_ATTACH_QUEUE)
+ *
+ * Takes the RTNL lock: never call it where the virtio-net driver may hold
+ * it and wait for us. Return: 0 or negative errno.
+ */
+int tap_set_queue_enabled(int fd, bool enabled);
 
 /**
  * tap_supports_uso() - whether the TAP takes UDP segmentation offload

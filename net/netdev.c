@@ -81,16 +81,26 @@ struct NetDev {
     bool uso;
 };
 
+/* What a TapJob does. */
+typedef enum TapJobKind {
+    TAP_JOB_OFFLOAD, /* TUNSETOFFLOAD */
+    TAP_JOB_QUEUE,   /* TUNSETQUEUE */
+} TapJobKind;
+
 /**
  * struct TapJob - a TAP ioctl for the TAP worker
  * @name:	device name, for log lines
+ * @kind:	which ioctl
  * @fd:		TAP queue fd
  * @offloads:	TUN_F_* flags for TUNSETOFFLOAD
+ * @enable:	attach (true) or detach the queue, for TUNSETQUEUE
  */
 typedef struct TapJob {
     const char *name;
+    TapJobKind kind;
     int fd;
     unsigned int offloads;
+    bool enable;
 } TapJob;
 
 /**
@@ -101,12 +111,140 @@ typedef struct TapJob {
 static void tap_job_run(gpointer data, gpointer pool_data)
 {
     g_autofree TapJob *job = data;
+    int ret;
 
-    if (ioctl(job->fd, TUNSETOFFLOAD, job->offloads) < 0) {
+    if (job->kind == TAP_JOB_QUEUE) {
+        ret = tap_set_queue_enabled(job->fd, job->enable);
+        if (ret < 0) {
+            g_message("%s: TUNSETQUEUE %s: %s", job->name,
+                      job->enable ? "attach" : "detach", g_strerror(-ret));
+        }
+    } else if (ioctl(job->fd, TUNSETOFFLOAD, job->offloads) < 0) {
         g_message("%s: TUNSETOFFLOAD 0x%x: %s", job->name, job->offloads,
                   g_strerror(errno));
     }
 }
+
+/**
+ * tap_job_push() - queue a TAP ioctl for the TAP worker
+ * @nd:		the model
+ * @job:	the job; copied
+ */
+static void tap_job_push(NetDev *nd, const TapJob *job)
+{
+    TapJob *copy = g_memdup2(job, sizeof(*job));
+
+    copy->name = nd->name;
+    g_thread_pool_push(nd->tap_worker, copy, NULL);
+}
+
+/**
+ * pair_set_filter() - give @p the driver's receive filter, if it set one
+ * @nd:		the model
+ * @p:		a pair, paused or not running
+ */
+static void pair_set_filter(NetDev *nd, NetPair *p)
+{
+    uint64_t f = nd->dev ? vduse_dev_features(nd->dev) : 0;
+    bool rx = f & VDUSE_BIT(VIRTIO_NET_F_CTRL_RX);
+    bool vlan = f & VDUSE_BIT(VIRTIO_NET_F_CTRL_VLAN);
+
+    net_pair_set_filter(p, rx || vlan ? ctrlvq_shadow(nd->cvq) : NULL, vlan);
+}
+
+static void pair_start(NetDev *nd, unsigned int i);
+
+/* cvq_set_queue_pairs() - VQ_PAIRS_SET: start and stop pairs. */
+static bool cvq_set_queue_pairs(uint16_t pairs, void *opaque)
+{
+    NetDev *nd = opaque;
+    unsigned int old = nd->active_pairs;
+
+    if (pairs > nd->n_tap_fds) {
+        g_message("%s: %u queue pairs asked, %u TAP queues", nd->name, pairs,
+                  nd->n_tap_fds);
+        return false;
+    }
+    nd->active_pairs = pairs;
+    for (unsigned int i = pairs; i < old; i++) {
+        /* Between two bursts: nothing popped is left unpushed. */
+        net_pair_stop(nd->pairs[i]);
+        tap_job_push(nd, &(TapJob){.kind = TAP_JOB_QUEUE,
+                                   .fd = nd->tap_fds[i],
+                                   .enable = false});
+    }
+    for (unsigned int i = old; i < pairs; i++) {
+        tap_job_push(nd, &(TapJob){.kind = TAP_JOB_QUEUE,
+                                   .fd = nd->tap_fds[i],
+                                   .enable = true});
+        pair_start(nd, i);
+    }
+    return true;
+}
+
+/* cvq_set_guest_offloads() - GUEST_OFFLOADS_SET: tell the TAP. */
+static bool cvq_set_guest_offloads(uint64_t offloads, void *opaque)
+{
+    NetDev *nd = opaque;
+    unsigned int flags = net_tap_offloads(offloads);
+
+    for (unsigned int i = 0; i < nd->n_tap_fds; i++) {
+        tap_job_push(nd, &(TapJob){.kind = TAP_JOB_OFFLOAD,
+                                   .fd = nd->tap_fds[i],
+                                   .offloads = flags});
+    }
+    return true;
+}
+
+/* cvq_set_mac() - MAC_ADDR_SET: config space follows. */
+static void cvq_set_mac(const uint8_t mac[6], void *opaque)
+{
+    NetDev *nd = opaque;
+
+    memcpy(nd->config.mac, mac, 6);
+    if (nd->dev &&
+        vduse_dev_set_config(nd->dev, offsetof(struct virtio_net_config, mac),
+                             mac, 6, false) < 0) {
+        g_message("%s: cannot update the MAC in config space", nd->name);
+    }
+}
+
+/* cvq_announce_ack() - the driver announced itself: clear the request. */
+static void cvq_announce_ack(void *opaque)
+{
+    NetDev *nd = opaque;
+    uint16_t status = le16toh(nd->config.status) & ~VIRTIO_NET_S_ANNOUNCE;
+
+    nd->config.status = htole16(status);
+    if (nd->dev && vduse_dev_set_config(
+                       nd->dev, offsetof(struct virtio_net_config, status),
+                       &nd->config.status, 2, false) < 0) {
+        g_message("%s: cannot update the status in config space", nd->name);
+    }
+}
+
+/* cvq_changed() - the shadow changed: the running pairs filter anew. */
+static void cvq_changed(const CtrlvqShadow *shadow, const char *what,
+                        void *opaque)
+{
+    NetDev *nd = opaque;
+
+    for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
+        if (nd->pairs[i]) {
+            net_pair_pause(nd->pairs[i]);
+            pair_set_filter(nd, nd->pairs[i]);
+            net_pair_resume(nd->pairs[i]);
+        }
+    }
+}
+
+static const CtrlvqOps cvq_ops = {
+    .set_queue_pairs = cvq_set_queue_pairs,
+    .set_guest_offloads = cvq_set_guest_offloads,
+    .set_mac = cvq_set_mac,
+    .announce_ack = cvq_announce_ack,
+    .changed = cvq_changed,
+};
 
 /**
  * net_dev_layout() - features, config space and queues from @nd->opts
@@ -160,7 +298,18 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
     nd->uso = n_tap_fds > 0 && tap_supports_uso(tap_fds[0]);
     nd->active_pairs = 1;
     net_dev_layout(nd);
-    nd->cvq = ctrlvq_new(nd->name);
+    nd->cvq = ctrlvq_new(nd->name, opts->mac, opts->queue_pairs, &cvq_ops, nd);
+    /* Only the queues of active pairs may receive: the TAP would steer
+     * flows to the others and nobody would read them. No driver holds RTNL
+     * yet, so this may be done here. */
+    for (unsigned int i = 1; i < n_tap_fds; i++) {
+        int ret = tap_set_queue_enabled(tap_fds[i], false);
+
+        if (ret < 0) {
+            g_debug("%s: detaching TAP queue %u: %s", nd->name, i,
+                    g_strerror(-ret));
+        }
+    }
     nd->elem = g_new(VduseVqElem, 1);
     nd->cmd = g_malloc(CTRLVQ_MAX_COMMAND);
     nd->tap_worker = g_thread_pool_new(tap_job_run, NULL, 1, FALSE, NULL);
@@ -403,6 +552,7 @@ static void pair_start(NetDev *nd, unsigned int i)
         .notify = pair_notify,
         .opaque = nd->dev,
     };
+    pair_set_filter(nd, nd->pairs[i]);
     g_debug("%s: pair %u: starting", nd->name, i);
     if (!net_pair_start(nd->pairs[i], &q, vduse_dev_features(nd->dev),
                         nd->opts.mtu, &error)) {
@@ -446,6 +596,7 @@ static bool net_features_ok(VduseDev *dev, uint64_t features, void *opaque)
                   nd->name, features & ~nd->features);
         return false;
     }
+    ctrlvq_reset(nd->cvq, features);
     return true;
 }
 
@@ -458,11 +609,9 @@ static void net_driver_ok(VduseDev *dev, void *opaque)
 
     cvq_start(nd);
     for (unsigned int i = 0; i < nd->n_tap_fds; i++) {
-        TapJob *job = g_new(TapJob, 1);
-
-        *job = (TapJob){
-            .name = nd->name, .fd = nd->tap_fds[i], .offloads = offloads};
-        g_thread_pool_push(nd->tap_worker, job, NULL);
+        tap_job_push(nd, &(TapJob){.kind = TAP_JOB_OFFLOAD,
+                                   .fd = nd->tap_fds[i],
+                                   .offloads = offloads});
     }
     for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
         pair_start(nd, i);
@@ -509,7 +658,13 @@ static void net_reset(VduseDev *dev, void *opaque)
 
     cvq_stop(nd);
     pairs_foreach(nd, net_pair_stop);
+    for (unsigned int i = 1; i < nd->active_pairs && i < nd->n_tap_fds; i++) {
+        tap_job_push(nd, &(TapJob){.kind = TAP_JOB_QUEUE,
+                                   .fd = nd->tap_fds[i],
+                                   .enable = false});
+    }
     nd->active_pairs = 1;
+    ctrlvq_reset(nd->cvq, 0);
 }
 
 static const VduseDevOps net_dev_ops = {

@@ -130,3 +130,11 @@ char *tap_fd_ifname(int fd)
     }
     return g_strndup(ifr.ifr_name, IFNAMSIZ);
 }
+
+int tap_set_queue_enabled(int fd, bool enabled)
+{
+    struct ifreq ifr = {0};
+
+    ifr.ifr_flags = enabled ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+    return ioctl(fd, TUNSETQUEUE, &ifr) < 0 ? -errno : 0;
+}
