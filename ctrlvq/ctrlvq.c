@@ -134,8 +134,9 @@ static uint8_t cmd_rx_mode(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
     };
 
     if (len != 1 || data[0] > 1) {
-        g_message("%s: RX mode %u: want one byte 0 or 1, got %zu bytes",
-                  cvq->name, cmd, len);
+        g_message("%s: RX mode %u: want one byte, 0 or 1 (got %zu bytes, "
+                  "first %d)",
+                  cvq->name, cmd, len, len ? data[0] : -1);
         return VIRTIO_NET_ERR;
     }
     *mode[cmd] = data[0];

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test-ctrlvq.c - every control command with valid, boundary and malformed
+ * payloads, the shadow it leaves, and the receive filter it drives
+ */
+#include "config.h"
+
+#include <glib.h>
+#include <linux/virtio_net.h>
+
+#include "ctrlvq.h"
+
+#define BIT(b) (1ull << (b))
+#define ALL_CTRL                                                               \
+    (BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_RX) |                   \
+     BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | BIT(VIRTIO_NET_F_CTRL_VLAN) |           \
+     BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |      \
+     BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |            \
+     BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO4))
+
+static const uint8_t config_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+
+/**
+ * struct Effects - what the device was asked to do
+ * @pairs:	last set_queue_pairs, or 0
+ * @offloads:	last set_guest_offloads, or ~0
+ * @mac_set:	set_mac calls
+ * @acks:	announce_ack calls
+ * @changes:	changed calls
+ * @refuse:	make set_queue_pairs and set_guest_offloads refuse
+ */
+typedef struct Effects {
+    uint16_t pairs;
+    uint64_t offloads;
+    int mac_set;
+    int acks;
+    int changes;
+    bool refuse;
+} Effects;
+
+static bool fx_pairs(uint16_t pairs, void *opaque)
+{
+    Effects *e = opaque;
+
+    e->pairs = pairs;
+    return !e->refuse;
+}
+
+static bool fx_offloads(uint64_t offloads, void *opaque)
+{
+    Effects *e = opaque;
+
+    e->offloads = offloads;
+    return !e->refuse;
+}
+
+static void fx_mac(const uint8_t mac[6], void *opaque)
+{
+    ((Effects *)opaque)->mac_set++;
+}
+
+static void fx_ack(void *opaque)
+{
+    ((Effects *)opaque)->acks++;
+}
+
+static void fx_changed(const CtrlvqShadow *s, const char *what, void *opaque)
+{
+    ((Effects *)opaque)->changes++;
+}
+
+static const CtrlvqOps fx_ops = {
+    .set_queue_pairs = fx_pairs,
+    .set_guest_offloads = fx_offloads,
+    .set_mac = fx_mac,
+    .announce_ack = fx_ack,
+    .changed = fx_changed,
+};
+
+/**
+ * struct Case - one command and what must come of it
+ * @path:	test path
+ * @features:	negotiated features
+ * @cmd:	the command bytes
+ * @len:	their number
+ * @status:	the expected answer
+ */
+typedef struct Case {
+    const char *path;
+    uint64_t features;
+    uint8_t cmd[64];
+    size_t len;
+    uint8_t status;
+} Case;
+
+#define OK VIRTIO_NET_OK
+#define ERR VIRTIO_NET_ERR
+#define C(...) {__VA_ARGS__}, sizeof((uint8_t[]){__VA_ARGS__})
+
+static const Case cases[] = {
+    /* RX modes: one byte, 0 or 1, behind CTRL_RX / CTRL_RX_EXTRA. */
+    {"/ctrlvq/rx/promisc-off", ALL_CTRL, C(0, 0, 0), OK},
+    {"/ctrlvq/rx/allmulti-on", ALL_CTRL, C(0, 1, 1), OK},
+    {"/ctrlvq/rx/alluni-on", ALL_CTRL, C(0, 2, 1), OK},
+    {"/ctrlvq/rx/nomulti-on", ALL_CTRL, C(0, 3, 1), OK},
+    {"/ctrlvq/rx/nouni-on", ALL_CTRL, C(0, 4, 1), OK},
+    {"/ctrlvq/rx/nobcast-on", ALL_CTRL, C(0, 5, 1), OK},
+    {"/ctrlvq/rx/value-2", ALL_CTRL, C(0, 0, 2), ERR},
+    {"/ctrlvq/rx/no-payload", ALL_CTRL, C(0, 0), ERR},
+    {"/ctrlvq/rx/long-payload", ALL_CTRL, C(0, 0, 1, 0), ERR},
+    {"/ctrlvq/rx/unknown-command", ALL_CTRL, C(0, 6, 1), ERR},
+    {"/ctrlvq/rx/without-feature", BIT(VIRTIO_NET_F_CTRL_VQ), C(0, 0, 1), ERR},
+    {"/ctrlvq/rx/extra-without-feature",
+     BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_RX), C(0, 2, 1), ERR},
+    /* MAC table: two tables, exactly. */
+    {"/ctrlvq/mac/table-empty", ALL_CTRL, C(1, 0, 0, 0, 0, 0, 0, 0, 0, 0), OK},
+    {"/ctrlvq/mac/table-one-each", ALL_CTRL,
+     C(1, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 7, 1, 0, 0, 0, 1, 0, 0x5e, 0, 0, 1),
+     OK},
+    {"/ctrlvq/mac/table-count-too-big", ALL_CTRL,
+     C(1, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 7, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/mac/table-trailing-byte", ALL_CTRL,
+     C(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9), ERR},
+    {"/ctrlvq/mac/table-missing-multicast", ALL_CTRL, C(1, 0, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/mac/table-huge-count", ALL_CTRL,
+     C(1, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/mac/table-unicast-in-multicast", ALL_CTRL,
+     C(1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 9), ERR},
+    {"/ctrlvq/mac/addr-set", ALL_CTRL, C(1, 1, 2, 0, 0, 0, 0, 0x42), OK},
+    {"/ctrlvq/mac/addr-set-multicast", ALL_CTRL, C(1, 1, 3, 0, 0, 0, 0, 1),
+     ERR},
+    {"/ctrlvq/mac/addr-set-zero", ALL_CTRL, C(1, 1, 0, 0, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/mac/addr-set-short", ALL_CTRL, C(1, 1, 2, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/mac/addr-set-without-feature",
+     ALL_CTRL & ~BIT(VIRTIO_NET_F_CTRL_MAC_ADDR), C(1, 1, 2, 0, 0, 0, 0, 0x42),
+     ERR},
+    /* VLAN: a 16-bit id below 4096. */
+    {"/ctrlvq/vlan/add-0", ALL_CTRL, C(2, 0, 0, 0), OK},
+    {"/ctrlvq/vlan/add-4095", ALL_CTRL, C(2, 0, 0xff, 0x0f), OK},
+    {"/ctrlvq/vlan/add-4096", ALL_CTRL, C(2, 0, 0x00, 0x10), ERR},
+    {"/ctrlvq/vlan/del-5", ALL_CTRL, C(2, 1, 5, 0), OK},
+    {"/ctrlvq/vlan/add-short", ALL_CTRL, C(2, 0, 5), ERR},
+    {"/ctrlvq/vlan/without-feature", ALL_CTRL & ~BIT(VIRTIO_NET_F_CTRL_VLAN),
+     C(2, 0, 5, 0), ERR},
+    /* Announce: no payload. */
+    {"/ctrlvq/announce/ack", ALL_CTRL, C(3, 0), OK},
+    {"/ctrlvq/announce/ack-with-payload", ALL_CTRL, C(3, 0, 0), ERR},
+    /* MQ: 1..max (4 here); RSS and hash not offered. */
+    {"/ctrlvq/mq/pairs-1", ALL_CTRL, C(4, 0, 1, 0), OK},
+    {"/ctrlvq/mq/pairs-4", ALL_CTRL, C(4, 0, 4, 0), OK},
+    {"/ctrlvq/mq/pairs-0", ALL_CTRL, C(4, 0, 0, 0), ERR},
+    {"/ctrlvq/mq/pairs-5", ALL_CTRL, C(4, 0, 5, 0), ERR},
+    {"/ctrlvq/mq/pairs-short", ALL_CTRL, C(4, 0, 1), ERR},
+    {"/ctrlvq/mq/rss-config", ALL_CTRL, C(4, 1, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/mq/hash-config", ALL_CTRL, C(4, 2, 0, 0, 0, 0), ERR},
+    /* Guest offloads: only negotiated ones (GUEST_CSUM=bit 1, TSO4=bit 7). */
+    {"/ctrlvq/offloads/csum-tso4", ALL_CTRL, C(5, 0, 0x82, 0, 0, 0, 0, 0, 0, 0),
+     OK},
+    {"/ctrlvq/offloads/none", ALL_CTRL, C(5, 0, 0, 0, 0, 0, 0, 0, 0, 0), OK},
+    {"/ctrlvq/offloads/not-negotiated", ALL_CTRL,
+     C(5, 0, 0x02, 1, 0, 0, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/offloads/short", ALL_CTRL, C(5, 0, 0x02, 0, 0, 0), ERR},
+    /* Anything else. */
+    {"/ctrlvq/notf-coal", ALL_CTRL, C(6, 0, 0, 0, 0, 0, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/unknown-class", ALL_CTRL, C(200, 0), ERR},
+    {"/ctrlvq/no-header", ALL_CTRL, C(0), ERR},
+};
+
+/*
+ * Run one case; an accepted command changes the shadow and fires
+ * changed(); a refused one leaves the shadow exactly as it was.
+ */
+static void test_case(gconstpointer data)
+{
+    const Case *c = data;
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    CtrlvqShadow before;
+
+    ctrlvq_reset(cvq, c->features);
+    before = *ctrlvq_shadow(cvq);
+    g_assert_cmpuint(ctrlvq_execute(cvq, c->cmd, c->len), ==, c->status);
+    g_assert_cmpuint(ctrlvq_commands_seen(cvq), ==, 1);
+    if (c->status == VIRTIO_NET_ERR) {
+        g_assert_cmpmem(ctrlvq_shadow(cvq), sizeof(before), &before,
+                        sizeof(before));
+        g_assert_cmpint(fx.changes, ==, 0);
+    } else {
+        g_assert_cmpint(fx.changes, ==, 1);
+    }
+    ctrlvq_free(cvq);
+}
+
+/* run() - execute @len bytes on @cvq and assert the status. */
+static void run(Ctrlvq *cvq, const uint8_t *cmd, size_t len, uint8_t status)
+{
+    g_assert_cmpuint(ctrlvq_execute(cvq, cmd, len), ==, status);
+}
+
+/* The shadow after a sequence like the one QEMU replays at a destination. */
+static void test_shadow(void)
+{
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    const CtrlvqShadow *s = ctrlvq_shadow(cvq);
+    static const uint8_t mac[] = {1, 1, 2, 0, 0, 0, 0, 0x42};
+    static const uint8_t table[] = {1, 0, 1, 0, 0, 0, 2, 0,    0, 0, 0,
+                                    7, 1, 0, 0, 0, 1, 0, 0x5e, 0, 0, 1};
+    static const uint8_t pairs[] = {4, 0, 3, 0};
+    static const uint8_t offl[] = {5, 0, 0x02, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t promisc_off[] = {0, 0, 0}, allmulti_on[] = {0, 1, 1};
+    static const uint8_t vlan5[] = {2, 0, 5, 0}, vlan7[] = {2, 0, 7, 0};
+    static const uint8_t del5[] = {2, 1, 5, 0}, ack[] = {3, 0};
+
+    ctrlvq_reset(cvq, ALL_CTRL);
+    g_assert_true(s->promisc);
+    g_assert_cmpuint(s->queue_pairs, ==, 1);
+    g_assert_cmpuint(s->guest_offloads, ==,
+                     BIT(VIRTIO_NET_F_GUEST_CSUM) |
+                         BIT(VIRTIO_NET_F_GUEST_TSO4));
+    g_assert_cmpmem(s->mac, 6, config_mac, 6);
+
+    run(cvq, mac, sizeof(mac), OK);
+    run(cvq, table, sizeof(table), OK);
+    run(cvq, pairs, sizeof(pairs), OK);
+    run(cvq, offl, sizeof(offl), OK);
+    run(cvq, promisc_off, sizeof(promisc_off), OK);
+    run(cvq, allmulti_on, sizeof(allmulti_on), OK);
+    run(cvq, vlan5, sizeof(vlan5), OK);
+    run(cvq, vlan7, sizeof(vlan7), OK);
+    run(cvq, del5, sizeof(del5), OK);
+    run(cvq, ack, sizeof(ack), OK);
+
+    g_assert_cmpmem(s->mac, 6, mac + 2, 6);
+    g_assert_cmpint(fx.mac_set, ==, 1);
+    g_assert_cmpuint(s->uni_count, ==, 1);
+    g_assert_cmpmem(s->uni[0], 6, table + 6, 6);
+    g_assert_cmpuint(s->multi_count, ==, 1);
+    g_assert_cmpmem(s->multi[0], 6, table + 16, 6);
+    g_assert_cmpuint(s->queue_pairs, ==, 3);
+    g_assert_cmpuint(fx.pairs, ==, 3);
+    g_assert_cmpuint(s->guest_offloads, ==, BIT(VIRTIO_NET_F_GUEST_CSUM));
+    g_assert_cmpuint(fx.offloads, ==, BIT(VIRTIO_NET_F_GUEST_CSUM));
+    g_assert_false(s->promisc);
+    g_assert_true(s->allmulti);
+    g_assert_false(ctrlvq_vlan_is_set(s, 5));
+    g_assert_true(ctrlvq_vlan_is_set(s, 7));
+    g_assert_cmpuint(s->announce_acks, ==, 1);
+    g_assert_cmpint(fx.acks, ==, 1);
+
+    /* A device that cannot apply it: ERR, and the shadow keeps 3. */
+    fx.refuse = true;
+    run(cvq, (const uint8_t[]){4, 0, 2, 0}, 4, ERR);
+    g_assert_cmpuint(s->queue_pairs, ==, 3);
+
+    /* Reset: back to the defaults. */
+    ctrlvq_reset(cvq, 0);
+    g_assert_true(s->promisc);
+    g_assert_cmpuint(s->queue_pairs, ==, 1);
+    g_assert_cmpuint(s->uni_count, ==, 0);
+    g_assert_false(ctrlvq_vlan_is_set(s, 7));
+    g_assert_cmpmem(s->mac, 6, config_mac, 6);
+    ctrlvq_free(cvq);
+}
+
+/* A table larger than we keep overflows: none kept, all accepted. */
+static void test_table_overflow(void)
+{
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 1, NULL, NULL);
+    const CtrlvqShadow *s = ctrlvq_shadow(cvq);
+    size_t n = CTRLVQ_MAC_TABLE_MAX + 1, len = 2 + 4 + 6 * n + 4;
+    g_autofree uint8_t *cmd = g_malloc0(len);
+    static const uint8_t any[6] = {0x02, 9, 9, 9, 9, 9};
+
+    ctrlvq_reset(cvq, ALL_CTRL);
+    cmd[0] = 1;
+    cmd[2] = (uint8_t)n;
+    for (size_t i = 0; i < n; i++) {
+        cmd[6 + 6 * i] = 0x02;
+        cmd[6 + 6 * i + 5] = (uint8_t)i;
+    }
+    run(cvq, cmd, len, OK);
+    g_assert_true(s->uni_overflow);
+    g_assert_cmpuint(s->uni_count, ==, 0);
+    run(cvq, (const uint8_t[]){0, 0, 0}, 3, OK); /* promisc off */
+    g_assert_true(ctrlvq_filter_accepts(s, any, -1, false));
+    ctrlvq_free(cvq);
+}
+
+/* The receive filter over the combinations that matter. */
+static void test_filter(void)
+{
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 1, NULL, NULL);
+    const CtrlvqShadow *s = ctrlvq_shadow(cvq);
+    static const uint8_t own[6] = {0x02, 0, 0, 0, 0, 0x01};
+    static const uint8_t other[6] = {0x02, 0, 0, 0, 0, 0x99};
+    static const uint8_t listed[6] = {0x02, 0, 0, 0, 0, 0x07};
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t mcast[6] = {0x01, 0, 0x5e, 0, 0, 1};
+    static const uint8_t mcast2[6] = {0x01, 0, 0x5e, 0, 0, 2};
+    static const uint8_t table[] = {1, 0, 1, 0, 0, 0, 2, 0,    0, 0, 0,
+                                    7, 1, 0, 0, 0, 1, 0, 0x5e, 0, 0, 1};
+
+    ctrlvq_reset(cvq, ALL_CTRL);
+    /* Promiscuous by default: everything. */
+    g_assert_true(ctrlvq_filter_accepts(s, other, -1, true));
+    g_assert_true(ctrlvq_filter_accepts(s, other, 9, true));
+
+    run(cvq, (const uint8_t[]){0, 0, 0}, 3, OK);
+    run(cvq, table, sizeof(table), OK);
+    g_assert_true(ctrlvq_filter_accepts(s, own, -1, true));
+    g_assert_true(ctrlvq_filter_accepts(s, listed, -1, true));
+    g_assert_false(ctrlvq_filter_accepts(s, other, -1, true));
+    g_assert_true(ctrlvq_filter_accepts(s, bcast, -1, true));
+    g_assert_true(ctrlvq_filter_accepts(s, mcast, -1, true));
+    g_assert_false(ctrlvq_filter_accepts(s, mcast2, -1, true));
+
+    run(cvq, (const uint8_t[]){0, 1, 1}, 3, OK); /* allmulti */
+    g_assert_true(ctrlvq_filter_accepts(s, mcast2, -1, true));
+    run(cvq, (const uint8_t[]){0, 3, 1}, 3, OK); /* nomulti wins */
+    g_assert_false(ctrlvq_filter_accepts(s, mcast, -1, true));
+    g_assert_true(ctrlvq_filter_accepts(s, bcast, -1, true));
+    run(cvq, (const uint8_t[]){0, 5, 1}, 3, OK); /* nobcast */
+    g_assert_false(ctrlvq_filter_accepts(s, bcast, -1, true));
+    run(cvq, (const uint8_t[]){0, 2, 1}, 3, OK); /* alluni */
+    g_assert_true(ctrlvq_filter_accepts(s, other, -1, true));
+    run(cvq, (const uint8_t[]){0, 4, 1}, 3, OK); /* nouni wins */
+    g_assert_false(ctrlvq_filter_accepts(s, own, -1, true));
+
+    /* VLANs: tagged frames need their id set, when the filter is on. */
+    ctrlvq_reset(cvq, ALL_CTRL);
+    run(cvq, (const uint8_t[]){0, 0, 0}, 3, OK);
+    run(cvq, (const uint8_t[]){2, 0, 5, 0}, 4, OK);
+    g_assert_true(ctrlvq_filter_accepts(s, own, 5, true));
+    g_assert_false(ctrlvq_filter_accepts(s, own, 6, true));
+    g_assert_true(ctrlvq_filter_accepts(s, own, 6, false));
+    g_assert_true(ctrlvq_filter_accepts(s, own, -1, true));
+    /* Promiscuous takes everything, tagged or not. */
+    run(cvq, (const uint8_t[]){0, 0, 1}, 3, OK);
+    g_assert_true(ctrlvq_filter_accepts(s, other, 6, true));
+    ctrlvq_free(cvq);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_test_add_data_func(cases[i].path, &cases[i], test_case);
+    }
+    g_test_add_func("/ctrlvq/shadow/replay", test_shadow);
+    g_test_add_func("/ctrlvq/shadow/table-overflow", test_table_overflow);
+    g_test_add_func("/ctrlvq/filter/combinations", test_filter);
+    return g_test_run();
+}
