@@ -329,6 +329,29 @@ static void stop(App *app)
     }
 }
 
+/**
+ * on_report() - SIGUSR1: print the device's state as one JSON line
+ * @data:	the App
+ *
+ * The management socket will offer the same; this is for a shell.
+ * Return: G_SOURCE_CONTINUE.
+ */
+static gboolean on_report(gpointer data)
+{
+    App *app = data;
+    g_autoptr(JsonNode) node = NULL;
+    g_autofree char *text = NULL;
+
+    if (!app->nd) {
+        return G_SOURCE_CONTINUE;
+    }
+    node = net_dev_report(app->nd);
+    text = json_to_string(node, FALSE);
+    printf("%s\n", text);
+    fflush(stdout);
+    return G_SOURCE_CONTINUE;
+}
+
 /* on_signal() - SIGINT or SIGTERM: stop; a second one is not needed. */
 static gboolean on_signal(gpointer data)
 {
@@ -747,6 +770,7 @@ int main(int argc, char **argv)
     app.loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGINT, on_signal, &app);
     g_unix_signal_add(SIGTERM, on_signal, &app);
+    g_unix_signal_add(SIGUSR1, on_report, &app);
 
     dev_path = g_strdup_printf("/dev/vduse/%s", app.name);
     if (g_file_test(dev_path, G_FILE_TEST_EXISTS)) {

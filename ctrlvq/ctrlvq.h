@@ -18,6 +18,7 @@
 #define VDUSE_NET_CTRLVQ_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -160,5 +161,17 @@ bool ctrlvq_vlan_is_set(const CtrlvqShadow *shadow, uint16_t vid);
  */
 bool ctrlvq_filter_accepts(const CtrlvqShadow *shadow, const uint8_t dst[6],
                            int vlan, bool vlan_filter);
+
+/**
+ * ctrlvq_shadow_to_json() - @shadow as a JSON object
+ * @shadow:	the shadow
+ *
+ * Keys: "mac", "rx-mode" (promisc, allmulti, alluni, nomulti, nouni,
+ * nobcast), "mac-table" (unicast, unicast-overflow, multicast,
+ * multicast-overflow), "vlans" (ids), "queue-pairs", "guest-offloads",
+ * "announce-acks".
+ * Return: a new JsonNode, owned by the caller.
+ */
+JsonNode *ctrlvq_shadow_to_json(const CtrlvqShadow *shadow);
 
 #endif /* VDUSE_NET_CTRLVQ_H */

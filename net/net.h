@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <json-glib/json-glib.h>
+
 #include "vduse.h"
 
 /* The most queue pairs a device may have. */
@@ -229,6 +231,15 @@ void net_dev_set_link(NetDev *nd, bool up);
 
 /* net_dev_queue_pairs() - the number of queue pairs offered. */
 unsigned int net_dev_queue_pairs(const NetDev *nd);
+
+/**
+ * net_dev_report() - the device as JSON: name, driver status, negotiated
+ * features, link, queue pairs with their counters, and the control-queue
+ * shadow
+ *
+ * Return: a new JsonNode, owned by the caller.
+ */
+JsonNode *net_dev_report(NetDev *nd);
 
 /* net_dev_ctrl_commands() - control commands served so far. */
 uint64_t net_dev_ctrl_commands(const NetDev *nd);

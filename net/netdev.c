@@ -760,3 +760,55 @@ void net_dev_set_link(NetDev *nd, bool up)
                   nd->name);
     }
 }
+
+JsonNode *net_dev_report(NetDev *nd)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, nd->name);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_int_value(b, nd->dev ? vduse_dev_status(nd->dev) : 0);
+    json_builder_set_member_name(b, "features");
+    json_builder_add_int_value(b, nd->dev ? (gint64)vduse_dev_features(nd->dev)
+                                          : 0);
+    json_builder_set_member_name(b, "link-up");
+    json_builder_add_boolean_value(b, le16toh(nd->config.status) &
+                                          VIRTIO_NET_S_LINK_UP);
+    json_builder_set_member_name(b, "active-pairs");
+    json_builder_add_int_value(b, nd->active_pairs);
+    json_builder_set_member_name(b, "pairs");
+    json_builder_begin_array(b);
+    for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
+        NetPairStats st;
+
+        net_dev_get_stats(nd, i, &st);
+        const struct {
+            const char *name;
+            uint64_t value;
+        } counters[] = {
+            {"tx-packets", st.tx_packets},   {"tx-bytes", st.tx_bytes},
+            {"tx-dropped", st.tx_dropped},   {"rx-packets", st.rx_packets},
+            {"rx-bytes", st.rx_bytes},       {"rx-dropped", st.rx_dropped},
+            {"rx-filtered", st.rx_filtered}, {"tx-kicks", st.tx_kicks},
+            {"rx-kicks", st.rx_kicks},       {"tx-interrupts", st.tx_irqs},
+            {"rx-interrupts", st.rx_irqs},
+        };
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "running");
+        json_builder_add_boolean_value(
+            b, nd->pairs[i] && net_pair_is_running(nd->pairs[i]));
+        for (size_t c = 0; c < G_N_ELEMENTS(counters); c++) {
+            json_builder_set_member_name(b, counters[c].name);
+            json_builder_add_int_value(b, (gint64)counters[c].value);
+        }
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "shadow");
+    json_builder_add_value(b, ctrlvq_shadow_to_json(ctrlvq_shadow(nd->cvq)));
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}

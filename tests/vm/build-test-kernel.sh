@@ -75,7 +75,7 @@ cd "$src"
 make -s x86_64_defconfig
 make -s kvm_guest.config
 for opt in NET_NS VDPA VDPA_USER VIRTIO_VDPA VHOST_MENU VHOST VHOST_VDPA \
-    VIRTIO_NET TUN VETH BRIDGE; do
+    VIRTIO_NET TUN VETH BRIDGE VLAN_8021Q BRIDGE_VLAN_FILTERING; do
     ./scripts/config --enable "$opt"
 done
 for opt in DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT DEBUG_INFO_DWARF5 DRM SOUND \

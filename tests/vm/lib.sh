@@ -98,3 +98,17 @@ move_to_ns() {
     in_ns "$2" $IP addr add "$3" dev "$1" || fail "address on $1"
     in_ns "$2" $IP link set "$1" up || fail "setting $1 up"
 }
+
+# report: ask vduse-net for its state (SIGUSR1) and print the JSON line.
+report() {
+    before=$(wc -l <"$DEV_LOG.out")
+    kill -USR1 "$DEV_PID"
+    wait_for 5 sh -c "[ \$(wc -l <$DEV_LOG.out) -gt $before ]" ||
+        fail "no report after SIGUSR1"
+    tail -n 1 "$DEV_LOG.out"
+}
+
+# report_has PATTERN: the state report contains PATTERN (grep -E).
+report_has() {
+    report | grep -q -E "$1"
+}

@@ -1,0 +1,65 @@
+# ctrlvq.sh - the control queue on the kernel that allows it: what the
+# driver sets reaches the shadow (read from vduse-net's own report) and
+# the device acts on it: MAC change and filtering, promiscuous mode,
+# multicast table, two queue pairs carrying traffic.
+. /lib.sh
+
+start_dev --name vnet0 --tap tap0 --queues 2
+dev=$(dev_netdev)
+move_to_ns "$dev" a 10.0.0.1/24
+$IP addr add 10.0.0.2/24 dev tap0
+$IP link set tap0 up
+wait_for 10 sh -c "$IP netns exec a $IP link show $dev | grep -q LOWER_UP" ||
+    fail "link not up"
+check "ping" ping -c 2 -W 5 10.0.0.1
+report
+check "driver turned promiscuous mode off" report_has '"promisc":false'
+
+# MAC_ADDR_SET: the shadow follows, frames to the old MAC are dropped.
+old=$(in_ns a cat /sys/class/net/$dev/address)
+check "MAC change" in_ns a $IP link set "$dev" address 02:00:00:00:00:77
+wait_for 5 report_has '"mac":"02:00:00:00:00:77"' || fail "shadow MAC: $(report)"
+ok "shadow has the new MAC"
+$IP neigh replace 10.0.0.1 lladdr "$old" dev tap0
+ping -c 2 -W 1 10.0.0.1 >/dev/null 2>&1 && fail "frames to the old MAC $old got through"
+report_has '"rx-filtered":[1-9]' || fail "no filtered frames counted: $(report)"
+ok "frames to the old MAC dropped and counted"
+$IP neigh replace 10.0.0.1 lladdr 02:00:00:00:00:77 dev tap0
+check "ping the new MAC" ping -c 2 -W 5 10.0.0.1
+
+# RX modes.
+in_ns a $IP link set "$dev" promisc on
+wait_for 5 report_has '"promisc":true' || fail "promisc on not shadowed: $(report)"
+ok "promisc on shadowed"
+in_ns a $IP link set "$dev" promisc off
+wait_for 5 report_has '"promisc":false' || fail "promisc off not shadowed"
+ok "promisc off shadowed"
+
+# Multicast table.
+in_ns a $IP maddr add 01:00:5e:01:02:03 dev "$dev"
+wait_for 5 report_has '"multicast":\[[^]]*"01:00:5e:01:02:03"' ||
+    fail "multicast group not in the table: $(report)"
+ok "multicast table has the group"
+
+# Queue pairs: the driver starts with as many as it has CPUs (2); down to
+# one and back, then flows use both.
+check "ethtool -L combined 1" in_ns a ethtool -L "$dev" combined 1
+wait_for 5 report_has '"queue-pairs":1' || fail "queue pairs: $(report)"
+report_has '"active-pairs":1,"pairs":\[\{"running":true[^}]*\},\{"running":false' ||
+    fail "pair 1 still running: $(report)"
+ok "one queue pair, pair 1 stopped"
+check "ping on one pair" ping -c 2 -W 5 10.0.0.1
+check "ethtool -L combined 2" in_ns a ethtool -L "$dev" combined 2
+wait_for 5 report_has '"queue-pairs":2' || fail "queue pairs: $(report)"
+report_has '"active-pairs":2' || fail "device did not start pair 1"
+ok "two queue pairs in use"
+in_ns a iperf3 -s -1 -D
+sleep 0.5
+check "16 flows into the device" iperf3 -c 10.0.0.1 -P 16 -t 2
+r=$(report)
+echo "$r"
+pairs=$(echo "$r" | grep -o '"rx-packets":[0-9]*' | grep -c -v ':0$')
+[ "$pairs" = 2 ] || fail "frames arrived on $pairs queue pair(s), not 2"
+ok "frames arrived on both queue pairs"
+stop_dev
+exit 0
