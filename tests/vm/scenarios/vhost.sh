@@ -1,0 +1,42 @@
+# vhost.sh - a VMM's view through vhost_vdpa (tests/tools/vhost-driver):
+# QEMU's probe, the control vq in ASID 1 with a decoy at the same IOVAs in
+# ASID 0, QEMU's restore sequence all answered OK, data vqs enabled after
+# DRIVER_OK, and a frame from ASID 0 at the TAP.
+. /lib.sh
+
+start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --pcap /tmp/vm0.pcap
+path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
+$IP link set tap0 up
+vhost-driver "$path" 02:00:00:00:00:a1 5 >/tmp/driver.out 2>&1 &
+driver=$!
+wait_for 30 grep -q -e "holding" -e FAIL /tmp/driver.out
+cat /tmp/driver.out
+grep -q holding /tmp/driver.out || fail "the VMM side failed"
+ok "probe, ASID 1 control vq, restore sequence, data vqs after DRIVER_OK"
+
+r=$(report)
+echo "$r"
+echo "$r" | grep -q '"mac":"02:00:00:00:00:a1"' ||
+    fail "shadow MAC is not the one sent from ASID 1"
+echo "$r" | grep -q 'de:c0' && fail "the decoy in ASID 0 was read"
+ok "shadow MAC from ASID 1, decoy in ASID 0 ignored"
+echo "$r" | grep -q '"unicast":\["02:00:00:00:00:33"\]' || fail "unicast table"
+echo "$r" | grep -q '"multicast":\["01:00:5e:00:00:42"\]' || fail "multicast table"
+echo "$r" | grep -q '"promisc":true,"allmulti":true,"alluni":false,"nomulti":false,"nouni":false,"nobcast":false' ||
+    fail "RX modes"
+echo "$r" | grep -q '"vlans":\[5\]' || fail "VLAN 5"
+echo "$r" | grep -q '"queue-pairs":1' || fail "queue pairs"
+ok "restored shadow as sent"
+wait_for 5 sh -c "pcap-check /tmp/vm0.pcap 1 'ether proto 0x88b5 and ether src 02:00:00:00:00:a1'" ||
+    fail "the frame from ASID 0 did not reach the TAP"
+ok "frame from ASID 0 at the TAP"
+
+kill "$driver"
+wait "$driver" 2>/dev/null
+# The VMM closing vhost-vdpa resets the device: the shadow is back to its
+# defaults.
+wait_for 5 report_has '"promisc":true,"allmulti":false' ||
+    fail "no reset after the VMM left: $(report)"
+ok "VMM gone: device reset"
+stop_dev
+exit 0
