@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mgmt.h"
 #include "net.h"
 #include "vduse.h"
 
@@ -45,6 +46,7 @@
  * @bridge:	--bridge
  * @pcap:	--pcap
  * @pcap_filter: --pcap-filter
+ * @mgmt:	--mgmt
  * @version:	--version
  */
 typedef struct Options {
@@ -60,6 +62,7 @@ typedef struct Options {
     char *bridge;
     char *pcap;
     char *pcap_filter;
+    char *mgmt;
     gboolean version;
 } Options;
 
@@ -84,6 +87,10 @@ typedef enum CtrlVqMode {
  * @describe_waited: milliseconds spent waiting for the netdev
  * @link:	watch on the TAP's carrier, or NULL
  * @capture:	the pcap file, or NULL
+ * @mgmt:	the management socket, or NULL
+ * @admin_up:	the link as set by set-link
+ * @tap_up:	the TAP's link as last seen
+ * @where:	the netdev or vhost-vdpa path reported once ready, or NULL
  */
 typedef struct App {
     GMainLoop *loop;
@@ -98,6 +105,10 @@ typedef struct App {
     unsigned int describe_waited;
     NetLinkWatch *link;
     NetCapture *capture;
+    Mgmt *mgmt;
+    bool admin_up;
+    bool tap_up;
+    char *where;
 } App;
 
 /**
@@ -396,6 +407,8 @@ static gboolean report_ready(gpointer data)
         printf("vduse-net: %s ready: netdev %s\n", app->name, what);
     }
     fflush(stdout);
+    g_free(app->where);
+    app->where = g_steal_pointer(&what);
     return G_SOURCE_REMOVE;
 }
 
@@ -586,7 +599,8 @@ static void on_link_changed(bool up, void *opaque)
     App *app = opaque;
 
     g_debug("%s: TAP link %s", app->name, up ? "up" : "down");
-    net_dev_set_link(app->nd, up);
+    app->tap_up = up;
+    net_dev_set_link(app->nd, app->tap_up && app->admin_up);
 }
 
 /**
@@ -610,7 +624,108 @@ static void watch_link(App *app, int tap_fd)
                 error ? error->message : "TAP has no name");
         return;
     }
-    net_dev_set_link(app->nd, net_link_watch_is_up(app->link));
+    app->tap_up = net_link_watch_is_up(app->link);
+    net_dev_set_link(app->nd, app->tap_up && app->admin_up);
+}
+
+/* on_event() - a device event: to every management client. */
+static void on_event(const char *event, JsonNode *data, void *opaque)
+{
+    App *app = opaque;
+
+    mgmt_emit_event(app->mgmt, event, data);
+}
+
+/**
+ * report_member() - a copy of member @key of the device report
+ * @app:	the program
+ * @key:	"pairs", "shadow", ...
+ *
+ * Return: a new node.
+ */
+static JsonNode *report_member(App *app, const char *key)
+{
+    g_autoptr(JsonNode) report = net_dev_report(app->nd);
+
+    return json_node_copy(
+        json_object_get_member(json_node_get_object(report), key));
+}
+
+/* cmd_query_status() - the device, its driver, its binding. */
+static JsonNode *cmd_query_status(JsonObject *args, GError **error,
+                                  void *opaque)
+{
+    App *app = opaque;
+    g_autoptr(JsonNode) report = net_dev_report(app->nd);
+    JsonObject *o = json_node_get_object(report);
+    /* As named when it appeared: a netdev moved to another namespace
+     * is no longer visible here. */
+    const char *where = app->where;
+    static const char *const bus[] = {"none", "virtio", "vhost"};
+
+    json_object_remove_member(o, "pairs");
+    json_object_remove_member(o, "shadow");
+    json_object_set_string_member(o, "bus", bus[app->bus]);
+    json_object_set_boolean_member(o, "on-bus", app->on_bus);
+    if (where && g_str_has_prefix(where, "/dev/")) {
+        json_object_set_string_member(o, "vhost-vdpa", where);
+    } else if (where) {
+        json_object_set_string_member(o, "netdev", where);
+    }
+    return json_node_copy(report);
+}
+
+/* cmd_query_stats() - counters per queue pair. */
+static JsonNode *cmd_query_stats(JsonObject *args, GError **error, void *opaque)
+{
+    return report_member(opaque, "pairs");
+}
+
+/* cmd_query_state() - the control-queue shadow. */
+static JsonNode *cmd_query_state(JsonObject *args, GError **error, void *opaque)
+{
+    return report_member(opaque, "shadow");
+}
+
+/* cmd_set_link() - {"up": bool}: the link as the driver sees it. */
+static JsonNode *cmd_set_link(JsonObject *args, GError **error, void *opaque)
+{
+    App *app = opaque;
+    JsonNode *up = json_object_get_member(args, "up");
+
+    if (!up || json_node_get_value_type(up) != G_TYPE_BOOLEAN) {
+        g_set_error(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
+                    "set-link needs \"up\": true or false");
+        return NULL;
+    }
+    app->admin_up = json_node_get_boolean(up);
+    net_dev_set_link(app->nd, app->tap_up && app->admin_up);
+    return json_node_init_object(json_node_alloc(), json_object_new());
+}
+
+/* cmd_announce() - ask the driver to announce itself. */
+static JsonNode *cmd_announce(JsonObject *args, GError **error, void *opaque)
+{
+    App *app = opaque;
+    GError *err = NULL;
+
+    if (!net_dev_announce(app->nd, &err)) {
+        g_set_error_literal(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
+                            err->message);
+        g_error_free(err);
+        return NULL;
+    }
+    return json_node_init_object(json_node_alloc(), json_object_new());
+}
+
+/* add_mgmt_commands() - the commands the management socket offers. */
+static void add_mgmt_commands(App *app)
+{
+    mgmt_add_command(app->mgmt, "query-status", cmd_query_status, app);
+    mgmt_add_command(app->mgmt, "query-stats", cmd_query_stats, app);
+    mgmt_add_command(app->mgmt, "query-state", cmd_query_state, app);
+    mgmt_add_command(app->mgmt, "set-link", cmd_set_link, app);
+    mgmt_add_command(app->mgmt, "announce", cmd_announce, app);
 }
 
 int main(int argc, char **argv)
@@ -650,13 +765,17 @@ int main(int argc, char **argv)
          "Write every frame in both directions to this pcap file", "FILE"},
         {"pcap-filter", 0, 0, G_OPTION_ARG_STRING, &o.pcap_filter,
          "Record only frames matching this pcap filter expression", "EXPR"},
+        {"mgmt", 0, 0, G_OPTION_ARG_FILENAME, &o.mgmt,
+         "Serve the management protocol (JSON, QMP style) on this UNIX "
+         "socket",
+         "PATH"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o.version,
          "Print the version and exit", NULL},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) octx = g_option_context_new(NULL);
     g_autoptr(GError) error = NULL;
-    App app = {.exit_code = 0};
+    App app = {.exit_code = 0, .admin_up = true, .tap_up = true};
     NetOptions net = {0};
     CtrlVqMode mode = CTRL_VQ_AUTO;
     int tap_fds[NET_MAX_QUEUE_PAIRS];
@@ -789,6 +908,17 @@ int main(int argc, char **argv)
         return 1;
     }
     watch_link(&app, tap_fds[0]);
+    if (o.mgmt) {
+        app.mgmt = mgmt_new(o.mgmt, VDUSE_NET_VERSION, &error);
+        if (!app.mgmt) {
+            fprintf(stderr, "vduse-net: %s\n", error->message);
+            net_dev_close(app.nd);
+            vduse_control_destroy_dev(app.ctl, app.name, NULL);
+            return 1;
+        }
+        add_mgmt_commands(&app);
+    }
+    net_dev_set_event_handler(app.nd, on_event, &app);
 
     if (app.bus == VDPA_BUS_NONE) {
         printf("vduse-net: %s created; attach it with: vdpa dev add name %s "
@@ -800,6 +930,7 @@ int main(int argc, char **argv)
     }
     g_main_loop_run(app.loop);
 
+    mgmt_free(app.mgmt);
     net_link_watch_free(app.link);
     net_dev_free(app.nd);
     net_capture_close(app.capture);
@@ -814,5 +945,7 @@ int main(int argc, char **argv)
     g_free(o.bridge);
     g_free(o.pcap);
     g_free(o.pcap_filter);
+    g_free(o.mgmt);
+    g_free(app.where);
     return app.exit_code;
 }

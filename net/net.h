@@ -233,6 +233,29 @@ void net_dev_set_link(NetDev *nd, bool up);
 unsigned int net_dev_queue_pairs(const NetDev *nd);
 
 /**
+ * NetEventFn - something happened to the device (main context)
+ * @event:	"SHADOW_CHANGED" {command, shadow}, "STATUS_CHANGED" {status},
+ *		"LINK_CHANGED" {up}, "QUEUE_FAILED" {queue}
+ * @data:	event data; consumed
+ * @opaque:	what was given to net_dev_set_event_handler()
+ */
+typedef void (*NetEventFn)(const char *event, JsonNode *data, void *opaque);
+
+/* net_dev_set_event_handler() - where the device's events go. */
+void net_dev_set_event_handler(NetDev *nd, NetEventFn fn, void *opaque);
+
+/**
+ * net_dev_announce() - ask the driver to announce itself
+ * @nd:		the model
+ * @error:	set if the driver did not negotiate VIRTIO_NET_F_GUEST_ANNOUNCE
+ *		or is not running
+ *
+ * Sets VIRTIO_NET_S_ANNOUNCE with a config interrupt; the driver's
+ * ANNOUNCE_ACK clears it. Return: true on success.
+ */
+bool net_dev_announce(NetDev *nd, GError **error);
+
+/**
  * net_dev_report() - the device as JSON: name, driver status, negotiated
  * features, link, queue pairs with their counters, and the control-queue
  * shadow

@@ -57,6 +57,8 @@
  * @tap_worker:		runs TapJobs one at a time, in order
  * @capture:		where to record frames, or NULL (not owned)
  * @uso:		the TAP takes UDP segmentation offload
+ * @event_fn:		where events go, or NULL
+ * @event_opaque:	passed to @event_fn
  */
 struct NetDev {
     NetOptions opts;
@@ -79,7 +81,41 @@ struct NetDev {
     GThreadPool *tap_worker;
     NetCapture *capture;
     bool uso;
+    NetEventFn event_fn;
+    void *event_opaque;
 };
+
+/**
+ * emit() - report an event, if anyone listens
+ * @nd:		the model
+ * @event:	its name
+ * @data:	its data; consumed
+ */
+static void emit(NetDev *nd, const char *event, JsonNode *data)
+{
+    if (nd->event_fn) {
+        nd->event_fn(event, data, nd->event_opaque);
+    } else {
+        json_node_unref(data);
+    }
+}
+
+/**
+ * emit_int() - report an event whose data is {@key: @value}
+ * @nd:		the model
+ * @event:	its name
+ * @key:	the member
+ * @value:	its value
+ */
+static void emit_int(NetDev *nd, const char *event, const char *key,
+                     gint64 value)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_int_member(o, key, value);
+    emit(nd, event, json_node_init_object(json_node_alloc(), o));
+    json_object_unref(o);
+}
 
 /* What a TapJob does. */
 typedef enum TapJobKind {
@@ -228,6 +264,12 @@ static void cvq_changed(const CtrlvqShadow *shadow, const char *what,
                         void *opaque)
 {
     NetDev *nd = opaque;
+    JsonObject *o = json_object_new();
+
+    json_object_set_string_member(o, "command", what);
+    json_object_set_member(o, "shadow", ctrlvq_shadow_to_json(shadow));
+    emit(nd, "SHADOW_CHANGED", json_node_init_object(json_node_alloc(), o));
+    json_object_unref(o);
 
     for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
         if (nd->pairs[i]) {
@@ -434,6 +476,7 @@ static void cvq_serve(NetDev *nd)
         int ret = vduse_vq_pop(vq, nd->elem);
 
         if (ret < 0) {
+            emit_int(nd, "QUEUE_FAILED", "queue", nd->ctrl_index);
             cvq_stop(nd);
             return;
         }
@@ -616,6 +659,7 @@ static void net_driver_ok(VduseDev *dev, void *opaque)
     for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
         pair_start(nd, i);
     }
+    emit_int(nd, "STATUS_CHANGED", "status", vduse_dev_status(dev));
 }
 
 /* net_quiesce() - stop the dataplane threads touching guest memory. */
@@ -665,6 +709,7 @@ static void net_reset(VduseDev *dev, void *opaque)
     }
     nd->active_pairs = 1;
     ctrlvq_reset(nd->cvq, 0);
+    emit_int(nd, "STATUS_CHANGED", "status", 0);
 }
 
 static const VduseDevOps net_dev_ops = {
@@ -748,6 +793,13 @@ void net_dev_set_link(NetDev *nd, bool up)
         return;
     }
     nd->config.status = htole16(status);
+    {
+        JsonObject *o = json_object_new();
+
+        json_object_set_boolean_member(o, "up", up);
+        emit(nd, "LINK_CHANGED", json_node_init_object(json_node_alloc(), o));
+        json_object_unref(o);
+    }
     if (!nd->dev) {
         return;
     }
@@ -811,4 +863,34 @@ JsonNode *net_dev_report(NetDev *nd)
     json_builder_add_value(b, ctrlvq_shadow_to_json(ctrlvq_shadow(nd->cvq)));
     json_builder_end_object(b);
     return json_builder_get_root(b);
+}
+
+void net_dev_set_event_handler(NetDev *nd, NetEventFn fn, void *opaque)
+{
+    nd->event_fn = fn;
+    nd->event_opaque = opaque;
+}
+
+bool net_dev_announce(NetDev *nd, GError **error)
+{
+    uint16_t status;
+
+    if (!nd->dev || !(vduse_dev_status(nd->dev) & VDUSE_S_DRIVER_OK) ||
+        !(vduse_dev_features(nd->dev) &
+          VDUSE_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "the driver is not running or did not negotiate "
+                    "VIRTIO_NET_F_GUEST_ANNOUNCE");
+        return false;
+    }
+    status = le16toh(nd->config.status) | VIRTIO_NET_S_ANNOUNCE;
+    nd->config.status = htole16(status);
+    if (vduse_dev_set_config(nd->dev,
+                             offsetof(struct virtio_net_config, status),
+                             &nd->config.status, 2, true) < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "cannot update config space");
+        return false;
+    }
+    return true;
 }

@@ -4,7 +4,8 @@
 # multicast table, two queue pairs carrying traffic.
 . /lib.sh
 
-start_dev --name vnet0 --tap tap0 --queues 2
+start_dev --name vnet0 --tap tap0 --queues 2 --mgmt /tmp/m.sock
+M=/tmp/m.sock
 dev=$(dev_netdev)
 move_to_ns "$dev" a 10.0.0.1/24
 $IP addr add 10.0.0.2/24 dev tap0
@@ -15,11 +16,19 @@ check "ping" ping -c 2 -W 5 10.0.0.1
 report
 check "driver turned promiscuous mode off" report_has '"promisc":false'
 
-# MAC_ADDR_SET: the shadow follows, frames to the old MAC are dropped.
+# MAC_ADDR_SET: the shadow follows, frames to the old MAC are dropped; a
+# management client sees the change as an event.
+mgmt-client -w 4 $M >/tmp/events &
+events=$!
+sleep 0.5
 old=$(in_ns a cat /sys/class/net/$dev/address)
 check "MAC change" in_ns a $IP link set "$dev" address 02:00:00:00:00:77
 wait_for 5 report_has '"mac":"02:00:00:00:00:77"' || fail "shadow MAC: $(report)"
 ok "shadow has the new MAC"
+wait "$events"
+grep -q '"event":"SHADOW_CHANGED","data":{"command":"mac-addr-set","shadow":{"mac":"02:00:00:00:00:77"' /tmp/events ||
+    { cat /tmp/events; fail "no SHADOW_CHANGED event for the MAC"; }
+ok "SHADOW_CHANGED event for the MAC"
 $IP neigh replace 10.0.0.1 lladdr "$old" dev tap0
 ping -c 2 -W 1 10.0.0.1 >/dev/null 2>&1 && fail "frames to the old MAC $old got through"
 report_has '"rx-filtered":[1-9]' || fail "no filtered frames counted: $(report)"
@@ -61,5 +70,29 @@ echo "$r"
 pairs=$(echo "$r" | grep -o '"rx-packets":[0-9]*' | grep -c -v ':0$')
 [ "$pairs" = 2 ] || fail "frames arrived on $pairs queue pair(s), not 2"
 ok "frames arrived on both queue pairs"
+# The management socket: queries, link, announce, errors.
+mgmt-client $M '{"execute":"query-status"}' '{"execute":"query-state"}' \
+    '{"execute":"query-stats"}' '{"execute":"no-such"}' '{"execute":' \
+    >/tmp/q.out
+cat /tmp/q.out
+grep -q '"return":{"name":"vnet0","status":15,' /tmp/q.out || fail "query-status"
+grep -q '"netdev":"' /tmp/q.out || fail "query-status: no netdev"
+grep -q '"return":{"mac":"02:00:00:00:00:77"' /tmp/q.out || fail "query-state"
+grep -q '"return":\[{"running":true,"tx-packets":' /tmp/q.out || fail "query-stats"
+grep -q 'CommandNotFound' /tmp/q.out || fail "unknown command not refused"
+[ "$(grep -c GenericError /tmp/q.out)" = 1 ] || fail "malformed JSON not refused"
+ok "query-status, query-state, query-stats, errors"
+mgmt-client $M '{"execute":"set-link","arguments":{"up":false}}' >/dev/null
+wait_for 5 sh -c "$IP netns exec a $IP link show $dev | grep -q NO-CARRIER" ||
+    fail "set-link down not seen by the driver"
+mgmt-client $M '{"execute":"set-link","arguments":{"up":"no"}}' | grep -q GenericError ||
+    fail "set-link with a string accepted"
+mgmt-client $M '{"execute":"set-link","arguments":{"up":true}}' >/dev/null
+wait_for 5 sh -c "$IP netns exec a $IP link show $dev | grep -q LOWER_UP" ||
+    fail "set-link up not seen by the driver"
+ok "set-link down and up seen by the driver"
+mgmt-client $M '{"execute":"announce"}' | grep -q '"return":{}' || fail "announce"
+wait_for 5 report_has '"announce-acks":[1-9]' || fail "no ANNOUNCE_ACK: $(report)"
+ok "announce acknowledged by the driver"
 stop_dev
 exit 0

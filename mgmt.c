@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * mgmt.c - the management socket (see mgmt.h)
+ *
+ * DOC: Theory of operation
+ *
+ * A GSocketService accepts clients in the main context. Each client's input
+ * is read in chunks into a buffer bounded at MGMT_MAX_LINE, split into
+ * lines, and each line parsed with json-glib and executed at once; the
+ * reply and events are queued on the client and written asynchronously, so
+ * a client that does not read never blocks the main loop (its queue is
+ * bounded too: past MGMT_MAX_QUEUED bytes it is dropped).
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "mgmt.h"
+
+#define MGMT_MAX_LINE (1024 * 1024)
+#define MGMT_MAX_QUEUED (4 * 1024 * 1024)
+#define MGMT_READ_CHUNK 4096
+
+GQuark mgmt_error_quark(void)
+{
+    return g_quark_from_static_string("mgmt-error-quark");
+}
+
+typedef struct MgmtClient MgmtClient;
+
+/**
+ * struct Mgmt - the listener
+ * @path:	socket path
+ * @version:	program version
+ * @service:	the socket service
+ * @commands:	name -> MgmtCommand
+ * @clients:	connected clients
+ */
+struct Mgmt {
+    char *path;
+    char *version;
+    GSocketService *service;
+    GHashTable *commands;
+    GList *clients;
+};
+
+/**
+ * struct MgmtCommand - a registered command
+ * @fn:		handler
+ * @opaque:	its data
+ */
+typedef struct MgmtCommand {
+    MgmtCommandFn fn;
+    void *opaque;
+} MgmtCommand;
+
+/**
+ * struct MgmtClient - one connection
+ * @m:		the listener
+ * @conn:	the connection
+ * @cancel:	cancels pending I/O when the client goes
+ * @in:		bytes read, not yet a whole line
+ * @chunk:	read buffer
+ * @out:	queued output lines (GBytes)
+ * @queued:	bytes in @out
+ * @writing:	an asynchronous write is in flight
+ * @refs:	one for the client list, one per asynchronous operation
+ * @dropped:	gone from the list; callbacks only release their reference
+ */
+struct MgmtClient {
+    Mgmt *m;
+    GSocketConnection *conn;
+    GCancellable *cancel;
+    GByteArray *in;
+    uint8_t chunk[MGMT_READ_CHUNK];
+    GQueue out;
+    size_t queued;
+    bool writing;
+    int refs;
+    bool dropped;
+};
+
+static void client_read(MgmtClient *c);
+static void client_write_next(MgmtClient *c);
+
+/* client_unref() - release a reference; the last frees @c. */
+static void client_unref(MgmtClient *c)
+{
+    GBytes *b;
+
+    if (--c->refs > 0) {
+        return;
+    }
+    g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
+    g_object_unref(c->conn);
+    g_object_unref(c->cancel);
+    g_byte_array_unref(c->in);
+    while ((b = g_queue_pop_head(&c->out))) {
+        g_bytes_unref(b);
+    }
+    g_free(c);
+}
+
+/*
+ * client_drop() - disconnect @c: off the list, pending I/O cancelled; it is
+ * freed when the cancelled operations have returned.
+ */
+static void client_drop(MgmtClient *c)
+{
+    if (c->dropped) {
+        return;
+    }
+    c->dropped = true;
+    c->m->clients = g_list_remove(c->m->clients, c);
+    g_cancellable_cancel(c->cancel);
+    client_unref(c);
+}
+
+/**
+ * client_send() - queue @node as one line for @c
+ * @c:		the client
+ * @node:	the message; not consumed
+ */
+static void client_send(MgmtClient *c, JsonNode *node)
+{
+    g_autofree char *text = json_to_string(node, FALSE);
+    size_t len = strlen(text);
+
+    if (c->dropped) {
+        return;
+    }
+    if (c->queued + len + 1 > MGMT_MAX_QUEUED) {
+        g_message("mgmt: a client does not read its replies; dropping it");
+        client_drop(c);
+        return;
+    }
+    text = g_realloc(text, len + 2);
+    text[len] = '\n';
+    text[len + 1] = 0;
+    g_queue_push_tail(&c->out,
+                      g_bytes_new_take(g_steal_pointer(&text), len + 1));
+    c->queued += len + 1;
+    client_write_next(c);
+}
+
+/* client_written() - an asynchronous write finished. */
+static void client_written(GObject *src, GAsyncResult *res, gpointer data)
+{
+    MgmtClient *c = data;
+    bool ok =
+        g_output_stream_write_all_finish(G_OUTPUT_STREAM(src), res, NULL, NULL);
+    GBytes *b;
+
+    c->writing = false;
+    if (!ok || c->dropped) {
+        if (!c->dropped) {
+            client_drop(c);
+        }
+        client_unref(c);
+        return;
+    }
+    b = g_queue_pop_head(&c->out);
+    c->queued -= g_bytes_get_size(b);
+    g_bytes_unref(b);
+    client_write_next(c);
+    client_unref(c);
+}
+
+/* client_write_next() - start writing the next queued line, if idle. */
+static void client_write_next(MgmtClient *c)
+{
+    GBytes *b = g_queue_peek_head(&c->out);
+    size_t len;
+    const void *data;
+
+    if (c->writing || !b || c->dropped) {
+        return;
+    }
+    data = g_bytes_get_data(b, &len);
+    c->writing = true;
+    c->refs++;
+    g_output_stream_write_all_async(
+        g_io_stream_get_output_stream(G_IO_STREAM(c->conn)), data, len,
+        G_PRIORITY_DEFAULT, c->cancel, client_written, c);
+}
+
+/**
+ * reply_error() - send an error reply
+ * @c:		the client
+ * @id:		the request's "id", or NULL
+ * @class:	error class
+ * @desc:	human-readable description
+ */
+static void reply_error(MgmtClient *c, JsonNode *id, const char *class,
+                        const char *desc)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) node = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "error");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "class");
+    json_builder_add_string_value(b, class);
+    json_builder_set_member_name(b, "desc");
+    json_builder_add_string_value(b, desc);
+    json_builder_end_object(b);
+    if (id) {
+        json_builder_set_member_name(b, "id");
+        json_builder_add_value(b, json_node_copy(id));
+    }
+    json_builder_end_object(b);
+    node = json_builder_get_root(b);
+    client_send(c, node);
+}
+
+/**
+ * client_execute() - run one line from @c
+ * @c:		the client
+ * @line:	the line, NUL-terminated, without its newline
+ */
+static void client_execute(MgmtClient *c, const char *line)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) empty = json_object_new();
+    g_autoptr(JsonBuilder) b = NULL;
+    g_autoptr(JsonNode) reply = NULL;
+    JsonNode *root, *id = NULL, *ret;
+    JsonObject *req, *args = empty;
+    const char *name;
+    MgmtCommand *cmd;
+
+    if (!json_parser_load_from_data(parser, line, -1, &error)) {
+        reply_error(c, NULL, "GenericError", error->message);
+        return;
+    }
+    root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        reply_error(c, NULL, "GenericError", "expected a JSON object");
+        return;
+    }
+    req = json_node_get_object(root);
+    id = json_object_get_member(req, "id");
+    if (!json_object_has_member(req, "execute") ||
+        json_node_get_value_type(json_object_get_member(req, "execute")) !=
+            G_TYPE_STRING) {
+        reply_error(c, id, "GenericError",
+                    "\"execute\" must be a command name (a string)");
+        return;
+    }
+    name = json_object_get_string_member(req, "execute");
+    if (json_object_has_member(req, "arguments")) {
+        JsonNode *a = json_object_get_member(req, "arguments");
+
+        if (!JSON_NODE_HOLDS_OBJECT(a)) {
+            reply_error(c, id, "GenericError",
+                        "\"arguments\" must be an object");
+            return;
+        }
+        args = json_node_get_object(a);
+    }
+    cmd = g_hash_table_lookup(c->m->commands, name);
+    if (!cmd) {
+        g_autofree char *desc = g_strdup_printf("unknown command '%s'", name);
+
+        reply_error(c, id, "CommandNotFound", desc);
+        return;
+    }
+    ret = cmd->fn(args, &error, cmd->opaque);
+    if (!ret) {
+        reply_error(c, id,
+                    g_error_matches(error, MGMT_ERROR, MGMT_ERROR_NOT_FOUND)
+                        ? "CommandNotFound"
+                        : "GenericError",
+                    error ? error->message : "failed");
+        return;
+    }
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "return");
+    json_builder_add_value(b, ret);
+    if (id) {
+        json_builder_set_member_name(b, "id");
+        json_builder_add_value(b, json_node_copy(id));
+    }
+    json_builder_end_object(b);
+    reply = json_builder_get_root(b);
+    client_send(c, reply);
+}
+
+/* client_on_read() - a chunk arrived: execute every whole line. */
+static void client_on_read(GObject *src, GAsyncResult *res, gpointer data)
+{
+    MgmtClient *c = data;
+    g_autoptr(GError) error = NULL;
+    gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, &error);
+    guint start = 0;
+
+    if (n <= 0 || c->dropped) {
+        client_drop(c); /* EOF, error, or dropped already */
+        client_unref(c);
+        return;
+    }
+    g_byte_array_append(c->in, c->chunk, (guint)n);
+    for (guint i = 0; i < c->in->len; i++) {
+        if (c->in->data[i] != '\n') {
+            continue;
+        }
+        c->in->data[i] = 0;
+        if (i > start && !c->dropped) {
+            client_execute(c, (const char *)c->in->data + start);
+        }
+        start = i + 1;
+    }
+    g_byte_array_remove_range(c->in, 0, start);
+    if (c->in->len > MGMT_MAX_LINE) {
+        g_message("mgmt: a client sent a line over %u bytes; dropping it",
+                  MGMT_MAX_LINE);
+        client_drop(c);
+        client_unref(c);
+        return;
+    }
+    client_read(c);
+    client_unref(c);
+}
+
+/* client_read() - read the next chunk. */
+static void client_read(MgmtClient *c)
+{
+    c->refs++;
+    g_input_stream_read_async(
+        g_io_stream_get_input_stream(G_IO_STREAM(c->conn)), c->chunk,
+        sizeof(c->chunk), G_PRIORITY_DEFAULT, c->cancel, client_on_read, c);
+}
+
+/* on_incoming() - a client connected: greet it and start reading. */
+static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
+                            GObject *source, gpointer data)
+{
+    Mgmt *m = data;
+    MgmtClient *c = g_new0(MgmtClient, 1);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) greeting = NULL;
+
+    c->m = m;
+    c->refs = 1; /* the list's */
+    c->conn = g_object_ref(conn);
+    c->cancel = g_cancellable_new();
+    c->in = g_byte_array_new();
+    g_queue_init(&c->out);
+    m->clients = g_list_prepend(m->clients, c);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "QMP");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "version");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "vduse-net");
+    json_builder_add_string_value(b, m->version);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "capabilities");
+    json_builder_begin_array(b);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    greeting = json_builder_get_root(b);
+    client_send(c, greeting);
+    client_read(c);
+    return TRUE;
+}
+
+/* cmd_qmp_capabilities() - accepted for QMP clients; nothing to negotiate. */
+static JsonNode *cmd_qmp_capabilities(JsonObject *args, GError **error,
+                                      void *opaque)
+{
+    return json_node_init_object(json_node_alloc(), json_object_new());
+}
+
+Mgmt *mgmt_new(const char *path, const char *version, GError **error)
+{
+    Mgmt *m = g_new0(Mgmt, 1);
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
+
+    m->path = g_strdup(path);
+    m->version = g_strdup(version);
+    m->commands =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    m->service = g_socket_service_new();
+    /* A socket file left by a killed process would make bind() fail. */
+    if (g_file_test(path, G_FILE_TEST_EXISTS) &&
+        !g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        unlink(path);
+    }
+    if (!g_socket_listener_add_address(
+            G_SOCKET_LISTENER(m->service), addr, G_SOCKET_TYPE_STREAM,
+            G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, error)) {
+        g_prefix_error(error, "management socket %s: ", path);
+        g_object_unref(m->service);
+        g_hash_table_unref(m->commands);
+        g_free(m->path);
+        g_free(m->version);
+        g_free(m);
+        return NULL;
+    }
+    g_signal_connect(m->service, "incoming", G_CALLBACK(on_incoming), m);
+    g_socket_service_start(m->service);
+    mgmt_add_command(m, "qmp_capabilities", cmd_qmp_capabilities, NULL);
+    return m;
+}
+
+void mgmt_free(Mgmt *m)
+{
+    if (!m) {
+        return;
+    }
+    g_socket_service_stop(m->service);
+    g_socket_listener_close(G_SOCKET_LISTENER(m->service));
+    while (m->clients) {
+        client_drop(m->clients->data);
+    }
+    g_object_unref(m->service);
+    unlink(m->path);
+    g_hash_table_unref(m->commands);
+    g_free(m->path);
+    g_free(m->version);
+    g_free(m);
+}
+
+void mgmt_add_command(Mgmt *m, const char *name, MgmtCommandFn fn, void *opaque)
+{
+    MgmtCommand *cmd = g_new(MgmtCommand, 1);
+
+    cmd->fn = fn;
+    cmd->opaque = opaque;
+    g_hash_table_replace(m->commands, g_strdup(name), cmd);
+}
+
+void mgmt_emit_event(Mgmt *m, const char *name, JsonNode *data)
+{
+    g_autoptr(JsonBuilder) b = NULL;
+    g_autoptr(JsonNode) node = NULL;
+    gint64 now = g_get_real_time();
+
+    if (!m) {
+        if (data) {
+            json_node_unref(data);
+        }
+        return;
+    }
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "event");
+    json_builder_add_string_value(b, name);
+    if (data) {
+        json_builder_set_member_name(b, "data");
+        json_builder_add_value(b, data);
+    }
+    json_builder_set_member_name(b, "timestamp");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "seconds");
+    json_builder_add_int_value(b, now / G_USEC_PER_SEC);
+    json_builder_set_member_name(b, "microseconds");
+    json_builder_add_int_value(b, now % G_USEC_PER_SEC);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    node = json_builder_get_root(b);
+    for (GList *l = m->clients; l; l = l->next) {
+        client_send(l->data, node);
+    }
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * mgmt.h - the management socket: JSON in the style of QMP over a UNIX
+ * socket, in the main loop
+ *
+ * On connect a client gets a greeting; then each line it sends is one
+ * command, {"execute": NAME, "arguments": {...}, "id": ANY}, answered by
+ * one line {"return": ..., "id": ...} or {"error": {"class", "desc"},
+ * "id": ...}. Events go to every client as {"event": NAME, "data": ...,
+ * "timestamp": {...}}. Malformed input gets an error reply; a client that
+ * sends a line over 1 MiB is disconnected; the others never notice.
+ */
+#ifndef VDUSE_NET_MGMT_H
+#define VDUSE_NET_MGMT_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+typedef struct Mgmt Mgmt;
+
+/**
+ * MgmtCommandFn - a command handler
+ * @args:	the "arguments" object (empty if none were given)
+ * @error:	set on failure; its message becomes the reply's "desc"
+ * @opaque:	what was given to mgmt_add_command()
+ *
+ * Return: the "return" value (a new node, owned by the caller), or NULL
+ * with @error set.
+ */
+typedef JsonNode *(*MgmtCommandFn)(JsonObject *args, GError **error,
+                                   void *opaque);
+
+/**
+ * mgmt_new() - listen on UNIX socket @path (replacing a stale socket file)
+ * @path:	the socket
+ * @version:	program version for the greeting
+ * @error:	set on failure
+ *
+ * Return: the listener, owned by the caller (mgmt_free()), or NULL.
+ */
+Mgmt *mgmt_new(const char *path, const char *version, GError **error);
+
+/* mgmt_free() - close every client and the socket, unlink it (NULL ok). */
+void mgmt_free(Mgmt *m);
+
+/* mgmt_add_command() - register command @name. */
+void mgmt_add_command(Mgmt *m, const char *name, MgmtCommandFn fn,
+                      void *opaque);
+
+/**
+ * mgmt_emit_event() - send an event to every client
+ * @m:		the listener (NULL: nothing happens)
+ * @name:	event name
+ * @data:	event data, or NULL; consumed
+ */
+void mgmt_emit_event(Mgmt *m, const char *name, JsonNode *data);
+
+/* The error classes of replies. */
+#define MGMT_ERROR mgmt_error_quark()
+typedef enum MgmtError {
+    MGMT_ERROR_GENERIC,   /* "GenericError" */
+    MGMT_ERROR_NOT_FOUND, /* "CommandNotFound" */
+} MgmtError;
+GQuark mgmt_error_quark(void);
+
+#endif /* VDUSE_NET_MGMT_H */
