@@ -15,7 +15,7 @@ fail() {
 
 help=$("$bin" --help) || fail "--help exits non-zero"
 for opt in --name --mac --mtu --queues --bus --ctrl-vq --replace --tap \
-    --tap-fd --bridge --pcap --pcap-filter --version; do
+    --tap-fd --bridge --pcap --pcap-filter --mgmt --version; do
     echo "$help" | grep -q -- "$opt" || fail "--help does not mention $opt"
 done
 "$bin" --version | grep -q '^vduse-net [0-9]' || fail "--version"

@@ -485,11 +485,42 @@ int main(int argc, char **argv)
         }
     }
     printf("vhost-driver: frame sent from ASID 0: OK\n");
-    printf("vhost-driver: holding the device until killed\n");
-    fflush(stdout);
-    /* Closing the vhost-vdpa fd resets the device; keep it for the
-     * scenario's checks. */
-    for (;;) {
-        pause();
+
+    /* 5. Promiscuous off, RX buffers posted: report every frame received
+     * (the scenario sends tagged ones to test the VLAN filter). Closing
+     * the vhost-vdpa fd would reset the device: hold it until killed. */
+    {
+        uint8_t off[3] = {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, 0};
+        uint16_t seen = 0;
+
+        cvq_command(&cvq, "RX_PROMISC off", off, sizeof(off));
+        for (unsigned int i = 0; i < 32; i++) {
+            size_t boff[1] = {BUF_OFF + 0x1000 + i * 2048};
+            uint32_t blen[1] = {2048};
+            int bwr[1] = {1};
+
+            ring_add(&rx, boff, blen, bwr, 1, 1);
+        }
+        kick(&rx);
+        printf("vhost-driver: holding the device until killed\n");
+        fflush(stdout);
+        for (;;) {
+            uint16_t used = __atomic_load_n(&rx.used->idx, __ATOMIC_ACQUIRE);
+
+            while (seen != used) {
+                struct vring_used_elem *e = &rx.used->ring[seen % QSIZE];
+                const uint8_t *f =
+                    data.host + rx.desc[e->id].addr - IOVA_BASE + 12;
+                int vid = (f[12] == 0x81 && f[13] == 0)
+                              ? ((f[14] << 8) | f[15]) & 0xfff
+                              : -1;
+
+                printf("vhost-driver: received %u bytes, vlan %d\n",
+                       e->len - 12, vid);
+                fflush(stdout);
+                seen++;
+            }
+            usleep(10000);
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --pcap /tmp/vm0.pcap
 path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
+echo 1 >/proc/sys/net/ipv6/conf/tap0/disable_ipv6 # no chatter from the TAP side
 $IP link set tap0 up
 vhost-driver "$path" 02:00:00:00:00:a1 5 >/tmp/driver.out 2>&1 &
 driver=$!
@@ -22,7 +23,8 @@ echo "$r" | grep -q 'de:c0' && fail "the decoy in ASID 0 was read"
 ok "shadow MAC from ASID 1, decoy in ASID 0 ignored"
 echo "$r" | grep -q '"unicast":\["02:00:00:00:00:33"\]' || fail "unicast table"
 echo "$r" | grep -q '"multicast":\["01:00:5e:00:00:42"\]' || fail "multicast table"
-echo "$r" | grep -q '"promisc":true,"allmulti":true,"alluni":false,"nomulti":false,"nouni":false,"nobcast":false' ||
+# The driver restored PROMISC on, then turned it off (step 5).
+echo "$r" | grep -q '"promisc":false,"allmulti":true,"alluni":false,"nomulti":false,"nouni":false,"nobcast":false' ||
     fail "RX modes"
 echo "$r" | grep -q '"vlans":\[5\]' || fail "VLAN 5"
 echo "$r" | grep -q '"queue-pairs":1' || fail "queue pairs"
@@ -31,11 +33,27 @@ wait_for 5 sh -c "pcap-check /tmp/vm0.pcap 1 'ether proto 0x88b5 and ether src 0
     fail "the frame from ASID 0 did not reach the TAP"
 ok "frame from ASID 0 at the TAP"
 
+# The VLAN filter: the driver added VLAN 5 and turned promiscuous mode
+# off. Tagged frames to its MAC pass only with id 5; untagged ones pass.
+frame-send tap0 02:00:00:00:00:a1 5 || fail "frame-send"
+frame-send tap0 02:00:00:00:00:a1 6
+frame-send tap0 02:00:00:00:00:a1 -
+frame-send tap0 02:00:00:00:00:b2 -
+wait_for 5 sh -c "grep -c 'received 60 bytes' /tmp/driver.out | grep -q 2" ||
+    { cat /tmp/driver.out; fail "frames not received"; }
+sleep 0.5
+grep 'received' /tmp/driver.out
+[ "$(grep -c 'received 60 bytes, vlan 5$' /tmp/driver.out)" = 1 ] || fail "VLAN 5 frame"
+[ "$(grep -c 'received 60 bytes, vlan -1$' /tmp/driver.out)" = 1 ] || fail "untagged frame"
+grep -q 'vlan 6' /tmp/driver.out && fail "VLAN 6 passed the filter"
+report_has '"rx-filtered":[2-9]' || fail "filtered frames not counted: $(report)"
+ok "VLAN filter: id 5 and untagged pass, id 6 and other MACs dropped"
+
 kill "$driver"
 wait "$driver" 2>/dev/null
 # The VMM closing vhost-vdpa resets the device: the shadow is back to its
 # defaults.
-wait_for 5 report_has '"promisc":true,"allmulti":false' ||
+wait_for 5 report_has '"rx-mode":\{"promisc":true,"allmulti":false' ||
     fail "no reset after the VMM left: $(report)"
 ok "VMM gone: device reset"
 stop_dev
