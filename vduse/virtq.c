@@ -251,11 +251,14 @@ static inline uint16_t vq_avail_idx(VduseVq *vq)
  * @vq:		the queue
  * @elem:	the chain being built
  * @d:		the descriptor, a local copy
+ * @writable_seen: in: whether the chain had a writable descriptor before
+ *		this one (even of length zero, which adds no segment); out:
+ *		updated
  *
  * Return: 0, or -EIO (the queue failed).
  */
 static int vq_map_desc(VduseVq *vq, VduseVqElem *elem,
-                       const struct vring_desc *d)
+                       const struct vring_desc *d, bool *writable_seen)
 {
     uint16_t flags = le16toh(d->flags);
     uint64_t addr = le64toh(d->addr);
@@ -264,9 +267,10 @@ static int vq_map_desc(VduseVq *vq, VduseVqElem *elem,
     unsigned int used = elem->out_num + elem->in_num;
     int n;
 
-    if (!writable && elem->in_num > 0) {
+    if (!writable && *writable_seen) {
         return vq_fail(vq, "device-readable descriptor after a writable one");
     }
+    *writable_seen |= writable;
     n = vduse_iotlb_translate(vq->iotlb, vq->asid, addr, len,
                               writable ? VDUSE_IOTLB_WRITE : VDUSE_IOTLB_READ,
                               &elem->iov[used], VDUSE_VQ_MAX_IOV - used);
@@ -313,7 +317,7 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
 {
     const struct vring_desc *table = vq->desc;
     uint32_t table_len = vq->num;
-    bool indirect = false;
+    bool indirect = false, writable_seen = false;
     uint32_t i = head, seen = 0;
 
     elem->id = head;
@@ -326,9 +330,9 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
 
         if (seen++ == table_len) {
             return vq_fail(vq,
-                           "%s chain at head %u loops or is longer than "
+                           "%schain at head %u loops or is longer than "
                            "its table (%u)",
-                           indirect ? "indirect" : "", head, table_len);
+                           indirect ? "indirect " : "", head, table_len);
         }
         /* One read of the driver's descriptor; only the copy is used. */
         __builtin_memcpy(&d, (const void *)&table[i], sizeof(d));
@@ -362,7 +366,7 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
             seen = 0;
             continue;
         }
-        if (vq_map_desc(vq, elem, &d) < 0) {
+        if (vq_map_desc(vq, elem, &d, &writable_seen) < 0) {
             return -EIO;
         }
         if (!(flags & VRING_DESC_F_NEXT)) {
@@ -418,6 +422,10 @@ void vduse_vq_push(VduseVq *vq, uint16_t id, uint32_t written)
     struct vring_used_elem *e;
 
     g_return_if_fail(vq->started && vq->pending_used < vq->num);
+    /* The used ring may have moved since the pop (IOTLB invalidation). */
+    if (vq->failed || vq_refresh(vq) < 0) {
+        return;
+    }
     e = &vq->used->ring[(uint16_t)(vq->used_idx + vq->pending_used) % vq->num];
     e->id = htole32(id);
     e->len = htole32(written);
@@ -441,7 +449,8 @@ bool vduse_vq_flush(VduseVq *vq)
     uint16_t old, new_idx;
     bool was_valid;
 
-    if (!vq->started || vq->failed || vq->pending_used == 0) {
+    if (!vq->started || vq->failed || vq->pending_used == 0 ||
+        vq_refresh(vq) < 0) {
         return false;
     }
     new_idx = vq->used_idx + vq->pending_used;

@@ -172,7 +172,8 @@ void vduse_vq_free(VduseVq *vq);
  *
  * Checks that the three areas are mapped with the right access. The used
  * index starts from what the used ring holds.
- * Return: true, or false with @error set (the queue stays stopped).
+ * Return: true, or false with @error set in the G_IO_ERROR domain
+ * (INVALID_ARGUMENT); the queue stays stopped.
  */
 bool vduse_vq_start(VduseVq *vq, uint32_t asid, uint32_t num, uint64_t desc,
                     uint64_t driver, uint64_t device, uint16_t last_avail,
@@ -201,7 +202,9 @@ void vduse_vq_unpop(VduseVq *vq, unsigned int n);
 /**
  * vduse_vq_push() - queue a used element for @id with @written bytes
  *
- * Nothing is visible to the driver until vduse_vq_flush().
+ * Nothing is visible to the driver until vduse_vq_flush(). If the used
+ * ring is no longer mapped (the IOTLB changed since the pop), the queue
+ * fails and the element is dropped.
  */
 void vduse_vq_push(VduseVq *vq, uint16_t id, uint32_t written);
 

@@ -5,7 +5,8 @@
  * Guest memory is a memfd: the test writes rings and buffers through its
  * own mapping, and the IOTLB under test maps the same fd, as a VDUSE
  * device maps the kernel's. The ring helpers follow the virtio 1.2 split
- * layout from the driver's side.
+ * layout (section 2.7) from the driver's side; the raw setters let a test
+ * write what no honest driver would.
  */
 #ifndef VDUSE_NET_TEST_DRIVER_H
 #define VDUSE_NET_TEST_DRIVER_H
@@ -28,17 +29,8 @@ typedef struct TestMem {
     size_t size;
 } TestMem;
 
-/* test_mem_new() - @size bytes of zeroed memfd memory; aborts on failure. */
 TestMem *test_mem_new(size_t size);
-
-/* test_mem_free() - unmap and close @mem. */
 void test_mem_free(TestMem *mem);
-
-/**
- * test_mem_map() - map [@offset, @offset + @len) of @mem at @iova of @asid
- *
- * Return: what vduse_iotlb_map_fd() returned.
- */
 int test_mem_map(TestMem *mem, VduseIotlb *iotlb, uint32_t asid, uint64_t iova,
                  size_t offset, size_t len, uint8_t perm);
 
@@ -62,9 +54,9 @@ typedef struct TestBuf {
  * @desc:	descriptor table, in @mem
  * @avail:	available ring, in @mem
  * @used:	used ring, in @mem
- * @desc_iova:	IOVAs of the three areas
- * @avail_iova:
- * @used_iova:
+ * @desc_iova:	IOVA of the descriptor table
+ * @avail_iova:	IOVA of the available ring
+ * @used_iova:	IOVA of the used ring
  * @avail_idx:	the driver's next available index
  * @next_desc:	next descriptor to hand out (round robin)
  * @last_used:	the next used index the driver will read
@@ -84,53 +76,25 @@ typedef struct TestRing {
     uint16_t last_used;
 } TestRing;
 
-/**
- * test_ring_init() - lay out a ring of @num entries at @offset of @mem
- * @ring:	filled in
- * @mem:	guest memory
- * @iova:	IOVA at which @mem is mapped
- * @offset:	where in @mem the ring starts (page aligned)
- * @num:	queue size
- * @start:	initial available and used index (to test wrap-around)
- */
 void test_ring_init(TestRing *ring, TestMem *mem, uint64_t iova, size_t offset,
                     uint32_t num, uint16_t start);
-
-/*
- * test_ring_start() - vduse_vq_start() @vq on @ring, consuming from the
- * used index on (what a device that pushed all it popped would do);
- * asserts success.
- */
 void test_ring_start(TestRing *ring, VduseVq *vq, uint32_t asid,
                      bool event_idx);
+void *test_ring_ptr(TestRing *ring, uint64_t iova);
 
-/**
- * test_ring_add() - add a chain and make it available
- * @ring:	the ring
- * @bufs:	its buffers
- * @n:		how many
- * @indirect_iova: 0 for a direct chain, else the IOVA of an indirect table
- *		in @ring->mem that this writes
- *
- * Return: the head descriptor index.
- */
 uint16_t test_ring_add(TestRing *ring, const TestBuf *bufs, unsigned int n,
                        uint64_t indirect_iova);
-
-/**
- * test_ring_put_head() - make descriptor @head available, as it is
- * (for hostile chains written by hand)
- */
-void test_ring_put_head(TestRing *ring, uint16_t head);
-
-/**
- * test_ring_get_used() - read the next used element, if any
- *
- * Return: true with @id and @len set, false if none is published.
- */
 bool test_ring_get_used(TestRing *ring, uint32_t *id, uint32_t *len);
 
-/* test_ring_ptr() - the test's pointer to IOVA @iova of @ring->mem. */
-void *test_ring_ptr(TestRing *ring, uint64_t iova);
+/* Raw access, for notification tests and hostile chains. */
+void test_ring_set_desc(TestRing *ring, uint16_t i, uint64_t addr, uint32_t len,
+                        uint16_t flags, uint16_t next);
+void test_ring_put_head(TestRing *ring, uint16_t head);
+void test_ring_set_avail_idx(TestRing *ring, uint16_t idx);
+void test_ring_set_no_interrupt(TestRing *ring, bool on);
+void test_ring_set_used_event(TestRing *ring, uint16_t idx);
+uint16_t test_ring_avail_event(TestRing *ring);
+uint16_t test_ring_used_idx(TestRing *ring);
+uint16_t test_ring_used_flags(TestRing *ring);
 
 #endif /* VDUSE_NET_TEST_DRIVER_H */
