@@ -1,54 +1,84 @@
 #!/bin/sh
 # build-test-kernel.sh - build a kernel whose VDUSE accepts the control queue
 #
-# Usage: tests/vm/build-test-kernel.sh OUTDIR [LINUX_SOURCE_DIR]
+# Usage: tests/vm/build-test-kernel.sh [--no-build] OUTDIR [LINUX_SOURCE_DIR]
 #
 # Upstream Linux (7.3 included) refuses VIRTIO_NET_F_CTRL_VQ for VDUSE net
 # devices in drivers/vdpa/vdpa_user/vduse_dev.c:features_is_valid(). This
-# builds Debian's linux-source-7.3 (fetched from trixie-backports with a
-# private apt configuration, unless a source tree is given) with that one
-# refusal taken out, as a bzImage with everything the VM tests need built
-# in: VDUSE, vDPA, virtio_vdpa, vhost_vdpa, virtio-net, TUN, veth, bridge.
-# Then: VDUSE_NET_TEST_KERNEL=OUTDIR/bzImage make check
+# builds Debian's linux-source-7.3 (/usr/src/linux-source-7.3.tar.xz if
+# installed, else fetched from trixie-backports with a private apt
+# configuration; or the source tree given) with that one refusal taken out
+# (failing loudly if it is not found), as a bzImage with everything the VM
+# tests need built in: VDUSE, vDPA, virtio_vdpa, vhost_vdpa, virtio-net,
+# TUN, veth, bridge, 802.1Q. Leaves OUTDIR/bzImage and OUTDIR/config. Then:
+#     VDUSE_NET_TEST_KERNEL=OUTDIR/bzImage make check
+# --no-build stops after the patch and `make olddefconfig` (OUTDIR/config
+# only): a quick check that the source still has what this script expects.
 #
 # Needs build-essential flex bison bc libelf-dev libssl-dev, ~3 GB of disk
-# and about 20 minutes on two cores.
+# (in $TMPDIR) and about 20 minutes on two cores.
+# Environment: VDUSE_NET_DEBIAN_MIRROR (default http://deb.debian.org/debian).
 set -eu
 
-out=${1:?usage: build-test-kernel.sh OUTDIR [LINUX_SOURCE_DIR]}
+usage="usage: build-test-kernel.sh [--no-build] OUTDIR [LINUX_SOURCE_DIR]"
+build=1
+if [ "${1:-}" = --no-build ]; then
+    build=0
+    shift
+fi
+out=${1:?$usage}
+mirror=${VDUSE_NET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+die() {
+    echo "build-test-kernel: $*" >&2
+    exit 1
+}
 missing=
-for tool in make gcc flex bison bc perl; do
+for tool in make gcc flex bison bc perl xz; do
     command -v $tool >/dev/null || missing="$missing $tool"
 done
 [ -f /usr/include/libelf.h ] || missing="$missing libelf-dev"
 [ -f /usr/include/openssl/ssl.h ] || missing="$missing libssl-dev"
 if [ -n "$missing" ]; then
-    echo "build-test-kernel: missing$missing (apt-get install build-essential flex bison bc libelf-dev libssl-dev)" >&2
-    exit 1
+    die "missing$missing (apt-get install build-essential flex bison bc libelf-dev libssl-dev xz-utils)"
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+src_given=0
 if [ $# -ge 2 ]; then
     src=$(cd "$2" && pwd)
+    src_given=1
 else
-    mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial"
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-backports main" >"$work/apt/sources.list"
-    set -- -o Dir::Etc::SourceList="$work/apt/sources.list" \
-        -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$work/apt/lists" \
-        -o Dir::Cache="$work/apt/cache" -o Debug::NoLocking=1
-    apt-get -q "$@" update >/dev/null
-    (cd "$work" && apt-get -q "$@" download linux-source-7.3)
-    dpkg-deb -x "$work"/linux-source-7.3_*.deb "$work/deb"
-    tar -C "$work" -xJf "$work"/deb/usr/src/linux-source-7.3.tar.xz
+    tarball=/usr/src/linux-source-7.3.tar.xz
+    if [ ! -f "$tarball" ]; then
+        apt=$work/apt
+        mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
+        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-backports main" >"$apt/sources.list"
+        set -- -q -o Dir::Etc::SourceList="$apt/sources.list" \
+            -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$apt/lists" \
+            -o Dir::Cache="$apt/cache" -o Dir::State::Status=/dev/null \
+            -o Debug::NoLocking=1 -o APT::Sandbox::User=root
+        # apt-get update exits 0 when it could not fetch: read its log too.
+        if ! apt-get "$@" update >"$apt/update.log" 2>&1 ||
+            grep -q -e '^[WE]: Failed to fetch' -e '^E:' "$apt/update.log"; then
+            die "cannot fetch the trixie-backports package list from $mirror: $(grep -m1 -e '^[WE]:' "$apt/update.log" || true)"
+        fi
+        echo "build-test-kernel: downloading linux-source-7.3" >&2
+        (cd "$work" && apt-get "$@" download linux-source-7.3) >"$apt/download.log" 2>&1 ||
+            die "download of linux-source-7.3 failed: $(tail -n 1 "$apt/download.log")"
+        dpkg-deb -x "$work"/linux-source-7.3_*.deb "$work/deb"
+        tarball=$work/deb/usr/src/linux-source-7.3.tar.xz
+    fi
+    echo "build-test-kernel: extracting $(basename "$tarball")" >&2
+    tar -C "$work" -xJf "$tarball"
     src=$work/linux-source-7.3
 fi
 
 # The one change: drop the "else if" that refuses CTRL_VQ for net devices.
 file=$src/drivers/vdpa/vdpa_user/vduse_dev.c
-[ -f "$file" ] || { echo "build-test-kernel: no $file" >&2; exit 1; }
+[ -f "$file" ] || die "no $file"
 awk '
     /else if \(\(config->device_id == VIRTIO_ID_NET\) &&/ { held = $0; next }
     held != "" {
@@ -58,19 +88,24 @@ awk '
     skip == 1 { skip = 0; if ($0 ~ /return false;/) next }
     { print }
 ' "$file" >"$file.new"
-if cmp -s "$file" "$file.new"; then
-    echo "build-test-kernel: the CTRL_VQ refusal was not found in $file" >&2
-    exit 1
-fi
-if sed -n '/^static bool features_is_valid/,/^}/p' "$file.new" |
+if cmp -s "$file" "$file.new" && [ $src_given = 1 ] &&
+    grep -q '^static bool features_is_valid' "$file" &&
+    ! sed -n '/^static bool features_is_valid/,/^}/p' "$file" |
     grep -q VIRTIO_NET_F_CTRL_VQ; then
-    echo "build-test-kernel: could not remove the CTRL_VQ refusal cleanly" >&2
-    exit 1
+    echo "build-test-kernel: $file has no CTRL_VQ refusal (patched before?)" >&2
+elif cmp -s "$file" "$file.new"; then
+    die "the CTRL_VQ refusal was not found in $file (the source changed: look at features_is_valid())"
+elif sed -n '/^static bool features_is_valid/,/^}/p' "$file.new" |
+    grep -q VIRTIO_NET_F_CTRL_VQ; then
+    die "could not remove the CTRL_VQ refusal cleanly from $file"
+else
+    echo "build-test-kernel: the CTRL_VQ refusal removed from $file:" >&2
+    diff -u "$file" "$file.new" >&2 || true
+    mv "$file.new" "$file"
 fi
-mv "$file.new" "$file"
-echo "build-test-kernel: CTRL_VQ refusal removed from $file"
+rm -f "$file.new"
 
-[ -f "$src/Makefile" ] || { echo "build-test-kernel: $src is not a full source tree; patched only" >&2; exit 0; }
+[ -f "$src/Makefile" ] || die "$src is not a full source tree (patched only)"
 cd "$src"
 make -s x86_64_defconfig
 make -s kvm_guest.config
@@ -83,11 +118,14 @@ for opt in DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT DEBUG_INFO_DWARF5 DRM SOUND \
     ./scripts/config --disable "$opt"
 done
 make -s olddefconfig
-for opt in VDPA_USER VIRTIO_VDPA VHOST_VDPA TUN BRIDGE; do
-    grep -q "^CONFIG_$opt=y" .config ||
-        { echo "build-test-kernel: CONFIG_$opt did not stay built in" >&2; exit 1; }
+for opt in VDPA_USER VIRTIO_VDPA VHOST_VDPA VIRTIO_NET TUN VETH BRIDGE VLAN_8021Q; do
+    grep -q "^CONFIG_$opt=y" .config || die "CONFIG_$opt did not stay built in"
 done
+cp .config "$out/config"
+if [ $build = 0 ]; then
+    echo "build-test-kernel: patched and configured (--no-build): $out/config" >&2
+    exit 0
+fi
 make -s -j"$(nproc)" bzImage
 cp arch/x86/boot/bzImage "$out/bzImage"
-cp .config "$out/config"
 echo "build-test-kernel: $out/bzImage"

@@ -3,74 +3,130 @@
 #
 # Usage: tests/vm/fetch-stock-kernel.sh CACHE_DIR
 #
-# Downloads linux-binary and linux-modules of the newest 7.2+ cloud kernel
-# from trixie-backports (or sid) with a private apt configuration, so the
-# machine's own apt state is untouched, and leaves in CACHE_DIR:
+# Downloads linux-binary-REL and linux-modules-REL of the newest 7.2+ cloud
+# kernel in trixie-backports (or, when it has none, in sid) with
+# `apt-get download` and a private apt configuration under CACHE_DIR/apt,
+# so the machine's own apt state is untouched, and leaves in CACHE_DIR:
 #   vmlinuz            the kernel
-#   modules/NAME.ko    the modules the tests load, decompressed
-#   modules.order      their load order
-# Does nothing if CACHE_DIR/vmlinuz already exists.
+#   modules/NAME.ko    the modules the tests load, decompressed on the host
+#   modules.order      their names, one a line, in load order
+#   release            the kernel release (e.g. 7.3.4+deb13-cloud-amd64)
+# Does nothing if CACHE_DIR/vmlinuz and CACHE_DIR/modules.order exist.
+# Environment: VDUSE_NET_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# Exit: 0 done, 1 with one line on stderr saying why (network, no kernel).
 set -eu
 
 cache=${1:?usage: fetch-stock-kernel.sh CACHE_DIR}
-modules="vhost_iotlb vdpa vduse virtio_vdpa failover net_failover virtio_net
-tun irqbypass vhost vhost_vdpa llc stp bridge veth"
+mirror=${VDUSE_NET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+# Loaded in this order. The first two lines should be modules (one that is
+# not is taken as built in, with a warning; vduse must be there); the last
+# is loaded when the package has it.
+required="vhost_iotlb vdpa vduse virtio_vdpa failover net_failover virtio_net
+tun irqbypass vhost vhost_vdpa"
+optional="llc stp bridge veth"
 
 [ -f "$cache/vmlinuz" ] && [ -f "$cache/modules.order" ] && exit 0
+
+die() {
+    echo "fetch-stock-kernel: $*" >&2
+    exit 1
+}
+for tool in apt-get apt-cache dpkg-deb xz; do
+    command -v $tool >/dev/null || die "$tool not found (a Debian host with xz-utils is needed)"
+done
+[ -f "$keyring" ] || die "no $keyring (apt-get install debian-archive-keyring)"
+
 mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial"
-cat >"$cache/apt/sources.list" <<LIST
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-backports main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
-LIST
+cache=$(cd "$cache" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# apt_private SUITE APT-COMMAND ARGS...: apt-get or apt-cache with SUITE
+# as the only source and every state file under CACHE_DIR/apt.
 apt_private() {
-    apt-get -q -o Dir::Etc::SourceList="$cache/apt/sources.list" \
+    suite=$1
+    tool=$2
+    shift 2
+    echo "deb [signed-by=$keyring] $mirror $suite main" >"$cache/apt/$suite.list"
+    "$tool" -q -o Dir::Etc::SourceList="$cache/apt/$suite.list" \
         -o Dir::Etc::SourceParts=/dev/null \
         -o Dir::State::Lists="$cache/apt/lists" \
         -o Dir::Cache="$cache/apt/cache" \
-        -o Debug::NoLocking=1 -o APT::Get::List-Cleanup=0 "$@"
+        -o Dir::State::Status=/dev/null \
+        -o Debug::NoLocking=1 -o APT::Get::List-Cleanup=0 \
+        -o APT::Sandbox::User=root "$@"
 }
-if ! apt_private update >"$cache/apt/update.log" 2>&1; then
-    echo "fetch-stock-kernel: cannot reach deb.debian.org (see $cache/apt/update.log)" >&2
-    exit 1
-fi
 
-# The newest linux-binary-7.N.* cloud kernel with N >= 2.
-pkg=$(apt-cache -o Dir::Etc::SourceList="$cache/apt/sources.list" \
-        -o Dir::Etc::SourceParts=/dev/null \
-        -o Dir::State::Lists="$cache/apt/lists" \
-        -o Dir::Cache="$cache/apt/cache" pkgnames linux-binary-7. |
-        grep -E '^linux-binary-7\.([2-9]|[1-9][0-9])\.[0-9.]+\+[a-z0-9]+-cloud-amd64$' |
-        sort -V | tail -n 1)
-if [ -z "$pkg" ]; then
-    echo "fetch-stock-kernel: no 7.2+ cloud kernel in trixie-backports or sid" >&2
-    exit 1
-fi
-release=${pkg#linux-binary-}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt_private download "linux-binary-$release" \
-    "linux-modules-$release") >"$cache/apt/download.log" 2>&1 || {
-    echo "fetch-stock-kernel: download of $release failed (see $cache/apt/download.log)" >&2
-    exit 1
+# newest_cloud_kernel SUITE: the release of the newest 7.2+ cloud kernel
+# in SUITE whose linux-binary and linux-modules packages both exist there.
+newest_cloud_kernel() {
+    apt_private "$1" apt-cache pkgnames linux-binary-7. |
+        sed -n 's/^linux-binary-\(7\.\([2-9]\|[1-9][0-9]\)\.[0-9]*+[a-z0-9]*-cloud-amd64\)$/\1/p' |
+        sort -r -V | while read -r rel; do
+            if [ -n "$(apt_private "$1" apt-cache madison "linux-binary-$rel")" ] &&
+                [ -n "$(apt_private "$1" apt-cache madison "linux-modules-$rel")" ]; then
+                echo "$rel"
+                break
+            fi
+        done
 }
+
+release=
+for suite in trixie-backports sid; do
+    # apt-get update exits 0 when it could not fetch: read its log too.
+    if ! apt_private "$suite" apt-get update >"$cache/apt/update.log" 2>&1 ||
+        grep -q -e '^[WE]: Failed to fetch' -e '^E:' "$cache/apt/update.log"; then
+        die "cannot fetch the $suite package list from $mirror (network unreachable? see $cache/apt/update.log)"
+    fi
+    release=$(newest_cloud_kernel "$suite")
+    [ -z "$release" ] || break
+done
+[ -n "$release" ] || die "no 7.2+ cloud kernel in trixie-backports or sid"
+
+echo "fetch-stock-kernel: downloading linux-binary/linux-modules-$release ($suite)" >&2
+(cd "$work" && apt_private "$suite" apt-get download "linux-binary-$release" \
+    "linux-modules-$release") >"$cache/apt/download.log" 2>&1 ||
+    die "download of $release failed (see $cache/apt/download.log)"
 for deb in "$work"/*.deb; do
     dpkg-deb -x "$deb" "$work/root"
 done
+# /boot/vmlinuz-REL in older packages, /usr/lib/modules/REL/vmlinuz now.
+vmlinuz=$(find "$work/root" -name "vmlinuz-$release" -o -name vmlinuz | head -n 1)
+[ -n "$vmlinuz" ] || die "no vmlinuz-$release in the packages"
+builtin=$(find "$work/root" -name modules.builtin | head -n 1)
 
-rm -rf "$cache/modules"
+rm -rf "$cache/modules" "$cache/modules.order"
 mkdir -p "$cache/modules"
-: >"$cache/modules.order.tmp"
-for m in $modules; do
-    f=$(find "$work/root" -name "$m.ko*" | head -n 1)
-    [ -n "$f" ] || continue # built in
+: >"$work/order"
+for m in $required $optional; do
+    f=$(find "$work/root" -name "$m.ko" -o -name "$m.ko.*" | head -n 1)
+    if [ -z "$f" ]; then
+        # Not a module: built in, we hope; without VDUSE nothing works.
+        case " $(echo "$required" | tr '\n' ' ') " in
+        *" $m "*)
+            if [ -n "$builtin" ] && grep -q "/$m\.ko\$" "$builtin"; then
+                :
+            elif [ "$m" = vduse ]; then
+                die "$release has no vduse module (and no modules.builtin saying it is built in)"
+            else
+                echo "fetch-stock-kernel: $release has no module $m; assuming it is built in" >&2
+            fi
+            ;;
+        esac
+        continue
+    fi
     case $f in
-    *.xz) xz -dc "$f" >"$cache/modules/$m.ko" ;;
-    *.zst) zstd -dqc "$f" >"$cache/modules/$m.ko" ;;
-    *) cp "$f" "$cache/modules/$m.ko" ;;
+    *.ko.xz) xz -dc "$f" >"$cache/modules/$m.ko" ;;
+    *.ko.zst) zstd -dqc "$f" >"$cache/modules/$m.ko" ;;
+    *.ko.gz) gzip -dc "$f" >"$cache/modules/$m.ko" ;;
+    *.ko) cp "$f" "$cache/modules/$m.ko" ;;
+    *) die "cannot decompress $f" ;;
     esac
-    echo "$m" >>"$cache/modules.order.tmp"
+    echo "$m" >>"$work/order"
 done
-cp "$(find "$work/root" -name 'vmlinuz*' | head -n 1)" "$cache/vmlinuz"
+cp "$vmlinuz" "$cache/vmlinuz"
 echo "$release" >"$cache/release"
-mv "$cache/modules.order.tmp" "$cache/modules.order"
-echo "fetch-stock-kernel: $release in $cache"
+# Last: its presence says the cache is complete.
+mv "$work/order" "$cache/modules.order"
+echo "fetch-stock-kernel: $release in $cache" >&2

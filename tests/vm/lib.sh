@@ -2,7 +2,10 @@
 # guest, with busybox's sh)
 #
 # A scenario is a shell script that exits 0 when everything it checked
-# held. These helpers print one line per failed check and the device's log.
+# held (77: skipped). These helpers print one line per failed check and the
+# device's log. The environment has VM_KERNEL (stock|cvq) and VM_SCENARIO.
+# shellcheck shell=sh
+# shellcheck disable=SC2034 # IP and VDPA are for the scenarios
 
 IP=/usr/sbin/ip
 VDPA=/usr/sbin/vdpa

@@ -21,7 +21,7 @@ check "driver turned promiscuous mode off" report_has '"promisc":false'
 mgmt-client -w 4 $M >/tmp/events &
 events=$!
 sleep 0.5
-old=$(in_ns a cat /sys/class/net/$dev/address)
+old=$(in_ns a cat "/sys/class/net/$dev/address")
 check "MAC change" in_ns a $IP link set "$dev" address 02:00:00:00:00:77
 wait_for 5 report_has '"mac":"02:00:00:00:00:77"' || fail "shadow MAC: $(report)"
 ok "shadow has the new MAC"
