@@ -685,3 +685,99 @@ VduseIotlb *vduse_dev_iotlb(VduseDev *dev)
 {
     return dev->iotlb;
 }
+
+bool vduse_dev_get_vq_state(VduseDev *dev, uint32_t index, VduseVqState *out)
+{
+    if (index >= dev->vq_num) {
+        return false;
+    }
+    *out = (VduseVqState){
+        .ready = dev->vq_ready[index],
+        .started = dev->kickfd[index] >= 0,
+        .group = dev->vq_group[index],
+        .asid = dev->group_asid[dev->vq_group[index]],
+    };
+    if (out->started) {
+        out->size = vduse_vq_size(dev->vqs[index]);
+        out->avail_index = vduse_vq_last_avail(dev->vqs[index]);
+        out->used_index = vduse_vq_used_idx(dev->vqs[index]);
+    }
+    return true;
+}
+
+uint32_t vduse_dev_group_asid(const VduseDev *dev, uint32_t group)
+{
+    return group < dev->ngroups ? dev->group_asid[group] : 0;
+}
+
+uint32_t vduse_dev_ngroups(const VduseDev *dev)
+{
+    return dev->ngroups;
+}
+
+void vduse_dev_suspend(VduseDev *dev)
+{
+    dev_quiesce(dev);
+    dev->suspended = true;
+}
+
+bool vduse_dev_adopt(VduseDev *dev, uint8_t status, const uint32_t *group_asid,
+                     uint32_t ngroups, GError **error)
+{
+    uint64_t features = 0;
+
+    g_return_val_if_fail(dev->status == 0, false);
+    if (ngroups != dev->ngroups) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: %u queue groups saved, the device has %u", dev->name,
+                    ngroups, dev->ngroups);
+        return false;
+    }
+    for (uint32_t g = 0; g < ngroups; g++) {
+        if (group_asid[g] >= dev->nas) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "%s: group %u in ASID %u of %u", dev->name, g,
+                        group_asid[g], dev->nas);
+            return false;
+        }
+    }
+    if ((status & VDUSE_S_FEATURES_OK) &&
+        ioctl(dev->fd, VDUSE_DEV_GET_FEATURES, &features) < 0) {
+        int err = errno;
+
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+                    "%s: VDUSE_DEV_GET_FEATURES: %s", dev->name,
+                    g_strerror(err));
+        return false;
+    }
+    if ((status & VDUSE_S_FEATURES_OK) && dev->ops.features_ok &&
+        !dev->ops.features_ok(dev, features, dev->opaque)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "%s: the driver's features 0x%" G_GINT64_MODIFIER
+                    "x cannot be served",
+                    dev->name, (guint64)features);
+        return false;
+    }
+    dev->features = features;
+    for (uint32_t g = 0; g < ngroups; g++) {
+        dev->group_asid[g] = group_asid[g];
+    }
+    for (uint32_t i = 0; i < dev->vq_num; i++) {
+        vduse_vq_set_asid(dev->vqs[i], dev->group_asid[dev->vq_group[i]]);
+    }
+    dev->status = status;
+    if (!(status & VDUSE_S_DRIVER_OK)) {
+        return true;
+    }
+    for (uint32_t i = 0; i < dev->vq_num; i++) {
+        if (dev_vq_start(dev, i)) {
+            vduse_vq_restart_from_used(dev->vqs[i]);
+            g_debug("%s: vq %u: adopted at used index %u", dev->name, i,
+                    vduse_vq_used_idx(dev->vqs[i]));
+        }
+    }
+    if (dev->ops.driver_ok) {
+        dev->ops.driver_ok(dev, dev->opaque);
+    }
+    return true;
+}

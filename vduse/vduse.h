@@ -187,6 +187,68 @@ bool vduse_dev_is_broken(const VduseDev *dev);
 bool vduse_dev_is_suspended(const VduseDev *dev);
 
 /**
+ * vduse_dev_suspend() - quiesce as on the kernel's SUSPEND message
+ * @dev:	the device
+ *
+ * For kernels without VDUSE_F_SUSPEND: the model stops touching guest
+ * memory and stays so until the driver resets the device. Afterwards the
+ * queue indices are final.
+ */
+void vduse_dev_suspend(VduseDev *dev);
+
+/**
+ * struct VduseVqState - one queue as the device sees it
+ * @ready:	the driver enabled it
+ * @started:	it is being served
+ * @group:	its queue group
+ * @asid:	its group's address space
+ * @size:	queue size (0 if not started)
+ * @avail_index: the next available index the device will consume
+ * @used_index:	the used index published to the driver
+ */
+typedef struct VduseVqState {
+    bool ready;
+    bool started;
+    uint32_t group;
+    uint32_t asid;
+    uint32_t size;
+    uint16_t avail_index;
+    uint16_t used_index;
+} VduseVqState;
+
+/**
+ * vduse_dev_get_vq_state() - the state of queue @index
+ * Return: false if @index is out of range.
+ */
+bool vduse_dev_get_vq_state(VduseDev *dev, uint32_t index, VduseVqState *out);
+
+/* vduse_dev_ngroups() - the number of queue groups. */
+uint32_t vduse_dev_ngroups(const VduseDev *dev);
+
+/* vduse_dev_group_asid() - the address space of queue group @group. */
+uint32_t vduse_dev_group_asid(const VduseDev *dev, uint32_t group);
+
+/**
+ * vduse_dev_adopt() - take over a device a dead process served
+ * @dev:	opened with setup_vqs false, no message handled yet
+ * @status:	the driver status that process last saw
+ * @group_asid:	the address space of each group, as that process saw them
+ * @ngroups:	number of entries in @group_asid
+ * @error:	set on failure
+ *
+ * The kernel keeps the driver's state (features, rings, mappings) and the
+ * messages that were not answered; it cannot tell us the status or the
+ * groups' address spaces, hence the arguments. With FEATURES_OK the
+ * negotiated features are read back and offered to ops.features_ok(); with
+ * DRIVER_OK every ready queue starts again from its used index (the device
+ * is in order: what was popped and not completed is served again) and
+ * ops.driver_ok() is called.
+ * Return: true on success.
+ */
+bool vduse_dev_adopt(VduseDev *dev, uint8_t status, const uint32_t *group_asid,
+                     uint32_t ngroups, GError **error);
+
+/**
  * vduse_dev_vq() - the virtqueue @index, owned by @dev
  *
  * Return: NULL for an index out of range.

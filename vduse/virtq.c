@@ -523,3 +523,19 @@ bool vduse_vq_is_failed(VduseVq *vq)
 {
     return vq->failed;
 }
+
+uint16_t vduse_vq_used_idx(VduseVq *vq)
+{
+    return vq->used_idx;
+}
+
+uint32_t vduse_vq_size(VduseVq *vq)
+{
+    return vq->started ? vq->num : 0;
+}
+
+void vduse_vq_restart_from_used(VduseVq *vq)
+{
+    g_return_if_fail(vq->started && vq->pending_used == 0);
+    vq->last_avail = vq->used_idx;
+}

@@ -232,6 +232,23 @@ unsigned int vduse_vq_avail_pending(VduseVq *vq);
 /* vduse_vq_last_avail() - the next available index to consume. */
 uint16_t vduse_vq_last_avail(VduseVq *vq);
 
+/* vduse_vq_used_idx() - the used index as last published to the driver. */
+uint16_t vduse_vq_used_idx(VduseVq *vq);
+
+/* vduse_vq_size() - the queue size, or 0 if @vq is stopped. */
+uint32_t vduse_vq_size(VduseVq *vq);
+
+/**
+ * vduse_vq_restart_from_used() - consume again from the used index
+ * @vq:		a started queue with nothing pushed and not flushed
+ *
+ * For an in-order device taking over a queue from a process that died: the
+ * chains between the used and the available index were popped by it but
+ * never completed, so they are served again (a TX frame may be sent
+ * twice; none is lost).
+ */
+void vduse_vq_restart_from_used(VduseVq *vq);
+
 /* vduse_vq_is_failed() - whether the driver broke @vq since it started. */
 bool vduse_vq_is_failed(VduseVq *vq);
 
