@@ -443,84 +443,43 @@ bool ctrlvq_filter_accepts(const CtrlvqShadow *s, const uint8_t dst[6],
            table_has(s->uni, s->uni_count, dst);
 }
 
-/**
- * mac_string() - @mac as "xx:xx:xx:xx:xx:xx"
- * @mac:	the address
- *
- * Return: a newly allocated string.
- */
-static char *mac_string(const uint8_t mac[6])
+bool ctrlvq_restore(Ctrlvq *cvq, uint64_t features, const CtrlvqShadow *s,
+                    GError **error)
 {
-    return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-                           mac[2], mac[3], mac[4], mac[5]);
-}
+    uint16_t max = (features & (1ull << VIRTIO_NET_F_MQ)) ? cvq->max_pairs : 1;
 
-/**
- * add_mac_list() - a JSON array of the @n addresses of @table
- * @b:		the builder, inside an object
- * @key:	the member name
- * @table:	the addresses
- * @n:		how many
- */
-static void add_mac_list(JsonBuilder *b, const char *key,
-                         const uint8_t (*table)[6], uint32_t n)
-{
-    json_builder_set_member_name(b, key);
-    json_builder_begin_array(b);
-    for (uint32_t i = 0; i < n && i < CTRLVQ_MAC_TABLE_MAX; i++) {
-        g_autofree char *mac = mac_string(table[i]);
-
-        json_builder_add_string_value(b, mac);
+    if (s->queue_pairs < 1 || s->queue_pairs > max) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "%u queue pairs, this device has %u", s->queue_pairs, max);
+        return false;
     }
-    json_builder_end_array(b);
-}
-
-JsonNode *ctrlvq_shadow_to_json(const CtrlvqShadow *s)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autofree char *mac = mac_string(s->mac);
-    const struct {
-        const char *name;
-        bool on;
-    } modes[] = {
-        {"promisc", s->promisc}, {"allmulti", s->allmulti},
-        {"alluni", s->alluni},   {"nomulti", s->nomulti},
-        {"nouni", s->nouni},     {"nobcast", s->nobcast},
-    };
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "mac");
-    json_builder_add_string_value(b, mac);
-    json_builder_set_member_name(b, "rx-mode");
-    json_builder_begin_object(b);
-    for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
-        json_builder_set_member_name(b, modes[i].name);
-        json_builder_add_boolean_value(b, modes[i].on);
+    if (s->guest_offloads & ~(features & GUEST_OFFLOAD_BITS)) {
+        g_set_error(
+            error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+            "guest offloads 0x%" G_GINT64_MODIFIER "x were not negotiated",
+            (guint64)(s->guest_offloads & ~(features & GUEST_OFFLOAD_BITS)));
+        return false;
     }
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "mac-table");
-    json_builder_begin_object(b);
-    add_mac_list(b, "unicast", s->uni, s->uni_count);
-    json_builder_set_member_name(b, "unicast-overflow");
-    json_builder_add_boolean_value(b, s->uni_overflow);
-    add_mac_list(b, "multicast", s->multi, s->multi_count);
-    json_builder_set_member_name(b, "multicast-overflow");
-    json_builder_add_boolean_value(b, s->multi_overflow);
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "vlans");
-    json_builder_begin_array(b);
-    for (uint16_t vid = 0; vid < CTRLVQ_VLAN_IDS; vid++) {
-        if (ctrlvq_vlan_is_set(s, vid)) {
-            json_builder_add_int_value(b, vid);
-        }
+    ctrlvq_reset(cvq, features);
+    if (cvq->ops.set_queue_pairs && s->queue_pairs != 1 &&
+        !cvq->ops.set_queue_pairs(s->queue_pairs, cvq->opaque)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "the device refused %u queue pairs", s->queue_pairs);
+        return false;
     }
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "queue-pairs");
-    json_builder_add_int_value(b, s->queue_pairs);
-    json_builder_set_member_name(b, "guest-offloads");
-    json_builder_add_int_value(b, (gint64)s->guest_offloads);
-    json_builder_set_member_name(b, "announce-acks");
-    json_builder_add_int_value(b, (gint64)s->announce_acks);
-    json_builder_end_object(b);
-    return json_builder_get_root(b);
+    if (cvq->ops.set_guest_offloads &&
+        s->guest_offloads != (features & GUEST_OFFLOAD_BITS) &&
+        !cvq->ops.set_guest_offloads(s->guest_offloads, cvq->opaque)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "the device refused the guest offloads");
+        return false;
+    }
+    if (cvq->ops.set_mac && memcmp(s->mac, cvq->shadow.mac, 6)) {
+        cvq->ops.set_mac(s->mac, cvq->opaque);
+    }
+    cvq->shadow = *s;
+    if (cvq->ops.changed) {
+        cvq->ops.changed(&cvq->shadow, "restore", cvq->opaque);
+    }
+    return true;
 }

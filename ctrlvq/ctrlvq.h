@@ -174,4 +174,28 @@ bool ctrlvq_filter_accepts(const CtrlvqShadow *shadow, const uint8_t dst[6],
  */
 JsonNode *ctrlvq_shadow_to_json(const CtrlvqShadow *shadow);
 
+/**
+ * ctrlvq_shadow_from_json() - read back what ctrlvq_shadow_to_json() wrote
+ * @node:	the JSON object
+ * @out:	filled in on success
+ * @error:	set (G_IO_ERROR_INVALID_DATA, naming the member) if a member is
+ *		missing, of the wrong type or out of range
+ * Return: true on success.
+ */
+bool ctrlvq_shadow_from_json(JsonNode *node, CtrlvqShadow *out, GError **error);
+
+/**
+ * ctrlvq_restore() - take over a shadow from elsewhere (migration, restart)
+ * @cvq:	the state
+ * @features:	the features the driver negotiated
+ * @shadow:	the shadow to restore; copied
+ * @error:	set if @features cannot honour it (queue pairs without MQ,
+ *		offloads not negotiated) or the device refused an effect
+ * Applies the effects through CtrlvqOps as the commands would have
+ * (queue pairs, guest offloads, MAC), then reports "restore" to changed().
+ * Return: true on success; on failure the state is the reset one.
+ */
+bool ctrlvq_restore(Ctrlvq *cvq, uint64_t features, const CtrlvqShadow *shadow,
+                    GError **error);
+
 #endif /* VDUSE_NET_CTRLVQ_H */
