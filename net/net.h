@@ -16,6 +16,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ctrlvq.h"
 #include "vduse.h"
 
 /* The most queue pairs a device may have. */
@@ -266,6 +267,145 @@ JsonNode *net_dev_report(NetDev *nd);
 
 /* net_dev_ctrl_commands() - control commands served so far. */
 uint64_t net_dev_ctrl_commands(const NetDev *nd);
+
+/* The version of the migration state document (docs/migration.md). */
+#define NET_STATE_VERSION 1
+
+/**
+ * struct NetVqSaved - one virtqueue in the migration state
+ * @ready:	the driver enabled it
+ * @size:	its size (0: not running)
+ * @avail_index: the next available index the device consumes
+ * @used_index:	the used index the device published
+ */
+typedef struct NetVqSaved {
+    bool ready;
+    uint32_t size;
+    uint16_t avail_index;
+    uint16_t used_index;
+} NetVqSaved;
+
+/**
+ * struct NetState - the migration state of a device
+ * @name:	device name
+ * @mac:	MAC the device was created with
+ * @mtu:	MTU in config space
+ * @queue_pairs: queue pairs offered
+ * @ctrl_vq:	the control queue is offered
+ * @offered:	features offered
+ * @negotiated:	features the driver negotiated (0 before FEATURES_OK)
+ * @status:	the driver's status bits
+ * @suspended:	the device was suspended (the indices are final)
+ * @config_mac:	MAC in config space now (MAC_ADDR_SET moves it)
+ * @config_status: status word of config space (LINK_UP, ANNOUNCE)
+ * @ngroups:	number of virtqueue groups
+ * @group_asid:	address space of each group
+ * @vq_num:	number of virtqueues
+ * @vqs:	each virtqueue
+ * @link_up:	the link the driver was shown
+ * @shadow:	what the driver set through the control queue
+ */
+typedef struct NetState {
+    char name[64];
+    uint8_t mac[6];
+    uint16_t mtu;
+    uint16_t queue_pairs;
+    bool ctrl_vq;
+    uint64_t offered;
+    uint64_t negotiated;
+    uint8_t status;
+    bool suspended;
+    uint8_t config_mac[6];
+    uint16_t config_status;
+    uint32_t ngroups;
+    uint32_t group_asid[2];
+    uint32_t vq_num;
+    NetVqSaved vqs[2 * NET_MAX_QUEUE_PAIRS + 1];
+    bool link_up;
+    CtrlvqShadow shadow;
+} NetState;
+
+/**
+ * net_state_to_json() - @st as the versioned JSON document
+ * Return: a new JsonNode, owned by the caller.
+ */
+JsonNode *net_state_to_json(const NetState *st);
+
+/**
+ * net_state_from_json() - read a document net_state_to_json() wrote
+ * @node:	the document
+ * @st:		filled in
+ * @error:	set if the version is not NET_STATE_VERSION
+ *		(G_IO_ERROR_NOT_SUPPORTED) or a member is missing, of the wrong
+ *		type or out of range (G_IO_ERROR_INVALID_DATA, naming it)
+ * Return: true on success.
+ */
+bool net_state_from_json(JsonNode *node, NetState *st, GError **error);
+
+/* net_state_load() - net_state_from_json() of the file @path. */
+bool net_state_load(const char *path, NetState *st, GError **error);
+
+/**
+ * net_state_save() - replace the file @path with @state, atomically
+ * @state:	the document
+ * @path:	the file; a temporary file is made beside it
+ * @error:	set on failure (the old file, if any, is untouched)
+ * Return: true on success.
+ */
+bool net_state_save(JsonNode *state, const char *path, GError **error);
+
+/**
+ * net_dev_get_state() - the device's migration state now
+ * @nd:		the model
+ * @st:		filled in
+ * Unless the device is suspended, the queue pairs pause while their
+ * indices are read, so the indices of each queue agree with each other.
+ */
+void net_dev_get_state(NetDev *nd, NetState *st);
+
+/**
+ * net_dev_check_state() - whether this device can take over @st
+ * @nd:		the model
+ * @st:		the state
+ * @error:	set if the identity differs (queue pairs, control queue, MTU)
+ *		or @st needs features this device cannot offer
+ * Return: true if it can; a device not yet created then offers exactly
+ * @st->offered.
+ */
+bool net_dev_check_state(NetDev *nd, const NetState *st, GError **error);
+
+/**
+ * net_dev_restore() - restore @st when the driver comes (migration)
+ * @nd:		the model, checked by net_dev_check_state()
+ * @st:		the state; copied
+ * When the driver negotiates @st->negotiated again (as a VMM restoring a
+ * guest does), the shadow is applied before DRIVER_OK (queue pairs,
+ * offloads, filters, MAC), and after DRIVER_OK the driver is asked to
+ * announce itself (VIRTIO_NET_S_ANNOUNCE with a config interrupt) if it
+ * negotiated VIRTIO_NET_F_GUEST_ANNOUNCE. Other features: logged, and the
+ * device starts from its defaults.
+ */
+void net_dev_restore(NetDev *nd, const NetState *st);
+
+/**
+ * net_dev_adopt() - serve a running device a dead process served
+ * @nd:		the model, opened with setup_vqs false
+ * @st:		that process's last saved state
+ * @error:	set on failure
+ * The driver keeps running: its status, the groups' address spaces and the
+ * shadow come from @st, features and rings from the kernel
+ * (vduse_dev_adopt()). Return: true on success.
+ */
+bool net_dev_adopt(NetDev *nd, const NetState *st, GError **error);
+
+/**
+ * net_dev_suspend() - quiesce the device for good (until a reset)
+ * @nd:		the model
+ * @error:	set if the device is not open
+ * For kernels without VDUSE_F_SUSPEND; afterwards the state is final.
+ * Return: true on success.
+ */
+bool net_dev_suspend(NetDev *nd, GError **error);
 
 /**
  * tap_open() - create or attach TAP @ifname with @queues queues

@@ -59,6 +59,9 @@
  * @uso:		the TAP takes UDP segmentation offload
  * @event_fn:		where events go, or NULL
  * @event_opaque:	passed to @event_fn
+ * @restore:		a state to restore when the driver comes, or NULL
+ * @restore_announce:	ask the driver to announce itself after restoring
+ * @restore_applied:	@restore was applied at the last FEATURES_OK
  */
 struct NetDev {
     NetOptions opts;
@@ -83,6 +86,9 @@ struct NetDev {
     bool uso;
     NetEventFn event_fn;
     void *event_opaque;
+    NetState *restore;
+    bool restore_announce;
+    bool restore_applied;
 };
 
 /**
@@ -370,6 +376,7 @@ void net_dev_free(NetDev *nd)
         close(nd->tap_fds[i]);
     }
     ctrlvq_free(nd->cvq);
+    g_free(nd->restore);
     g_free(nd->elem);
     g_free(nd->cmd);
     g_free(nd->name);
@@ -471,6 +478,11 @@ static void cvq_serve(NetDev *nd)
     unsigned int served = 0;
     bool more = true;
 
+    /* A suspended device changes nothing: the commands wait (migration
+     * hands them to the destination with the ring). */
+    if (vduse_dev_is_suspended(nd->dev)) {
+        return;
+    }
     vduse_vq_enable_notify(vq, false);
     while (more && served < NET_VQ_SIZE) {
         int ret = vduse_vq_pop(vq, nd->elem);
@@ -618,6 +630,65 @@ static void pairs_foreach(NetDev *nd, void (*fn)(NetPair *))
 }
 
 /**
+ * restore_at_features_ok() - apply a pending restore for these features
+ * @nd:		the model
+ * @features:	what the driver negotiated
+ *
+ * The restore stays pending until DRIVER_OK: a VMM probes the device
+ * (FEATURES_OK, then a reset) before it starts it for real.
+ */
+static void restore_at_features_ok(NetDev *nd, uint64_t features)
+{
+    g_autoptr(GError) error = NULL;
+
+    nd->restore_applied = false;
+    if (!nd->restore) {
+        return;
+    }
+    if (features != nd->restore->negotiated) {
+        g_message("%s: the driver negotiated features 0x%" G_GINT64_MODIFIER
+                  "x, the saved state 0x%" G_GINT64_MODIFIER
+                  "x: the state is not restored",
+                  nd->name, (guint64)features,
+                  (guint64)nd->restore->negotiated);
+        return;
+    }
+    if (!ctrlvq_restore(nd->cvq, features, &nd->restore->shadow, &error)) {
+        g_message("%s: the saved state is not restored: %s", nd->name,
+                  error->message);
+        return;
+    }
+    nd->restore_applied = true;
+}
+
+/**
+ * restore_at_driver_ok() - the driver is up: the pending restore is done
+ * @nd:		the model
+ */
+static void restore_at_driver_ok(NetDev *nd)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!nd->restore) {
+        return;
+    }
+    if (nd->restore_applied) {
+        g_message("%s: state restored: MAC, filters, %u queue pair(s), "
+                  "offloads",
+                  nd->name, ctrlvq_shadow(nd->cvq)->queue_pairs);
+        if (nd->restore_announce &&
+            (vduse_dev_features(nd->dev) &
+             VDUSE_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) &&
+            !net_dev_announce(nd, &error)) {
+            g_message("%s: announce after restore: %s", nd->name,
+                      error->message);
+        }
+    }
+    g_clear_pointer(&nd->restore, g_free);
+    nd->restore_applied = false;
+}
+
+/**
  * net_features_ok() - the driver chose its features: can we serve them?
  * @dev:	the device
  * @features:	the negotiated features
@@ -640,6 +711,7 @@ static bool net_features_ok(VduseDev *dev, uint64_t features, void *opaque)
         return false;
     }
     ctrlvq_reset(nd->cvq, features);
+    restore_at_features_ok(nd, features);
     return true;
 }
 
@@ -647,8 +719,9 @@ static bool net_features_ok(VduseDev *dev, uint64_t features, void *opaque)
 static void net_driver_ok(VduseDev *dev, void *opaque)
 {
     NetDev *nd = opaque;
-
-    unsigned int offloads = net_tap_offloads(vduse_dev_features(dev));
+    /* What the driver negotiated, or what a restored shadow says. */
+    unsigned int offloads =
+        net_tap_offloads(ctrlvq_shadow(nd->cvq)->guest_offloads);
 
     cvq_start(nd);
     for (unsigned int i = 0; i < nd->n_tap_fds; i++) {
@@ -659,6 +732,7 @@ static void net_driver_ok(VduseDev *dev, void *opaque)
     for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
         pair_start(nd, i);
     }
+    restore_at_driver_ok(nd);
     emit_int(nd, "STATUS_CHANGED", "status", vduse_dev_status(dev));
 }
 
@@ -892,5 +966,122 @@ bool net_dev_announce(NetDev *nd, GError **error)
                     "cannot update config space");
         return false;
     }
+    return true;
+}
+
+void net_dev_get_state(NetDev *nd, NetState *st)
+{
+    bool pause = nd->dev && !vduse_dev_is_suspended(nd->dev);
+
+    memset(st, 0, sizeof(*st));
+    g_strlcpy(st->name, nd->name, sizeof(st->name));
+    memcpy(st->mac, nd->opts.mac, 6);
+    st->mtu = nd->opts.mtu;
+    st->queue_pairs = nd->opts.queue_pairs;
+    st->ctrl_vq = nd->opts.ctrl_vq;
+    st->offered = nd->features;
+    memcpy(st->config_mac, nd->config.mac, 6);
+    st->config_status = le16toh(nd->config.status);
+    st->link_up = st->config_status & VIRTIO_NET_S_LINK_UP;
+    st->ngroups = 2;
+    st->vq_num = nd->vq_num;
+    st->shadow = *ctrlvq_shadow(nd->cvq);
+    if (!nd->dev) {
+        return;
+    }
+    st->negotiated = vduse_dev_features(nd->dev);
+    st->status = vduse_dev_status(nd->dev);
+    st->suspended = vduse_dev_is_suspended(nd->dev);
+    st->ngroups = MIN(vduse_dev_ngroups(nd->dev), G_N_ELEMENTS(st->group_asid));
+    for (uint32_t g = 0; g < st->ngroups; g++) {
+        st->group_asid[g] = vduse_dev_group_asid(nd->dev, g);
+    }
+    /* The pairs pause between two bursts: nothing popped is unpushed. */
+    if (pause) {
+        pairs_foreach(nd, net_pair_pause);
+    }
+    for (uint32_t i = 0; i < nd->vq_num; i++) {
+        VduseVqState vs;
+
+        vduse_dev_get_vq_state(nd->dev, i, &vs);
+        st->vqs[i] = (NetVqSaved){
+            .ready = vs.ready,
+            .size = vs.size,
+            .avail_index = vs.avail_index,
+            .used_index = vs.used_index,
+        };
+    }
+    if (pause) {
+        pairs_foreach(nd, net_pair_resume);
+    }
+}
+
+bool net_dev_check_state(NetDev *nd, const NetState *st, GError **error)
+{
+    uint64_t missing = st->offered & ~nd->features;
+
+    if (st->queue_pairs != nd->opts.queue_pairs ||
+        st->ctrl_vq != nd->opts.ctrl_vq || st->vq_num != nd->vq_num ||
+        st->mtu != nd->opts.mtu) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "the saved device (%u queue pairs, %s control queue, MTU "
+                    "%u, %u virtqueues) is not this one",
+                    st->queue_pairs, st->ctrl_vq ? "with" : "without", st->mtu,
+                    st->vq_num);
+        return false;
+    }
+    if (missing) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "the saved device offered features 0x%" G_GINT64_MODIFIER
+                    "x that this one cannot (is the TAP or the kernel "
+                    "different?)",
+                    (guint64)missing);
+        return false;
+    }
+    if (st->negotiated & ~st->offered) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "the saved driver features 0x%" G_GINT64_MODIFIER
+                    "x were never offered",
+                    (guint64)(st->negotiated & ~st->offered));
+        return false;
+    }
+    /* The driver must find the device it left (once it exists, the
+     * kernel has the features it was created with). */
+    if (!nd->dev) {
+        nd->features = st->offered;
+    }
+    return true;
+}
+
+void net_dev_restore(NetDev *nd, const NetState *st)
+{
+    g_free(nd->restore);
+    nd->restore = g_memdup2(st, sizeof(*st));
+    nd->restore_announce = true;
+}
+
+bool net_dev_adopt(NetDev *nd, const NetState *st, GError **error)
+{
+    g_return_val_if_fail(nd->dev, false);
+    net_dev_restore(nd, st);
+    nd->restore_announce = false; /* the guest did not move */
+    if (!vduse_dev_adopt(nd->dev, st->status, st->group_asid, st->ngroups,
+                         error)) {
+        g_clear_pointer(&nd->restore, g_free);
+        return false;
+    }
+    /* Not up yet: the restore waits for the driver's DRIVER_OK. */
+    return true;
+}
+
+bool net_dev_suspend(NetDev *nd, GError **error)
+{
+    if (!nd->dev || !(vduse_dev_status(nd->dev) & VDUSE_S_DRIVER_OK)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                    "the driver has not started the device");
+        return false;
+    }
+    vduse_dev_suspend(nd->dev);
+    emit_int(nd, "STATUS_CHANGED", "status", vduse_dev_status(nd->dev));
     return true;
 }
