@@ -28,6 +28,9 @@
 #include "net.h"
 #include "vduse.h"
 
+/* --queues not given. */
+#define QUEUES_UNSET G_MININT
+
 /* How long to wait for the netdev or vhost-vdpa node after binding. */
 #define DESCRIBE_TIMEOUT_MS 5000
 #define DESCRIBE_POLL_MS 50
@@ -47,6 +50,8 @@
  * @pcap:	--pcap
  * @pcap_filter: --pcap-filter
  * @mgmt:	--mgmt
+ * @restore:	--restore
+ * @state_file:	--state-file
  * @version:	--version
  */
 typedef struct Options {
@@ -63,6 +68,8 @@ typedef struct Options {
     char *pcap;
     char *pcap_filter;
     char *mgmt;
+    char *restore;
+    char *state_file;
     gboolean version;
 } Options;
 
@@ -91,6 +98,7 @@ typedef enum CtrlVqMode {
  * @admin_up:	the link as set by set-link
  * @tap_up:	the TAP's link as last seen
  * @where:	the netdev or vhost-vdpa path reported once ready, or NULL
+ * @state_file:	where to keep the state, or NULL
  */
 typedef struct App {
     GMainLoop *loop;
@@ -109,6 +117,7 @@ typedef struct App {
     bool admin_up;
     bool tap_up;
     char *where;
+    const char *state_file;
 } App;
 
 /**
@@ -552,14 +561,19 @@ static VduseControl *open_control(void)
  * @mode:	what the user asked of the control queue
  * @tap_fds:	TAP fds, handed to the model
  * @n_tap_fds:	their number
+ * @saved:	the state to restore, whose device this must be; or NULL
  */
 static void create_device(App *app, NetOptions *opts, CtrlVqMode mode,
-                          int *tap_fds, unsigned int n_tap_fds)
+                          int *tap_fds, unsigned int n_tap_fds,
+                          const NetState *saved)
 {
     g_autoptr(GError) error = NULL;
     bool multiqueue;
 
     app->nd = net_dev_new(opts, tap_fds, n_tap_fds);
+    if (saved && !net_dev_check_state(app->nd, saved, &error)) {
+        die("cannot restore %s: %s", saved->name, error->message);
+    }
     if (net_dev_create(app->nd, app->ctl, &error)) {
         return;
     }
@@ -628,12 +642,35 @@ static void watch_link(App *app, int tap_fd)
     net_dev_set_link(app->nd, app->tap_up && app->admin_up);
 }
 
-/* on_event() - a device event: to every management client. */
+/**
+ * save_state() - rewrite the state file, if there is one
+ * @app:	the program
+ *
+ * A failure is reported and the old file stays: the device keeps running.
+ */
+static void save_state(App *app)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) node = NULL;
+    NetState st;
+
+    if (!app->state_file) {
+        return;
+    }
+    net_dev_get_state(app->nd, &st);
+    node = net_state_to_json(&st);
+    if (!net_state_save(node, app->state_file, &error)) {
+        fprintf(stderr, "vduse-net: %s\n", error->message);
+    }
+}
+
+/* on_event() - a device event: to every management client; save. */
 static void on_event(const char *event, JsonNode *data, void *opaque)
 {
     App *app = opaque;
 
     mgmt_emit_event(app->mgmt, event, data);
+    save_state(app);
 }
 
 /**
@@ -687,6 +724,26 @@ static JsonNode *cmd_query_state(JsonObject *args, GError **error, void *opaque)
     return report_member(opaque, "shadow");
 }
 
+/**
+ * mgmt_fail() - turn @err into the management socket's error
+ * @error:	the reply's error
+ * @err:	what went wrong; freed
+ *
+ * Return: NULL, for the command to return.
+ */
+static JsonNode *mgmt_fail(GError **error, GError *err)
+{
+    g_set_error_literal(error, MGMT_ERROR, MGMT_ERROR_GENERIC, err->message);
+    g_error_free(err);
+    return NULL;
+}
+
+/* empty_reply() - {}. */
+static JsonNode *empty_reply(void)
+{
+    return json_node_init_object(json_node_alloc(), json_object_new());
+}
+
 /* cmd_set_link() - {"up": bool}: the link as the driver sees it. */
 static JsonNode *cmd_set_link(JsonObject *args, GError **error, void *opaque)
 {
@@ -700,7 +757,7 @@ static JsonNode *cmd_set_link(JsonObject *args, GError **error, void *opaque)
     }
     app->admin_up = json_node_get_boolean(up);
     net_dev_set_link(app->nd, app->tap_up && app->admin_up);
-    return json_node_init_object(json_node_alloc(), json_object_new());
+    return empty_reply();
 }
 
 /* cmd_announce() - ask the driver to announce itself. */
@@ -710,12 +767,76 @@ static JsonNode *cmd_announce(JsonObject *args, GError **error, void *opaque)
     GError *err = NULL;
 
     if (!net_dev_announce(app->nd, &err)) {
-        g_set_error_literal(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
-                            err->message);
-        g_error_free(err);
+        return mgmt_fail(error, err);
+    }
+    return empty_reply();
+}
+
+/* cmd_export_state() - the migration state; {"file": PATH} writes it. */
+static JsonNode *cmd_export_state(JsonObject *args, GError **error,
+                                  void *opaque)
+{
+    App *app = opaque;
+    JsonNode *file = args ? json_object_get_member(args, "file") : NULL;
+    JsonNode *node;
+    GError *err = NULL;
+    NetState st;
+
+    if (file && json_node_get_value_type(file) != G_TYPE_STRING) {
+        g_set_error(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
+                    "export-state: \"file\" must be a path");
         return NULL;
     }
-    return json_node_init_object(json_node_alloc(), json_object_new());
+    net_dev_get_state(app->nd, &st);
+    node = net_state_to_json(&st);
+    if (!file) {
+        return node;
+    }
+    if (!net_state_save(node, json_node_get_string(file), &err)) {
+        json_node_unref(node);
+        return mgmt_fail(error, err);
+    }
+    json_node_unref(node);
+    return empty_reply();
+}
+
+/* cmd_restore_state() - {"state": STATE}: restore it when the driver comes. */
+static JsonNode *cmd_restore_state(JsonObject *args, GError **error,
+                                   void *opaque)
+{
+    App *app = opaque;
+    JsonNode *state = args ? json_object_get_member(args, "state") : NULL;
+    GError *err = NULL;
+    NetState st;
+
+    if (!state) {
+        g_set_error(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
+                    "restore-state needs \"state\": an exported state");
+        return NULL;
+    }
+    if (!net_state_from_json(state, &st, &err) ||
+        !net_dev_check_state(app->nd, &st, &err)) {
+        return mgmt_fail(error, err);
+    }
+    if (vduse_dev_status(net_dev_vduse(app->nd)) & VDUSE_S_DRIVER_OK) {
+        g_set_error(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
+                    "restore-state: the driver runs the device already");
+        return NULL;
+    }
+    net_dev_restore(app->nd, &st);
+    return empty_reply();
+}
+
+/* cmd_suspend() - quiesce for good, as the kernel's SUSPEND does. */
+static JsonNode *cmd_suspend(JsonObject *args, GError **error, void *opaque)
+{
+    App *app = opaque;
+    GError *err = NULL;
+
+    if (!net_dev_suspend(app->nd, &err)) {
+        return mgmt_fail(error, err);
+    }
+    return empty_reply();
 }
 
 /* add_mgmt_commands() - the commands the management socket offers. */
@@ -726,11 +847,87 @@ static void add_mgmt_commands(App *app)
     mgmt_add_command(app->mgmt, "query-state", cmd_query_state, app);
     mgmt_add_command(app->mgmt, "set-link", cmd_set_link, app);
     mgmt_add_command(app->mgmt, "announce", cmd_announce, app);
+    mgmt_add_command(app->mgmt, "export-state", cmd_export_state, app);
+    mgmt_add_command(app->mgmt, "restore-state", cmd_restore_state, app);
+    mgmt_add_command(app->mgmt, "suspend", cmd_suspend, app);
+}
+
+/**
+ * load_saved_state() - the state of --restore, or of an existing
+ * --state-file
+ * @o:		the options; @o->name is set from the state if absent
+ *
+ * Exits with one line if the file cannot be read or the options contradict
+ * it (the device's identity comes from the state).
+ * Return: the state (g_free()), or NULL if there is none.
+ */
+static NetState *load_saved_state(Options *o)
+{
+    const char *path = o->restore ? o->restore : o->state_file;
+    const char *option = o->restore ? "--restore" : "--state-file";
+    g_autoptr(GError) error = NULL;
+    g_autofree NetState *st = g_new0(NetState, 1);
+
+    if (!path || (!o->restore && !g_file_test(path, G_FILE_TEST_EXISTS))) {
+        return NULL;
+    }
+    if (!net_state_load(path, st, &error)) {
+        die("%s: %s", option, error->message);
+    }
+    if (o->mac || o->mtu || o->queues != QUEUES_UNSET || o->ctrl_vq) {
+        usage_error("%s %s: the MAC, MTU, queue pairs and control queue come "
+                    "from the saved state; drop --mac, --mtu, --queues and "
+                    "--ctrl-vq",
+                    option, path);
+    }
+    if (o->name && strcmp(o->name, st->name)) {
+        usage_error("--name %s: %s %s is the state of %s", o->name, option,
+                    path, st->name);
+    }
+    if (!o->name) {
+        o->name = g_strdup(st->name);
+    }
+    return g_steal_pointer(&st);
+}
+
+/**
+ * adopt_device() - take over /dev/vduse/NAME from a process that died
+ * @app:	the program
+ * @opts:	the device, as the saved state describes it
+ * @tap_fds:	TAP fds, handed to the model
+ * @n_tap_fds:	their number
+ * @saved:	that process's last state
+ *
+ * Exits with one line on failure; the device is left as it was.
+ */
+static void adopt_device(App *app, NetOptions *opts, int *tap_fds,
+                         unsigned int n_tap_fds, const NetState *saved)
+{
+    g_autoptr(GError) error = NULL;
+
+    app->nd = net_dev_new(opts, tap_fds, n_tap_fds);
+    if (!net_dev_check_state(app->nd, saved, &error)) {
+        die("cannot take over %s: %s", app->name, error->message);
+    }
+    net_dev_set_capture(app->nd, app->capture);
+    if (!net_dev_open(app->nd, app->ctl, false, NULL, &error)) {
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY)) {
+            die("%s is served by another process (still running?)", app->name);
+        }
+        die("cannot take over %s: %s", app->name, error->message);
+    }
+    if (!net_dev_adopt(app->nd, saved, &error)) {
+        die("cannot take over %s: %s", app->name, error->message);
+    }
+    printf("vduse-net: %s taken over from its saved state (driver status "
+           "0x%02x)\n",
+           app->name, saved->status);
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
-    Options o = {.mtu = 0, .queues = 1};
+    Options o = {.mtu = 0, .queues = QUEUES_UNSET};
     const GOptionEntry entries[] = {
         {"name", 0, 0, G_OPTION_ARG_STRING, &o.name,
          "Device name (VDUSE and vDPA), required", "NAME"},
@@ -769,6 +966,18 @@ int main(int argc, char **argv)
          "Serve the management protocol (JSON, QMP style) on this UNIX "
          "socket",
          "PATH"},
+        {"restore", 0, 0, G_OPTION_ARG_FILENAME, &o.restore,
+         "Be the destination of a migration: the device's name, MAC, MTU "
+         "and queue pairs come from this state (written by export-state); "
+         "the driver's settings are restored when it starts the device and "
+         "it is asked to announce itself",
+         "FILE"},
+        {"state-file", 0, 0, G_OPTION_ARG_FILENAME, &o.state_file,
+         "Keep the device's state in this file, replaced atomically on "
+         "every change. If the file exists, the device is the one it "
+         "describes; if that device still exists (we were killed), take "
+         "it over with its driver running",
+         "FILE"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o.version,
          "Print the version and exit", NULL},
         G_OPTION_ENTRY_NULL,
@@ -781,6 +990,8 @@ int main(int argc, char **argv)
     int tap_fds[NET_MAX_QUEUE_PAIRS];
     unsigned int n_tap_fds;
     g_autofree char *dev_path = NULL;
+    g_autofree NetState *saved = NULL;
+    bool adopt = false;
 
     g_option_context_set_summary(
         octx, "A virtio-net device in userspace: VDUSE on one side, a TAP "
@@ -796,6 +1007,7 @@ int main(int argc, char **argv)
     if (argc > 1) {
         usage_error("unexpected argument '%s'", argv[1]);
     }
+    saved = load_saved_state(&o);
     if (!o.name) {
         usage_error("--name is required");
     }
@@ -804,7 +1016,9 @@ int main(int argc, char **argv)
                     o.name);
     }
     net.name = app.name = o.name;
-    if (o.mac) {
+    if (saved) {
+        memcpy(net.mac, saved->mac, 6);
+    } else if (o.mac) {
         if (!net_parse_mac(o.mac, net.mac, &error)) {
             usage_error("--mac: %s", error->message);
         }
@@ -815,7 +1029,10 @@ int main(int argc, char **argv)
         usage_error("--mtu %d: out of range %d to %d", o.mtu, NET_MIN_MTU,
                     NET_MAX_MTU);
     }
-    net.mtu = o.mtu ? (uint16_t)o.mtu : 1500;
+    net.mtu = saved ? saved->mtu : o.mtu ? (uint16_t)o.mtu : 1500;
+    if (o.queues == QUEUES_UNSET) {
+        o.queues = saved ? saved->queue_pairs : 1;
+    }
     if (o.queues < 1 || o.queues > NET_MAX_QUEUE_PAIRS) {
         usage_error("--queues %d: out of range 1 to %d", o.queues,
                     NET_MAX_QUEUE_PAIRS);
@@ -838,6 +1055,9 @@ int main(int argc, char **argv)
         mode = CTRL_VQ_OFF;
     } else {
         usage_error("--ctrl-vq '%s': use auto, on or off", o.ctrl_vq);
+    }
+    if (saved) {
+        mode = saved->ctrl_vq ? CTRL_VQ_ON : CTRL_VQ_OFF;
     }
     net.ctrl_vq = mode != CTRL_VQ_OFF;
     if (net.queue_pairs > 1 && mode == CTRL_VQ_OFF) {
@@ -863,7 +1083,7 @@ int main(int argc, char **argv)
         if (!tap_open(o.tap, n_tap_fds, tap_fds, &error)) {
             die("%s", error->message);
         }
-        if ((o.mtu || o.bridge) &&
+        if ((o.mtu || saved || o.bridge) &&
             !tap_setup_link(o.tap, net.mtu, o.bridge, &error)) {
             die("%s", error->message);
         }
@@ -893,20 +1113,31 @@ int main(int argc, char **argv)
 
     dev_path = g_strdup_printf("/dev/vduse/%s", app.name);
     if (g_file_test(dev_path, G_FILE_TEST_EXISTS)) {
-        if (!o.replace) {
+        adopt = saved && o.state_file && !o.restore && !o.replace;
+        if (!adopt && !o.replace) {
             die("a VDUSE device named %s already exists (use --replace to "
                 "take it over)",
                 app.name);
         }
-        replace_device(&app);
+        if (!adopt) {
+            replace_device(&app);
+        }
     }
-    create_device(&app, &net, mode, tap_fds, n_tap_fds);
-    net_dev_set_capture(app.nd, app.capture);
-    if (!net_dev_open(app.nd, app.ctl, true, NULL, &error)) {
-        fprintf(stderr, "vduse-net: %s\n", error->message);
-        vduse_control_destroy_dev(app.ctl, app.name, NULL);
-        return 1;
+    if (adopt) {
+        adopt_device(&app, &net, tap_fds, n_tap_fds, saved);
+    } else {
+        create_device(&app, &net, mode, tap_fds, n_tap_fds, saved);
+        net_dev_set_capture(app.nd, app.capture);
+        if (!net_dev_open(app.nd, app.ctl, true, NULL, &error)) {
+            fprintf(stderr, "vduse-net: %s\n", error->message);
+            vduse_control_destroy_dev(app.ctl, app.name, NULL);
+            return 1;
+        }
+        if (saved) {
+            net_dev_restore(app.nd, saved);
+        }
     }
+    app.state_file = o.state_file;
     watch_link(&app, tap_fds[0]);
     if (o.mgmt) {
         app.mgmt = mgmt_new(o.mgmt, VDUSE_NET_VERSION, &error);
@@ -919,8 +1150,12 @@ int main(int argc, char **argv)
         add_mgmt_commands(&app);
     }
     net_dev_set_event_handler(app.nd, on_event, &app);
+    save_state(&app);
 
-    if (app.bus == VDPA_BUS_NONE) {
+    if (adopt) {
+        /* Its netdev may be in another namespace by now: no ready line. */
+        app.on_bus = vdpa_bus_has(app.name);
+    } else if (app.bus == VDPA_BUS_NONE) {
         printf("vduse-net: %s created; attach it with: vdpa dev add name %s "
                "mgmtdev vduse\n",
                app.name, app.name);
@@ -946,6 +1181,8 @@ int main(int argc, char **argv)
     g_free(o.pcap);
     g_free(o.pcap_filter);
     g_free(o.mgmt);
+    g_free(o.restore);
+    g_free(o.state_file);
     g_free(app.where);
     return app.exit_code;
 }

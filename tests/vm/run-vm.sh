@@ -114,7 +114,7 @@ boot() {
 # int3, and under TCG the other vCPU sometimes runs the stale int3 and
 # oopses ("Oops: int3" in sched_clock_cpu, ktime_get_update_offsets_now).
 cmdline=${VDUSE_NET_VM_CMDLINE-tsc=unstable}
-oops='Oops:|Kernel panic|BUG:|general protection fault'
+oops='Oops:|Kernel panic|\] BUG:|general protection fault'
 log=$work/$name-$kernel_kind.log
 rm -f "$log.crash"
 start=$(date +%s.%N)
