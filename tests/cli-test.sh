@@ -15,7 +15,8 @@ fail() {
 
 help=$("$bin" --help) || fail "--help exits non-zero"
 for opt in --name --mac --mtu --queues --bus --ctrl-vq --replace --tap \
-    --tap-fd --bridge --pcap --pcap-filter --mgmt --version; do
+    --tap-fd --bridge --pcap --pcap-filter --mgmt --restore --state-file \
+    --version; do
     echo "$help" | grep -q -- "$opt" || fail "--help does not mention $opt"
 done
 "$bin" --version | grep -q '^vduse-net [0-9]' || fail "--version"
@@ -45,6 +46,33 @@ expect_usage --name x --tap t --pcap-filter tcp
 expect_usage --tap t
 expect_usage --name x --tap t extra
 expect_usage --bogus
+
+# A saved state gives the identity: contradicting options are refused, a
+# state that cannot be read is one line and exit 1.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+state='{"version":1,"device":{"name":"vm0","mac":"02:00:00:00:00:01",
+"mtu":1500,"queue-pairs":1,"ctrl-vq":true,"features":0},"driver":{
+"status":0,"features":0,"suspended":false},"config":{"mac":
+"02:00:00:00:00:01","status":1},"group-asids":[0,0],"vqs":[],"link-up":true,
+"shadow":{"mac":"02:00:00:00:00:01","rx-mode":{"promisc":true,"allmulti":
+false,"alluni":false,"nomulti":false,"nouni":false,"nobcast":false},
+"mac-table":{"unicast":[],"unicast-overflow":false,"multicast":[],
+"multicast-overflow":false},"vlans":[],"queue-pairs":1,"guest-offloads":0,
+"announce-acks":0}}'
+echo "$state" >"$tmp/s.json"
+expect_usage --restore "$tmp/s.json" --tap t --mac 02:00:00:00:00:02
+expect_usage --restore "$tmp/s.json" --tap t --queues 1
+expect_usage --restore "$tmp/s.json" --tap t --name other
+expect_usage --state-file "$tmp/s.json" --tap t --mtu 1500
+echo "$state" | sed 's/"version":1/"version":9/' >"$tmp/v9.json"
+for f in "$tmp/missing.json" "$tmp/v9.json"; do
+    err=$("$bin" --restore "$f" --tap t 2>&1 >/dev/null)
+    rc=$?
+    [ $rc = 1 ] || fail "--restore $f: exit $rc, not 1"
+    [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "--restore $f printed: $err"
+done
+echo "$err" | grep -q "version 9" || fail "--restore of version 9: $err"
 
 if [ ! -e /dev/vduse/control ]; then
     err=$("$bin" --name x --tap t 2>&1)

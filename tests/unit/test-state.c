@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test-state.c - the migration state document: round trips through JSON
+ * and through the state file, and refusals of what a reader cannot trust
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "net.h"
+
+/* sample() - a state with every member away from its default. */
+static void sample(NetState *st)
+{
+    memset(st, 0, sizeof(*st));
+    g_strlcpy(st->name, "vm0", sizeof(st->name));
+    memcpy(st->mac, (uint8_t[]){2, 0, 0, 0, 0, 0xa1}, 6);
+    st->mtu = 9000;
+    st->queue_pairs = 2;
+    st->ctrl_vq = true;
+    st->offered = 0x8000000000000000ull | (1ull << 32) | 0x3f;
+    st->negotiated = (1ull << 32) | 0x21;
+    st->status = 0x0f;
+    st->suspended = true;
+    memcpy(st->config_mac, (uint8_t[]){2, 0, 0, 0, 0, 0x77}, 6);
+    st->config_status = 3;
+    st->ngroups = 2;
+    st->group_asid[1] = 1;
+    st->vq_num = 5;
+    for (uint32_t i = 0; i < st->vq_num; i++) {
+        st->vqs[i] = (NetVqSaved){
+            .ready = i != 3,
+            .size = 256,
+            .avail_index = (uint16_t)(65530 + i),
+            .used_index = (uint16_t)(65529 + i),
+        };
+    }
+    st->link_up = true;
+    memcpy(st->shadow.mac, st->config_mac, 6);
+    st->shadow.allmulti = true;
+    st->shadow.multi_count = 1;
+    memcpy(st->shadow.multi[0], (uint8_t[]){1, 0, 0x5e, 0, 0, 0x42}, 6);
+    st->shadow.vlans[0] = 1u << 5;
+    st->shadow.queue_pairs = 2;
+    st->shadow.guest_offloads = 2;
+}
+
+/* state_text() - @st as pretty JSON text (g_free()). */
+static char *state_text(const NetState *st)
+{
+    g_autoptr(JsonNode) n = net_state_to_json(st);
+
+    return json_to_string(n, TRUE);
+}
+
+/* JSON and back: the same state, to the bit (64-bit features included). */
+static void test_round_trip(void)
+{
+    NetState st, back;
+    g_autofree char *text = NULL, *again = NULL;
+    g_autoptr(JsonNode) node = NULL;
+    g_autoptr(GError) error = NULL;
+
+    sample(&st);
+    text = state_text(&st);
+    node = json_from_string(text, &error);
+    g_assert_no_error(error);
+    g_assert_true(net_state_from_json(node, &back, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(back.offered, ==, st.offered);
+    g_assert_cmpuint(back.negotiated, ==, st.negotiated);
+    g_assert_cmpuint(back.vqs[4].avail_index, ==, 65534);
+    g_assert_false(back.vqs[3].ready);
+    g_assert_cmpuint(back.group_asid[1], ==, 1);
+    g_assert_cmpstr(back.name, ==, "vm0");
+    again = state_text(&back);
+    g_assert_cmpstr(text, ==, again);
+}
+
+/* The file: written whole, replaced whole, read back; no temp files. */
+static void test_file(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("state-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "vm0.state", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDir) d = NULL;
+    NetState st, back;
+
+    sample(&st);
+    for (int round = 0; round < 2; round++) {
+        g_autoptr(JsonNode) node = NULL;
+
+        st.vqs[0].used_index = (uint16_t)round;
+        node = net_state_to_json(&st);
+        g_assert_true(net_state_save(node, path, &error));
+        g_assert_no_error(error);
+        g_assert_true(net_state_load(path, &back, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(back.vqs[0].used_index, ==, round);
+    }
+    d = g_dir_open(dir, 0, NULL);
+    g_assert_cmpstr(g_dir_read_name(d), ==, "vm0.state");
+    g_assert_null(g_dir_read_name(d));
+
+    /* A directory that does not exist: an error naming the file. */
+    {
+        g_autoptr(JsonNode) node = net_state_to_json(&st);
+        g_autofree char *bad = g_build_filename(dir, "no", "x.state", NULL);
+
+        g_assert_false(net_state_save(node, bad, &error));
+        g_assert_nonnull(strstr(error->message, bad));
+        g_clear_error(&error);
+        g_assert_false(net_state_load(bad, &back, &error));
+        g_clear_error(&error);
+    }
+    /* Not JSON. */
+    g_file_set_contents(path, "{\"version\": 1,", -1, NULL);
+    g_assert_false(net_state_load(path, &back, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+/* Another version is refused as such; broken members by name. */
+static void test_refusals(void)
+{
+    static const struct {
+        const char *from, *to, *named;
+        int code;
+    } bad[] = {
+        {"\"version\" : 1", "\"version\" : 2", "version 2",
+         G_IO_ERROR_NOT_SUPPORTED},
+        {"\"version\" : 1", "\"versio\" : 1", "version",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"name\" : \"vm0\"", "\"name\" : \"\"", "name",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"mtu\" : 9000", "\"mtu\" : 65521", "mtu", G_IO_ERROR_INVALID_DATA},
+        {"\"mtu\" : 9000", "\"mtu\" : 20", "mtu", G_IO_ERROR_INVALID_DATA},
+        {"\"queue-pairs\" : 2,\n    \"ctrl-vq\"",
+         "\"queue-pairs\" : 17,\n    \"ctrl-vq\"", "queue-pairs",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"status\" : 15", "\"status\" : 256", "status",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"suspended\" : true", "\"suspended\" : \"yes\"", "suspended",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"mac\" : \"02:00:00:00:00:a1\"", "\"mac\" : \"01:00:00:00:00:a1\"",
+         "mac", G_IO_ERROR_INVALID_DATA},
+        {"\"group-asids\" : [\n    0,\n    1\n  ]", "\"group-asids\" : [2]",
+         "group-asids", G_IO_ERROR_INVALID_DATA},
+        {"\"index\" : 1", "\"index\" : 7", "index", G_IO_ERROR_INVALID_DATA},
+        {"\"size\" : 256", "\"size\" : 65536", "size", G_IO_ERROR_INVALID_DATA},
+        {"\"avail-index\" : 65530", "\"avail-index\" : 65536", "avail-index",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"link-up\" : true", "\"link-up\" : null", "link-up",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"vlans\" : [\n      5\n    ]", "\"vlans\" : [\n      4096\n    ]",
+         "VLAN", G_IO_ERROR_INVALID_DATA},
+    };
+    NetState st, back;
+    g_autofree char *good = NULL;
+
+    sample(&st);
+    good = state_text(&st);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GString) text = g_string_new(good);
+        g_autoptr(JsonNode) node = NULL;
+        g_autoptr(GError) error = NULL;
+
+        if (!strstr(good, bad[i].from)) {
+            g_error("case %zu: \"%s\" not in %s", i, bad[i].from, good);
+        }
+        g_string_replace(text, bad[i].from, bad[i].to, 1);
+        node = json_from_string(text->str, &error);
+        g_assert_no_error(error);
+        g_assert_false(net_state_from_json(node, &back, &error));
+        g_assert_error(error, G_IO_ERROR, bad[i].code);
+        if (!strstr(error->message, bad[i].named)) {
+            g_error("case %zu: \"%s\" does not name %s", i, error->message,
+                    bad[i].named);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/state/round-trip", test_round_trip);
+    g_test_add_func("/state/file", test_file);
+    g_test_add_func("/state/refusals", test_refusals);
+    return g_test_run();
+}
