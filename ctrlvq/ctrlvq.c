@@ -448,6 +448,7 @@ bool ctrlvq_restore(Ctrlvq *cvq, uint64_t features, const CtrlvqShadow *s,
 {
     uint16_t max = (features & (1ull << VIRTIO_NET_F_MQ)) ? cvq->max_pairs : 1;
 
+    ctrlvq_reset(cvq, features);
     if (s->queue_pairs < 1 || s->queue_pairs > max) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                     "%u queue pairs, this device has %u", s->queue_pairs, max);
@@ -460,7 +461,6 @@ bool ctrlvq_restore(Ctrlvq *cvq, uint64_t features, const CtrlvqShadow *s,
             (guint64)(s->guest_offloads & ~(features & GUEST_OFFLOAD_BITS)));
         return false;
     }
-    ctrlvq_reset(cvq, features);
     if (cvq->ops.set_queue_pairs && s->queue_pairs != 1 &&
         !cvq->ops.set_queue_pairs(s->queue_pairs, cvq->opaque)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
