@@ -4,7 +4,8 @@
 # DRIVER_OK, and a frame from ASID 0 at the TAP.
 . /lib.sh
 
-start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --pcap /tmp/vm0.pcap
+start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --pcap /tmp/vm0.pcap \
+    --mgmt /tmp/m.sock
 path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
 echo 1 >/proc/sys/net/ipv6/conf/tap0/disable_ipv6 # no chatter from the TAP side
 $IP link set tap0 up
@@ -48,6 +49,30 @@ grep 'received' /tmp/driver.out
 grep -q 'vlan 6' /tmp/driver.out && fail "VLAN 6 passed the filter"
 report_has '"rx-filtered":[2-9]' || fail "filtered frames not counted: $(report)"
 ok "VLAN filter: id 5 and untagged pass, id 6 and other MACs dropped"
+
+# Suspend through the management socket, then export: the indices are
+# final (every popped chain completed), and the state says so.
+mgmt-client /tmp/m.sock '{"execute":"suspend"}' \
+    '{"execute":"export-state","arguments":{"file":"/tmp/state.json"}}' \
+    '{"execute":"export-state"}' >/tmp/mgmt.out
+grep -c '"return":{}' /tmp/mgmt.out | grep -q 2 || fail "suspend/export: $(cat /tmp/mgmt.out)"
+grep -q '"suspended" : true' /tmp/state.json || fail "state not suspended: $(cat /tmp/state.json)"
+tr -d ' \n' </tmp/state.json >/tmp/state.flat
+grep -q '"version":1,"device":{"name":"vm0","mac":"02:' /tmp/state.flat || fail "identity"
+grep -q '"shadow":{"mac":"02:00:00:00:00:a1"' /tmp/state.flat || fail "shadow in the state"
+grep -q '"vlans":\[5\]' /tmp/state.flat || fail "VLAN 5 in the state"
+grep -q '"group-asids":\[0,1\]' /tmp/state.flat || fail "control queue group in ASID 1"
+# The TX vq of pair 0 (index 1) carried the frame: its indices agree.
+grep -q '{"index":1,"ready":true,"size":64,"avail-index":\([0-9]*\),"used-index":\1}' \
+    /tmp/state.flat || fail "vq 1 indices: $(cat /tmp/state.flat)"
+grep -q '"index":1,"ready":true,"size":64,"avail-index":0,' /tmp/state.flat &&
+    fail "vq 1 consumed nothing"
+ok "suspended; exported state has identity, ASIDs, shadow, final indices"
+frame-send tap0 02:00:00:00:00:a1 -
+sleep 0.5
+[ "$(grep -c 'received 60 bytes, vlan -1$' /tmp/driver.out)" = 1 ] ||
+    fail "a suspended device delivered a frame"
+ok "a suspended device delivers nothing"
 
 kill "$driver"
 wait "$driver" 2>/dev/null
