@@ -272,8 +272,8 @@ static bool dev_set_status(VduseDev *dev, uint8_t status)
 
     g_debug("%s: status 0x%02x -> 0x%02x", dev->name, old, status);
     if (status == 0) {
+        dev->status = 0; /* what the model's reset() sees */
         dev_reset(dev);
-        dev->status = 0;
         return true;
     }
 
