@@ -783,6 +783,11 @@ static void net_reset(VduseDev *dev, void *opaque)
     }
     nd->active_pairs = 1;
     ctrlvq_reset(nd->cvq, 0);
+    /* A MAC_ADDR_SET lasts until the reset, as in QEMU: config space gets
+     * the MAC the device was made with again, as the shadow does. */
+    if (memcmp(nd->config.mac, nd->opts.mac, 6)) {
+        cvq_set_mac(nd->opts.mac, nd);
+    }
     emit_int(nd, "STATUS_CHANGED", "status", 0);
 }
 

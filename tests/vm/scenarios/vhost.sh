@@ -81,5 +81,11 @@ wait "$driver" 2>/dev/null
 wait_for 5 report_has '"rx-mode":\{"promisc":true,"allmulti":false' ||
     fail "no reset after the VMM left: $(report)"
 ok "VMM gone: device reset"
+# The MAC the driver set does not outlive the reset in config space.
+mgmt-client /tmp/m.sock '{"execute":"export-state"}' | tr -d ' ' >/tmp/after.out
+made=$(sed -n 's/.*"device":{"name":"vm0","mac":"\([^"]*\)".*/\1/p' /tmp/after.out)
+[ -n "$made" ] && grep -q "\"config\":{\"mac\":\"$made\"" /tmp/after.out ||
+    fail "config space after reset: $(cat /tmp/after.out)"
+ok "config space has the MAC the device was made with again"
 stop_dev
 exit 0
