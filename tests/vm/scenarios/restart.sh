@@ -65,4 +65,16 @@ echo "$r" | grep -q '"active-pairs":2' || fail "active pairs: $r"
     fail "both pairs should run again: $r"
 ok "MAC, multicast table and queue pairs kept; both pairs run"
 stop_dev
+# A clean stop resets the device first: the file says so, and the next
+# start creates the device it describes (nothing to take over).
+grep -q '"status" : 0' $S || fail "state after a clean stop: $(cat $S)"
+grep -q '"queue-pairs" : 2' $S || fail "identity lost: $(cat $S)"
+start_dev --name vnet0 --tap tap0 --state-file $S
+grep -q 'taken over' "$DEV_LOG.out" && fail "took over a device that was gone"
+ident=$(tr -d ' \n' <$S | sed -n 's/.*"device":{"name":"vnet0","mac":"\([^"]*\)".*/\1/p')
+mac=$(cat "/sys/class/net/$(dev_netdev)/address")
+[ -n "$ident" ] && [ "$mac" = "$ident" ] ||
+    fail "new netdev has MAC $mac, the device was made with '$ident'"
+ok "after a clean stop: the same device created again"
+stop_dev
 exit 0
