@@ -62,6 +62,8 @@
  * @restore:		a state to restore when the driver comes, or NULL
  * @restore_announce:	ask the driver to announce itself after restoring
  * @restore_applied:	@restore was applied at the last FEATURES_OK
+ * @announce_source:	retries the announce after a restore, or NULL
+ * @announce_tries:	retries left
  */
 struct NetDev {
     NetOptions opts;
@@ -89,6 +91,8 @@ struct NetDev {
     NetState *restore;
     bool restore_announce;
     bool restore_applied;
+    GSource *announce_source;
+    unsigned int announce_tries;
 };
 
 /**
@@ -662,6 +666,56 @@ static void restore_at_features_ok(NetDev *nd, uint64_t features)
 }
 
 /**
+ * announce_retry() - try the announce; again in a while if too early
+ * @opaque:	the model
+ *
+ * Return: G_SOURCE_CONTINUE until it went through or the tries ran out.
+ */
+static gboolean announce_retry(gpointer opaque)
+{
+    NetDev *nd = opaque;
+    g_autoptr(GError) error = NULL;
+
+    if (net_dev_announce(nd, &error)) {
+        g_debug("%s: asked the driver to announce itself", nd->name);
+    } else if (--nd->announce_tries > 0) {
+        return G_SOURCE_CONTINUE;
+    } else {
+        g_message("%s: announce after restore: %s", nd->name, error->message);
+    }
+    g_clear_pointer(&nd->announce_source, g_source_unref);
+    return G_SOURCE_REMOVE;
+}
+
+/**
+ * announce_later() - ask the driver to announce itself once it runs
+ * @nd:		the model
+ *
+ * Called while DRIVER_OK is being answered: the kernel takes a config
+ * interrupt only once it has our answer, so the interrupt is sent from a
+ * timer, tried every 10 ms for up to a second.
+ */
+static void announce_later(NetDev *nd)
+{
+    if (nd->announce_source) {
+        return;
+    }
+    nd->announce_tries = 100;
+    nd->announce_source = g_timeout_source_new(10);
+    g_source_set_callback(nd->announce_source, announce_retry, nd, NULL);
+    g_source_attach(nd->announce_source, nd->ctx);
+}
+
+/* announce_cancel() - forget a pending announce (reset, close). */
+static void announce_cancel(NetDev *nd)
+{
+    if (nd->announce_source) {
+        g_source_destroy(nd->announce_source);
+        g_clear_pointer(&nd->announce_source, g_source_unref);
+    }
+}
+
+/**
  * restore_at_driver_ok() - the driver is up: the pending restore is done
  * @nd:		the model
  */
@@ -676,12 +730,9 @@ static void restore_at_driver_ok(NetDev *nd)
         g_message("%s: state restored: MAC, filters, %u queue pair(s), "
                   "offloads",
                   nd->name, ctrlvq_shadow(nd->cvq)->queue_pairs);
-        if (nd->restore_announce &&
-            (vduse_dev_features(nd->dev) &
-             VDUSE_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) &&
-            !net_dev_announce(nd, &error)) {
-            g_message("%s: announce after restore: %s", nd->name,
-                      error->message);
+        if (nd->restore_announce && (vduse_dev_features(nd->dev) &
+                                     VDUSE_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))) {
+            announce_later(nd);
         }
     }
     g_clear_pointer(&nd->restore, g_free);
@@ -775,6 +826,7 @@ static void net_reset(VduseDev *dev, void *opaque)
     NetDev *nd = opaque;
 
     cvq_stop(nd);
+    announce_cancel(nd);
     pairs_foreach(nd, net_pair_stop);
     for (unsigned int i = 1; i < nd->active_pairs && i < nd->n_tap_fds; i++) {
         tap_job_push(nd, &(TapJob){.kind = TAP_JOB_QUEUE,
@@ -830,6 +882,7 @@ VduseDev *net_dev_vduse(NetDev *nd)
 void net_dev_close(NetDev *nd)
 {
     cvq_stop(nd);
+    announce_cancel(nd);
     for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
         g_clear_pointer(&nd->pairs[i], net_pair_free);
     }

@@ -3,7 +3,7 @@
  * vhost-driver.c - play the VMM on /dev/vhost-vdpa-N, as QEMU's
  * -netdev vhost-vdpa does, for the VM tests
  *
- * Usage: vhost-driver /dev/vhost-vdpa-N MAC [VLAN]
+ * Usage: vhost-driver [--migrate CTLDIR] /dev/vhost-vdpa-N MAC [VLAN]
  *
  * 1. QEMU's start-up probe: ACKNOWLEDGE|DRIVER, features, FEATURES_OK, the
  *    virtqueue groups and address spaces, then a reset to 0.
@@ -22,14 +22,32 @@
  * reset it) until killed; exits 1 at the first step that fails. The
  * scenario checks the device's own report meanwhile (MAC = MAC, not the
  * decoy's) and the frame at the TAP.
+ *
+ * With --migrate CTLDIR it plays a VMM migrating the guest between two
+ * vduse-net processes, talking with the scenario through files in CTLDIR:
+ * two queue pairs (VQ_PAIRS_SET 2), then MIGRATE_FRAMES frames with
+ * ethertype 0x88b6 and a sequence number (big endian, after the header);
+ * then suspend (VHOST_VDPA_SUSPEND, or, if the kernel does not offer it,
+ * wait for CTLDIR/suspended that the scenario makes after the management
+ * socket's "suspend"), VHOST_GET_VRING_BASE of every vq, which must equal
+ * what was made available; wait for CTLDIR/go, close the fd (the source
+ * device resets), wait for CTLDIR/dest to name the destination's
+ * /dev/vhost-vdpa-M, and start it again with the same memory, rings and
+ * VHOST_SET_VRING_BASE of the bases read, without replaying any control
+ * command. The destination must raise VIRTIO_NET_S_ANNOUNCE with a config
+ * interrupt (acked with ANNOUNCE_ACK); then MIGRATE_FRAMES more frames
+ * whose used index continues where the source stopped.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
+#include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +62,8 @@
 #define QSIZE 64
 #define RING_OFF(vq) ((size_t)(vq)*0x4000)
 #define BUF_OFF 0x80000
+/* Frames sent on each side of a migration. */
+#define MIGRATE_FRAMES 50
 
 /**
  * struct Mem - one address space's memory, a shared memfd (vhost-vdpa maps
@@ -64,6 +84,7 @@ typedef struct Mem {
  * @used:	used ring
  * @next:	next descriptor / available index
  * @kick:	kick eventfd
+ * @index:	vq index
  */
 typedef struct Ring {
     Mem *mem;
@@ -72,6 +93,7 @@ typedef struct Ring {
     struct vring_used *used;
     uint16_t next;
     int kick;
+    unsigned int index;
 } Ring;
 
 static int dev_fd;
@@ -146,34 +168,46 @@ static uint64_t iova(size_t off)
     return IOVA_BASE + off;
 }
 
-/* ring_init() - lay out vq @index in @m and tell vhost-vdpa. */
-static void ring_init(Ring *r, Mem *m, unsigned int index)
+/**
+ * ring_setup() - tell vhost-vdpa where @r is and where it starts
+ * @r:		the ring, laid out by ring_init()
+ * @base:	the available index the device starts from
+ */
+static void ring_setup(Ring *r, uint16_t base)
 {
-    size_t off = RING_OFF(index);
-    struct vhost_vring_state num = {.index = index, .num = QSIZE};
-    struct vhost_vring_state base = {.index = index, .num = 0};
+    size_t off = RING_OFF(r->index);
+    struct vhost_vring_state num = {.index = r->index, .num = QSIZE};
+    struct vhost_vring_state vbase = {.index = r->index, .num = base};
     struct vhost_vring_addr addr = {
-        .index = index,
+        .index = r->index,
         .desc_user_addr = iova(off),
         .avail_user_addr = iova(off + 16 * QSIZE),
         .used_user_addr = iova(off + 0x2000),
     };
-    struct vhost_vring_file kick = {.index = index};
-    struct vhost_vring_file call = {.index = index};
+    struct vhost_vring_file kick = {.index = r->index, .fd = r->kick};
+    struct vhost_vring_file call = {.index = r->index};
+
+    call.fd = eventfd(0, EFD_CLOEXEC);
+    xioctl(VHOST_SET_VRING_NUM, &num, "SET_VRING_NUM");
+    xioctl(VHOST_SET_VRING_ADDR, &addr, "SET_VRING_ADDR");
+    xioctl(VHOST_SET_VRING_BASE, &vbase, "SET_VRING_BASE");
+    xioctl(VHOST_SET_VRING_KICK, &kick, "SET_VRING_KICK");
+    xioctl(VHOST_SET_VRING_CALL, &call, "SET_VRING_CALL");
+}
+
+/* ring_init() - lay out vq @index in @m and tell vhost-vdpa. */
+static void ring_init(Ring *r, Mem *m, unsigned int index)
+{
+    size_t off = RING_OFF(index);
 
     r->mem = m;
+    r->index = index;
     r->desc = (struct vring_desc *)(m->host + off);
     r->avail = (struct vring_avail *)(m->host + off + 16 * QSIZE);
     r->used = (struct vring_used *)(m->host + off + 0x2000);
     r->next = 0;
     r->kick = eventfd(0, EFD_CLOEXEC);
-    kick.fd = r->kick;
-    call.fd = eventfd(0, EFD_CLOEXEC);
-    xioctl(VHOST_SET_VRING_NUM, &num, "SET_VRING_NUM");
-    xioctl(VHOST_SET_VRING_ADDR, &addr, "SET_VRING_ADDR");
-    xioctl(VHOST_SET_VRING_BASE, &base, "SET_VRING_BASE");
-    xioctl(VHOST_SET_VRING_KICK, &kick, "SET_VRING_KICK");
-    xioctl(VHOST_SET_VRING_CALL, &call, "SET_VRING_CALL");
+    ring_setup(r, 0);
 }
 
 /* enable() - VHOST_VDPA_SET_VRING_ENABLE. */
@@ -281,6 +315,247 @@ static void parse_mac(const char *s, uint8_t mac[6])
     }
 }
 
+/**
+ * send_seq_frames() - send @n frames numbered from @first on @tx, each
+ * used before the next goes
+ * @tx:		the TX ring (ASID 0 memory)
+ * @mac:	source MAC
+ * @first:	sequence number of the first frame
+ * @n:		how many
+ */
+static void send_seq_frames(Ring *tx, const uint8_t mac[6], uint32_t first,
+                            uint32_t n)
+{
+    size_t offs[2] = {BUF_OFF, BUF_OFF + 0x100};
+    uint32_t lens[2] = {12, 60};
+    int wr[2] = {0, 0};
+    uint8_t *frame = tx->mem->host + offs[1];
+
+    for (uint32_t seq = first; seq < first + n; seq++) {
+        uint32_t be = htobe32(seq);
+
+        memset(tx->mem->host + offs[0], 0, 12);
+        memset(frame, 0, 60);
+        memset(frame, 0xff, 6);
+        memcpy(frame + 6, mac, 6);
+        frame[12] = 0x88;
+        frame[13] = 0xb6;
+        memcpy(frame + 14, &be, 4);
+        ring_add(tx, offs, lens, wr, 2, 1);
+        kick(tx);
+        if (wait_used(tx, tx->avail->idx) < 0) {
+            fprintf(stderr, "vhost-driver: FAIL: frame %u not used\n", seq);
+            exit(1);
+        }
+    }
+    printf("vhost-driver: frames %u..%u sent, TX used index %u\n", first,
+           first + n - 1, tx->used->idx);
+    fflush(stdout);
+}
+
+/* wait_file() - wait up to 60 s for @dir/@name to exist. */
+static void wait_file(const char *dir, const char *name)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    for (int i = 0; i < 1200; i++) {
+        if (access(path, F_OK) == 0) {
+            return;
+        }
+        usleep(50000);
+    }
+    fprintf(stderr, "vhost-driver: FAIL: %s did not appear\n", path);
+    exit(1);
+}
+
+/**
+ * suspend_and_read_bases() - suspend the source, read each vq's base
+ * @rings:	the rings
+ * @n:		how many
+ * @bases:	receives each base
+ * @can_suspend: the backend offers VHOST_BACKEND_F_SUSPEND
+ * @dir:	the control directory
+ *
+ * Every base must be what was made available, and what was used: a
+ * suspended device has nothing in flight.
+ */
+static void suspend_and_read_bases(Ring **rings, unsigned int n,
+                                   uint16_t *bases, int can_suspend,
+                                   const char *dir)
+{
+    if (can_suspend) {
+        xioctl(VHOST_VDPA_SUSPEND, NULL, "VHOST_VDPA_SUSPEND");
+        printf("vhost-driver: suspend: VHOST_VDPA_SUSPEND\n");
+    } else {
+        printf("vhost-driver: suspend: no VHOST_BACKEND_F_SUSPEND, "
+               "waiting for the management socket\n");
+        fflush(stdout);
+        wait_file(dir, "suspended");
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        struct vhost_vring_state st = {.index = rings[i]->index};
+        uint16_t used = rings[i]->used->idx;
+
+        xioctl(VHOST_GET_VRING_BASE, &st, "GET_VRING_BASE");
+        bases[i] = (uint16_t)st.num;
+        printf("vhost-driver: vq %u: base %u, used %u, available %u\n",
+               rings[i]->index, bases[i], used, rings[i]->avail->idx);
+        /* RX buffers wait for frames: their base is where the device
+         * stands, which is the used index. */
+        if (bases[i] != used ||
+            (rings[i]->index % 2 && bases[i] != rings[i]->avail->idx)) {
+            fprintf(stderr,
+                    "vhost-driver: FAIL: vq %u base %u is not "
+                    "exact\n",
+                    rings[i]->index, bases[i]);
+            exit(1);
+        }
+    }
+    fflush(stdout);
+}
+
+/**
+ * restart_on() - start the guest's device again on @path from @bases
+ * @path:	the destination's /dev/vhost-vdpa-M
+ * @want:	the features negotiated at the source
+ * @backend:	the backend features negotiated at the source
+ * @data:	ASID 0 memory
+ * @ctrl:	ASID 1 memory
+ * @rings:	the rings, control vq last
+ * @n:		how many
+ * @bases:	where each starts
+ *
+ * Return: the config-interrupt eventfd.
+ */
+static int restart_on(const char *path, uint64_t want, uint64_t backend,
+                      const Mem *data, const Mem *ctrl, Ring **rings,
+                      unsigned int n, const uint16_t *bases)
+{
+    struct vhost_vring_state asid = {.index = 1, .num = 1};
+    uint64_t features;
+    int config_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+    dev_fd = open(path, O_RDWR | O_CLOEXEC);
+    if (dev_fd < 0) {
+        die(path);
+    }
+    xioctl(VHOST_SET_OWNER, NULL, "SET_OWNER");
+    xioctl(VHOST_GET_FEATURES, &features, "GET_FEATURES");
+    if ((features & want) != want) {
+        fprintf(stderr,
+                "vhost-driver: FAIL: the destination lacks features "
+                "0x%llx\n",
+                (unsigned long long)(want & ~features));
+        exit(1);
+    }
+    xioctl(VHOST_SET_BACKEND_FEATURES, &backend, "SET_BACKEND_FEATURES");
+    set_status(0);
+    set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+    xioctl(VHOST_SET_FEATURES, &want, "SET_FEATURES");
+    set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+               VIRTIO_CONFIG_S_FEATURES_OK);
+    xioctl(VHOST_VDPA_SET_GROUP_ASID, &asid, "SET_GROUP_ASID");
+    mem_map(data);
+    mem_map(ctrl);
+    for (unsigned int i = 0; i < n; i++) {
+        ring_setup(rings[i], bases[i]);
+    }
+    xioctl(VHOST_VDPA_SET_CONFIG_CALL, &config_fd, "SET_CONFIG_CALL");
+    enable(rings[n - 1]->index);
+    set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+               VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+    for (unsigned int i = 0; i + 1 < n; i++) {
+        enable(rings[i]->index);
+    }
+    printf("vhost-driver: destination started from the bases, no control "
+           "command replayed\n");
+    fflush(stdout);
+    return config_fd;
+}
+
+/**
+ * check_announce() - the destination asks the guest to announce itself
+ * @config_fd:	the config-interrupt eventfd
+ * @cvq:	the control ring
+ */
+static void check_announce(int config_fd, Ring *cvq)
+{
+    struct pollfd pfd = {.fd = config_fd, .events = POLLIN};
+    struct {
+        struct vhost_vdpa_config hdr;
+        uint16_t status;
+    } cfg = {
+        .hdr = {.off = offsetof(struct virtio_net_config, status), .len = 2}};
+    static const uint8_t ack[2] = {VIRTIO_NET_CTRL_ANNOUNCE,
+                                   VIRTIO_NET_CTRL_ANNOUNCE_ACK};
+
+    if (poll(&pfd, 1, 10000) != 1) {
+        fprintf(stderr, "vhost-driver: FAIL: no config interrupt\n");
+        exit(1);
+    }
+    xioctl(VHOST_VDPA_GET_CONFIG, &cfg, "GET_CONFIG");
+    if (!(le16toh(cfg.status) & VIRTIO_NET_S_ANNOUNCE)) {
+        fprintf(stderr,
+                "vhost-driver: FAIL: config status 0x%x without "
+                "ANNOUNCE\n",
+                le16toh(cfg.status));
+        exit(1);
+    }
+    cvq_command(cvq, "ANNOUNCE_ACK", ack, sizeof(ack));
+    printf("vhost-driver: announce seen and acked\n");
+}
+
+/**
+ * migrate() - move the guest's device to another vduse-net (see the head
+ * comment)
+ * @dir:	the control directory
+ * @want:	negotiated features
+ * @backend:	negotiated backend features
+ * @data:	ASID 0 memory
+ * @ctrl:	ASID 1 memory
+ * @rings:	every ring, TX of pair 0 second, control vq last
+ * @n:		how many
+ * @mac:	the guest's MAC
+ */
+static void migrate(const char *dir, uint64_t want, uint64_t backend,
+                    const Mem *data, const Mem *ctrl, Ring **rings,
+                    unsigned int n, const uint8_t mac[6])
+{
+    uint16_t bases[8];
+    char path[256] = "";
+    char name[4096];
+    FILE *f;
+    int config_fd;
+
+    send_seq_frames(rings[1], mac, 0, MIGRATE_FRAMES);
+    suspend_and_read_bases(
+        rings, n, bases, !!(backend & (1ull << VHOST_BACKEND_F_SUSPEND)), dir);
+    printf("vhost-driver: suspended, bases read\n");
+    fflush(stdout);
+    wait_file(dir, "go");
+    close(dev_fd);
+    printf("vhost-driver: closed the source\n");
+    fflush(stdout);
+
+    wait_file(dir, "dest");
+    snprintf(name, sizeof(name), "%s/dest", dir);
+    f = fopen(name, "r");
+    if (!f || !fgets(path, sizeof(path), f)) {
+        die(name);
+    }
+    fclose(f);
+    path[strcspn(path, "\n")] = 0;
+    config_fd = restart_on(path, want, backend, data, ctrl, rings, n, bases);
+    check_announce(config_fd, rings[n - 1]);
+    send_seq_frames(rings[1], mac, MIGRATE_FRAMES, MIGRATE_FRAMES);
+    printf("vhost-driver: holding the device until killed\n");
+    fflush(stdout);
+    for (;;) {
+        pause();
+    }
+}
+
 int main(int argc, char **argv)
 {
     uint64_t features, backend, want;
@@ -288,14 +563,22 @@ int main(int argc, char **argv)
     struct vhost_vring_state group;
     struct vhost_vring_state asid = {.index = 1, .num = 1};
     uint8_t mac[6], cmd[64];
-    unsigned int vlan = argc > 3 ? (unsigned int)atoi(argv[3]) : 5;
+    unsigned int vlan;
+    const char *migrate_dir = NULL;
     Mem data, ctrl;
-    Ring rx, tx, cvq, decoy;
+    Ring rx, tx, rx1, tx1, cvq, decoy;
 
+    if (argc > 2 && !strcmp(argv[1], "--migrate")) {
+        migrate_dir = argv[2];
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: vhost-driver /dev/vhost-vdpa-N MAC [VLAN]\n");
+        fprintf(stderr, "usage: vhost-driver [--migrate CTLDIR] "
+                        "/dev/vhost-vdpa-N MAC [VLAN]\n");
         return 2;
     }
+    vlan = argc > 3 ? (unsigned int)atoi(argv[3]) : 5;
     parse_mac(argv[2], mac);
     dev_fd = open(argv[1], O_RDWR | O_CLOEXEC);
     if (dev_fd < 0) {
@@ -313,7 +596,9 @@ int main(int argc, char **argv)
                 (unsigned long long)backend);
         return 1;
     }
+    want |= backend & (1ull << VHOST_BACKEND_F_SUSPEND);
     xioctl(VHOST_SET_BACKEND_FEATURES, &want, "SET_BACKEND_FEATURES");
+    backend = want;
 
     /* 1. QEMU's probe: look at groups and address spaces, then reset. */
     set_status(0);
@@ -327,7 +612,7 @@ int main(int argc, char **argv)
          (1ull << VIRTIO_NET_F_CTRL_MAC_ADDR) |
          (1ull << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |
          (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_MQ) |
-         (1ull << VIRTIO_NET_F_STATUS));
+         (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_GUEST_ANNOUNCE));
     if (!(want & (1ull << VIRTIO_NET_F_CTRL_VQ))) {
         fprintf(stderr, "vhost-driver: FAIL: no control vq offered\n");
         return 1;
@@ -369,6 +654,10 @@ int main(int argc, char **argv)
     mem_map(&ctrl);
     ring_init(&rx, &data, 0);
     ring_init(&tx, &data, 1);
+    if (migrate_dir) {
+        ring_init(&rx1, &data, 2);
+        ring_init(&tx1, &data, 3);
+    }
     ring_init(&cvq, &ctrl, cvq_index);
     /* The decoy: at the control vq's IOVAs in ASID 0, a MAC_ADDR_SET of
      * 02:de:c0:00:00:01, made available. A device reading the control vq
@@ -426,8 +715,8 @@ int main(int argc, char **argv)
         cvq_command(&cvq, "MAC_TABLE_SET", table, sizeof(table));
     }
     if (want & (1ull << VIRTIO_NET_F_MQ)) {
-        static const uint8_t pairs[] = {VIRTIO_NET_CTRL_MQ,
-                                        VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1, 0};
+        uint8_t pairs[] = {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+                           migrate_dir ? 2 : 1, 0};
 
         cvq_command(&cvq, "VQ_PAIRS_SET", pairs, sizeof(pairs));
     }
@@ -485,6 +774,19 @@ int main(int argc, char **argv)
         }
     }
     printf("vhost-driver: frame sent from ASID 0: OK\n");
+    if (migrate_dir) {
+        Ring *rings[] = {&rx, &tx, &rx1, &tx1, &cvq};
+
+        if (!(want & (1ull << VIRTIO_NET_F_MQ))) {
+            fprintf(stderr, "vhost-driver: FAIL: --migrate needs MQ\n");
+            return 1;
+        }
+        enable(2);
+        enable(3);
+        migrate(migrate_dir, want, backend, &data, &ctrl, rings,
+                sizeof(rings) / sizeof(rings[0]), mac);
+        return 0;
+    }
 
     /* 5. Promiscuous off, RX buffers posted: report every frame received
      * (the scenario sends tagged ones to test the VLAN filter). Closing
