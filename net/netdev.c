@@ -721,8 +721,6 @@ static void announce_cancel(NetDev *nd)
  */
 static void restore_at_driver_ok(NetDev *nd)
 {
-    g_autoptr(GError) error = NULL;
-
     if (!nd->restore) {
         return;
     }
