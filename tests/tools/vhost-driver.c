@@ -482,11 +482,14 @@ static int restart_on(const char *path, uint64_t want, uint64_t backend,
 static void check_announce(int config_fd, Ring *cvq)
 {
     struct pollfd pfd = {.fd = config_fd, .events = POLLIN};
-    struct {
+    /* struct vhost_vdpa_config ends in a flexible array: room for two
+     * bytes of config space after it. */
+    union {
         struct vhost_vdpa_config hdr;
-        uint16_t status;
+        uint8_t bytes[sizeof(struct vhost_vdpa_config) + 2];
     } cfg = {
         .hdr = {.off = offsetof(struct virtio_net_config, status), .len = 2}};
+    uint16_t status;
     static const uint8_t ack[2] = {VIRTIO_NET_CTRL_ANNOUNCE,
                                    VIRTIO_NET_CTRL_ANNOUNCE_ACK};
 
@@ -495,11 +498,12 @@ static void check_announce(int config_fd, Ring *cvq)
         exit(1);
     }
     xioctl(VHOST_VDPA_GET_CONFIG, &cfg, "GET_CONFIG");
-    if (!(le16toh(cfg.status) & VIRTIO_NET_S_ANNOUNCE)) {
+    memcpy(&status, cfg.hdr.buf, 2);
+    if (!(le16toh(status) & VIRTIO_NET_S_ANNOUNCE)) {
         fprintf(stderr,
                 "vhost-driver: FAIL: config status 0x%x without "
                 "ANNOUNCE\n",
-                le16toh(cfg.status));
+                le16toh(status));
         exit(1);
     }
     cvq_command(cvq, "ANNOUNCE_ACK", ack, sizeof(ack));
