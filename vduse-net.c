@@ -718,12 +718,6 @@ static JsonNode *cmd_query_stats(JsonObject *args, GError **error, void *opaque)
     return report_member(opaque, "pairs");
 }
 
-/* cmd_query_state() - the control-queue shadow. */
-static JsonNode *cmd_query_state(JsonObject *args, GError **error, void *opaque)
-{
-    return report_member(opaque, "shadow");
-}
-
 /**
  * mgmt_fail() - turn @err into the management socket's error
  * @error:	the reply's error
@@ -844,7 +838,8 @@ static void add_mgmt_commands(App *app)
 {
     mgmt_add_command(app->mgmt, "query-status", cmd_query_status, app);
     mgmt_add_command(app->mgmt, "query-stats", cmd_query_stats, app);
-    mgmt_add_command(app->mgmt, "query-state", cmd_query_state, app);
+    /* The same document: query to look at it, export to move it. */
+    mgmt_add_command(app->mgmt, "query-state", cmd_export_state, app);
     mgmt_add_command(app->mgmt, "set-link", cmd_set_link, app);
     mgmt_add_command(app->mgmt, "announce", cmd_announce, app);
     mgmt_add_command(app->mgmt, "export-state", cmd_export_state, app);

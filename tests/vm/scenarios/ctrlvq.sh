@@ -77,7 +77,7 @@ mgmt-client $M '{"execute":"query-status"}' '{"execute":"query-state"}' \
 cat /tmp/q.out
 grep -q '"return":{"name":"vnet0","status":15,' /tmp/q.out || fail "query-status"
 grep -q '"netdev":"' /tmp/q.out || fail "query-status: no netdev"
-grep -q '"return":{"mac":"02:00:00:00:00:77"' /tmp/q.out || fail "query-state"
+grep -q '"return":{"version":1,.*"shadow":{"mac":"02:00:00:00:00:77"' /tmp/q.out || fail "query-state"
 grep -q '"return":\[{"running":true,"tx-packets":' /tmp/q.out || fail "query-stats"
 grep -q 'CommandNotFound' /tmp/q.out || fail "unknown command not refused"
 [ "$(grep -c GenericError /tmp/q.out)" = 1 ] || fail "malformed JSON not refused"
