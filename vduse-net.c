@@ -154,27 +154,6 @@ G_GNUC_NORETURN static void usage_error(const char *fmt, ...)
 }
 
 /**
- * name_is_valid() - whether @name can name a VDUSE and vDPA device
- * @name:	the name
- *
- * Return: true for 1 to 63 characters of [A-Za-z0-9._-], not starting '.'.
- */
-static bool name_is_valid(const char *name)
-{
-    size_t len = strlen(name);
-
-    if (len == 0 || len > 63 || name[0] == '.') {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (!g_ascii_isalnum(name[i]) && !strchr("._-", name[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/**
  * parse_tap_fds() - parse --tap-fd N[,N...] and check each fd
  * @text:	the option value
  * @fds:	receives the fds
@@ -1006,7 +985,7 @@ int main(int argc, char **argv)
     if (!o.name) {
         usage_error("--name is required");
     }
-    if (!name_is_valid(o.name)) {
+    if (!net_name_is_valid(o.name)) {
         usage_error("--name '%s': use 1 to 63 characters of A-Z a-z 0-9 . _ -",
                     o.name);
     }

@@ -14,15 +14,11 @@
 #include "config.h"
 
 #include <endian.h>
+#include <gio/gio.h>
 #include <linux/virtio_net.h>
 
 #include "ctrlvq.h"
-
-/* Bits newer than Debian bookworm's headers. */
-#ifndef VIRTIO_NET_F_GUEST_USO4
-#define VIRTIO_NET_F_GUEST_USO4 54
-#define VIRTIO_NET_F_GUEST_USO6 55
-#endif
+#include "util.h"
 
 /* The guest offloads GUEST_OFFLOADS_SET may name (§5.1.6.5.6.1). */
 #define GUEST_OFFLOAD_BITS                                                     \

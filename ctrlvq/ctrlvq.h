@@ -18,7 +18,6 @@
 #define VDUSE_NET_CTRLVQ_H
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -161,28 +160,6 @@ bool ctrlvq_vlan_is_set(const CtrlvqShadow *shadow, uint16_t vid);
  */
 bool ctrlvq_filter_accepts(const CtrlvqShadow *shadow, const uint8_t dst[6],
                            int vlan, bool vlan_filter);
-
-/**
- * ctrlvq_shadow_to_json() - @shadow as a JSON object
- * @shadow:	the shadow
- *
- * Keys: "mac", "rx-mode" (promisc, allmulti, alluni, nomulti, nouni,
- * nobcast), "mac-table" (unicast, unicast-overflow, multicast,
- * multicast-overflow), "vlans" (ids), "queue-pairs", "guest-offloads",
- * "announce-acks".
- * Return: a new JsonNode, owned by the caller.
- */
-JsonNode *ctrlvq_shadow_to_json(const CtrlvqShadow *shadow);
-
-/**
- * ctrlvq_shadow_from_json() - read back what ctrlvq_shadow_to_json() wrote
- * @node:	the JSON object
- * @out:	filled in on success
- * @error:	set (G_IO_ERROR_INVALID_DATA, naming the member) if a member is
- *		missing, of the wrong type or out of range
- * Return: true on success.
- */
-bool ctrlvq_shadow_from_json(JsonNode *node, CtrlvqShadow *out, GError **error);
 
 /**
  * ctrlvq_restore() - take over a shadow from elsewhere (migration, restart)

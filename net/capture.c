@@ -92,22 +92,10 @@ void net_capture_frame(NetCapture *cap, const struct iovec *iov, unsigned int n,
                        size_t skip, size_t len)
 {
     struct pcap_pkthdr hdr = {0};
-    size_t done = 0;
+    size_t done;
 
     g_mutex_lock(&cap->lock);
-    for (unsigned int i = 0; i < n && done < len && done < sizeof(cap->buf);
-         i++) {
-        size_t seg = iov[i].iov_len, chunk;
-
-        if (skip >= seg) {
-            skip -= seg;
-            continue;
-        }
-        chunk = MIN(MIN(seg - skip, len - done), sizeof(cap->buf) - done);
-        memcpy(cap->buf + done, (const uint8_t *)iov[i].iov_base + skip, chunk);
-        done += chunk;
-        skip = 0;
-    }
+    done = iov_to_buf(iov, n, skip, cap->buf, MIN(len, sizeof(cap->buf)));
     hdr.caplen = (bpf_u_int32)done;
     hdr.len = (bpf_u_int32)MIN(len, UINT32_MAX);
     if (!cap->has_filter ||

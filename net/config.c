@@ -9,21 +9,14 @@
 #include <stdio.h>
 
 #include "net.h"
+#include "util.h"
 
 bool net_parse_mac(const char *text, uint8_t mac[6], GError **error)
 {
-    unsigned int b[6];
-    char end;
-
-    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-               &b[4], &b[5], &end) != 6 ||
-        strlen(text) != 17) {
+    if (!mac_parse(text, mac)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "invalid MAC address '%s' (want xx:xx:xx:xx:xx:xx)", text);
         return false;
-    }
-    for (int i = 0; i < 6; i++) {
-        mac[i] = (uint8_t)b[i];
     }
     if (mac[0] & 1) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -34,6 +27,21 @@ bool net_parse_mac(const char *text, uint8_t mac[6], GError **error)
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "MAC address '%s' is all zero", text);
         return false;
+    }
+    return true;
+}
+
+bool net_name_is_valid(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len == 0 || len > 63 || name[0] == '.') {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!g_ascii_isalnum(name[i]) && !strchr("._-", name[i])) {
+            return false;
+        }
     }
     return true;
 }
@@ -49,12 +57,6 @@ void net_default_mac(const char *name, uint8_t mac[6])
     mac[3] = (uint8_t)(hash >> 16);
     mac[4] = (uint8_t)(hash >> 8);
     mac[5] = (uint8_t)hash;
-}
-
-char *net_format_mac(const uint8_t mac[6])
-{
-    return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-                           mac[2], mac[3], mac[4], mac[5]);
 }
 
 uint64_t net_ctrl_vq_features(void)

@@ -271,65 +271,6 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
 }
 
 /**
- * iov_write_at() - write @len bytes at byte @offset of an iovec array
- * @iov:	segments
- * @n:		number of segments
- * @offset:	where
- * @buf:	what
- * @len:	how much
- */
-static void iov_write_at(const struct iovec *iov, unsigned int n, size_t offset,
-                         const void *buf, size_t len)
-{
-    const uint8_t *src = buf;
-
-    for (unsigned int i = 0; i < n && len > 0; i++) {
-        size_t chunk;
-
-        if (offset >= iov[i].iov_len) {
-            offset -= iov[i].iov_len;
-            continue;
-        }
-        chunk = MIN(len, iov[i].iov_len - offset);
-        memcpy((uint8_t *)iov[i].iov_base + offset, src, chunk);
-        src += chunk;
-        len -= chunk;
-        offset = 0;
-    }
-}
-
-/**
- * iov_read_at() - copy up to @len bytes from byte @offset of an iovec array
- * @iov:	segments
- * @n:		number of segments
- * @offset:	where
- * @buf:	destination
- * @len:	how much
- *
- * Return: bytes copied.
- */
-static size_t iov_read_at(const struct iovec *iov, unsigned int n,
-                          size_t offset, void *buf, size_t len)
-{
-    uint8_t *dst = buf;
-    size_t done = 0;
-
-    for (unsigned int i = 0; i < n && done < len; i++) {
-        size_t chunk;
-
-        if (offset >= iov[i].iov_len) {
-            offset -= iov[i].iov_len;
-            continue;
-        }
-        chunk = MIN(len - done, iov[i].iov_len - offset);
-        memcpy(dst + done, (const uint8_t *)iov[i].iov_base + offset, chunk);
-        done += chunk;
-        offset = 0;
-    }
-    return done;
-}
-
-/**
  * pair_filter_accepts() - whether a received frame passes the driver's
  *			   receive filter
  * @p:		the pair
@@ -347,7 +288,7 @@ static bool pair_filter_accepts(NetPair *p, unsigned int niov, size_t len)
         return true;
     }
     if (len < NET_HDR_LEN + 14 ||
-        iov_read_at(p->rx_iov, niov, NET_HDR_LEN, eth, sizeof(eth)) < 14) {
+        iov_to_buf(p->rx_iov, niov, NET_HDR_LEN, eth, sizeof(eth)) < 14) {
         return true; /* a runt: the driver drops it itself */
     }
     if (eth[12] == 0x81 && eth[13] == 0x00 && len >= NET_HDR_LEN + 16) {
@@ -437,7 +378,7 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
     {
         uint16_t le = htole16(num_buffers);
 
-        iov_write_at(p->rx_iov, niov,
+        iov_from_buf(p->rx_iov, niov,
                      offsetof(struct virtio_net_hdr_v1, num_buffers), &le,
                      sizeof(le));
     }

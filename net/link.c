@@ -18,25 +18,6 @@
 
 #include "net-priv.h"
 
-/**
- * set_nl_error() - a GError from a libnl error
- * @error:	where to set it
- * @nlerr:	negative libnl error
- * @fmt:	printf format of what failed
- */
-G_GNUC_PRINTF(3, 4)
-static void set_nl_error(GError **error, int nlerr, const char *fmt, ...)
-{
-    g_autofree char *what = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    what = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what,
-                nl_geterror(nlerr));
-}
-
 bool tap_setup_link(const char *ifname, uint16_t mtu, const char *bridge,
                     GError **error)
 {
@@ -51,12 +32,12 @@ bool tap_setup_link(const char *ifname, uint16_t mtu, const char *bridge,
     }
     ret = nl_connect(sk, NETLINK_ROUTE);
     if (ret < 0) {
-        set_nl_error(error, ret, "rtnetlink");
+        netlink_set_error(error, ret, "rtnetlink");
         goto out;
     }
     ret = rtnl_link_get_kernel(sk, 0, ifname, &tap);
     if (ret < 0) {
-        set_nl_error(error, ret, "TAP %s", ifname);
+        netlink_set_error(error, ret, "TAP %s", ifname);
         goto out;
     }
     change = rtnl_link_alloc();
@@ -64,7 +45,7 @@ bool tap_setup_link(const char *ifname, uint16_t mtu, const char *bridge,
     if (bridge) {
         ret = rtnl_link_get_kernel(sk, 0, bridge, &br);
         if (ret < 0) {
-            set_nl_error(error, ret, "bridge %s", bridge);
+            netlink_set_error(error, ret, "bridge %s", bridge);
             goto out;
         }
         rtnl_link_set_master(change, rtnl_link_get_ifindex(br));
@@ -72,8 +53,8 @@ bool tap_setup_link(const char *ifname, uint16_t mtu, const char *bridge,
     }
     ret = rtnl_link_change(sk, tap, change, 0);
     if (ret < 0) {
-        set_nl_error(error, ret, "setting %s (MTU %u%s%s)", ifname, mtu,
-                     bridge ? ", bridge " : "", bridge ? bridge : "");
+        netlink_set_error(error, ret, "setting %s (MTU %u%s%s)", ifname, mtu,
+                          bridge ? ", bridge " : "", bridge ? bridge : "");
         goto out;
     }
     if (bridge && !(rtnl_link_get_flags(br) & IFF_UP)) {
@@ -83,7 +64,7 @@ bool tap_setup_link(const char *ifname, uint16_t mtu, const char *bridge,
         ret = rtnl_link_change(sk, br, up, 0);
         rtnl_link_put(up);
         if (ret < 0) {
-            set_nl_error(error, ret, "setting bridge %s up", bridge);
+            netlink_set_error(error, ret, "setting bridge %s up", bridge);
             goto out;
         }
     }
@@ -207,7 +188,7 @@ NetLinkWatch *net_link_watch_new(const char *ifname, NetLinkChanged changed,
         ret = rtnl_link_get_kernel(w->sk, 0, ifname, &link);
     }
     if (ret < 0) {
-        set_nl_error(error, ret, "watching %s", ifname);
+        netlink_set_error(error, ret, "watching %s", ifname);
         nl_socket_free(w->sk);
         return NULL;
     }

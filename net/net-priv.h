@@ -10,13 +10,9 @@
 
 #include "ctrlvq.h"
 #include "net.h"
+#include "util.h"
 
-/* Bits newer than Debian bookworm's headers (Linux 6.2+). */
-#ifndef VIRTIO_NET_F_GUEST_USO4
-#define VIRTIO_NET_F_GUEST_USO4 54
-#define VIRTIO_NET_F_GUEST_USO6 55
-#define VIRTIO_NET_F_HOST_USO 56
-#endif
+/* TAP offload bits newer than Debian bookworm's headers (Linux 6.2+). */
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
 #define TUN_F_USO6 0x40
@@ -141,5 +137,100 @@ size_t net_rx_frame_max(uint64_t features, uint16_t mtu);
  */
 void net_capture_frame(NetCapture *cap, const struct iovec *iov, unsigned int n,
                        size_t skip, size_t len);
+
+/**
+ * struct JsonIn - reads members of an untrusted JSON document (json-in.c)
+ * @error:	the first error, or NULL
+ * @where:	path of the object being read, for messages ("" at the top,
+ *		"device", "shadow.mac-table", ...)
+ *
+ * Each json_in_*() reader returns a zero value once an error is
+ * remembered; json_in_finish() hands the first one over.
+ */
+typedef struct JsonIn {
+    GError *error;
+    const char *where;
+} JsonIn;
+
+/**
+ * json_in_fail() - remember "member @key is missing or not WHAT"
+ * @in:		the reader; an earlier error is kept
+ * @key:	the member
+ * @fmt:	printf format of what it should have been
+ */
+G_GNUC_PRINTF(3, 4)
+void json_in_fail(JsonIn *in, const char *key, const char *fmt, ...);
+
+/* json_in_object() - the object member @key of @o (NULL: failed). */
+JsonObject *json_in_object(JsonIn *in, JsonObject *o, const char *key);
+
+/* json_in_array() - the array member @key with at most @max_len entries. */
+JsonArray *json_in_array(JsonIn *in, JsonObject *o, const char *key,
+                         guint max_len);
+
+/**
+ * json_in_uint() - the integer member @key of @o, from @min to @max
+ *
+ * With the whole range (0, G_MAXUINT64) a negative JSON integer is read as
+ * its two's complement (feature words). Return: the value, or 0.
+ */
+guint64 json_in_uint(JsonIn *in, JsonObject *o, const char *key, guint64 min,
+                     guint64 max);
+
+/* json_in_uint_at() - entry @i of array @a (member @key), 0 to @max. */
+guint64 json_in_uint_at(JsonIn *in, JsonArray *a, guint i, const char *key,
+                        guint64 max);
+
+/* json_in_bool() - the boolean member @key of @o (false: failed). */
+bool json_in_bool(JsonIn *in, JsonObject *o, const char *key);
+
+/**
+ * json_in_string() - the string member @key of @o, valid UTF-8
+ * @what:	what it should be, for the error
+ * Return: the string, owned by @o, or NULL.
+ */
+const char *json_in_string(JsonIn *in, JsonObject *o, const char *key,
+                           const char *what);
+
+/* json_in_mac() - the member @key of @o as a unicast, non-zero MAC. */
+void json_in_mac(JsonIn *in, JsonObject *o, const char *key, uint8_t mac[6]);
+
+/**
+ * json_in_mac_at() - entry @i of array @a (member @key) as any MAC
+ * Return: true on success.
+ */
+bool json_in_mac_at(JsonIn *in, JsonArray *a, guint i, const char *key,
+                    uint8_t mac[6]);
+
+/**
+ * json_in_finish() - the outcome of a reader
+ * @in:		the reader
+ * @error:	receives the first error, if there was one
+ * Return: true if every member read was as it should be.
+ */
+bool json_in_finish(JsonIn *in, GError **error);
+
+/**
+ * net_shadow_to_json() - @shadow as a JSON object (shadow-json.c)
+ *
+ * Keys: "mac", "rx-mode" (promisc, allmulti, alluni, nomulti, nouni,
+ * nobcast), "mac-table" (unicast, unicast-overflow, multicast,
+ * multicast-overflow), "vlans" (ids), "queue-pairs", "guest-offloads",
+ * "announce-acks". Return: a new JsonNode, owned by the caller.
+ */
+JsonNode *net_shadow_to_json(const CtrlvqShadow *shadow);
+
+/**
+ * net_shadow_read() - read back what net_shadow_to_json() wrote
+ * @in:		the reader (errors name "shadow.MEMBER")
+ * @o:		the object, or NULL (an earlier failure)
+ * @out:	filled in on success
+ *
+ * Every value must pass the rule of the command that would have set it
+ * (a unicast, non-zero MAC; multicast entries in the multicast table;
+ * VLAN ids below 4096; at least one queue pair).
+ * Return: true on success.
+ */
+bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out);
 
 #endif /* VDUSE_NET_NET_PRIV_H */

@@ -54,18 +54,19 @@ typedef struct NetOptions {
 bool net_parse_mac(const char *text, uint8_t mac[6], GError **error);
 
 /**
+ * net_name_is_valid() - whether @name can name a VDUSE and vDPA device
+ * @name:	the name
+ *
+ * Return: true for 1 to 63 characters of [A-Za-z0-9._-], not starting '.'.
+ */
+bool net_name_is_valid(const char *name);
+
+/**
  * net_default_mac() - a stable, locally administered MAC derived from @name
  * @name:	device name
  * @mac:	the result
  */
 void net_default_mac(const char *name, uint8_t mac[6]);
-
-/**
- * net_format_mac() - @mac as "xx:xx:xx:xx:xx:xx"
- *
- * Return: a newly allocated string.
- */
-char *net_format_mac(const uint8_t mac[6]);
 
 /**
  * net_offered_features() - the virtio feature bits the device offers

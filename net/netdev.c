@@ -277,7 +277,7 @@ static void cvq_changed(const CtrlvqShadow *shadow, const char *what,
     JsonObject *o = json_object_new();
 
     json_object_set_string_member(o, "command", what);
-    json_object_set_member(o, "shadow", ctrlvq_shadow_to_json(shadow));
+    json_object_set_member(o, "shadow", net_shadow_to_json(shadow));
     emit(nd, "SHADOW_CHANGED", json_node_init_object(json_node_alloc(), o));
     json_object_unref(o);
 
@@ -417,29 +417,6 @@ bool net_dev_create(NetDev *nd, VduseControl *ctl, GError **error)
 }
 
 /**
- * iov_copy_out() - gather @iov into @buf
- * @iov:	segments
- * @n:		number of segments
- * @buf:	destination
- * @size:	room in @buf
- *
- * Return: bytes copied, at most @size.
- */
-static size_t iov_copy_out(const struct iovec *iov, unsigned int n,
-                           uint8_t *buf, size_t size)
-{
-    size_t done = 0;
-
-    for (unsigned int i = 0; i < n && done < size; i++) {
-        size_t chunk = MIN(iov[i].iov_len, size - done);
-
-        memcpy(buf + done, iov[i].iov_base, chunk);
-        done += chunk;
-    }
-    return done;
-}
-
-/**
  * cvq_serve_one() - answer the control command in @nd->elem
  * @nd:		the model
  * @vq:		the control vq
@@ -460,7 +437,7 @@ static void cvq_serve_one(NetDev *nd, VduseVq *vq)
         g_message("%s: control command of %zu bytes is larger than %u",
                   nd->name, e->out_len, CTRLVQ_MAX_COMMAND);
     } else {
-        len = iov_copy_out(e->iov, e->out_num, nd->cmd, CTRLVQ_MAX_COMMAND);
+        len = iov_to_buf(e->iov, e->out_num, 0, nd->cmd, CTRLVQ_MAX_COMMAND);
         status = ctrlvq_execute(nd->cvq, nd->cmd, len);
     }
     *(uint8_t *)status_iov->iov_base = status;
@@ -990,7 +967,7 @@ JsonNode *net_dev_report(NetDev *nd)
     }
     json_builder_end_array(b);
     json_builder_set_member_name(b, "shadow");
-    json_builder_add_value(b, ctrlvq_shadow_to_json(ctrlvq_shadow(nd->cvq)));
+    json_builder_add_value(b, net_shadow_to_json(ctrlvq_shadow(nd->cvq)));
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

@@ -34,7 +34,7 @@
  */
 static JsonNode *mac_node(const uint8_t mac[6])
 {
-    g_autofree char *text = net_format_mac(mac);
+    g_autofree char *text = mac_format(mac);
 
     return json_node_init_string(json_node_alloc(), text);
 }
@@ -84,236 +84,108 @@ JsonNode *net_state_to_json(const NetState *st)
     json_object_set_array_member(root, "group-asids", asids);
     json_object_set_array_member(root, "vqs", vqs);
     json_object_set_boolean_member(root, "link-up", st->link_up);
-    json_object_set_member(root, "shadow", ctrlvq_shadow_to_json(&st->shadow));
+    json_object_set_member(root, "shadow", net_shadow_to_json(&st->shadow));
     node = json_node_init_object(json_node_alloc(), root);
     json_object_unref(root);
     return node;
 }
 
 /**
- * struct StateReader - reads members, remembering the first error
- * @error:	the first error, or NULL
- * @where:	the object being read, for messages ("device", ...)
- */
-typedef struct StateReader {
-    GError *error;
-    const char *where;
-} StateReader;
-
-/**
- * rd_fail() - remember an error about member @key, if none yet
- * @rd:		the reader
- * @key:	the member
- * @what:	what it should have been
- */
-static void rd_fail(StateReader *rd, const char *key, const char *what)
-{
-    if (!rd->error) {
-        rd->error = g_error_new(G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                "state: %s%s\"%s\" is missing or not %s",
-                                rd->where, *rd->where ? "." : "", key, what);
-    }
-}
-
-/**
- * rd_node() - member @key of @o if it has JSON type @type
- * Return: the node (owned by @o), or NULL with the error remembered.
- */
-static JsonNode *rd_node(StateReader *rd, JsonObject *o, const char *key,
-                         JsonNodeType type, const char *what)
-{
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-
-    if (!n || JSON_NODE_TYPE(n) != type) {
-        rd_fail(rd, key, what);
-        return NULL;
-    }
-    return n;
-}
-
-/* rd_object() - the object member @key of @o, or NULL. */
-static JsonObject *rd_object(StateReader *rd, JsonObject *o, const char *key)
-{
-    JsonNode *n = rd_node(rd, o, key, JSON_NODE_OBJECT, "an object");
-
-    return n ? json_node_get_object(n) : NULL;
-}
-
-/* rd_array() - the array member @key of @o, or NULL. */
-static JsonArray *rd_array(StateReader *rd, JsonObject *o, const char *key)
-{
-    JsonNode *n = rd_node(rd, o, key, JSON_NODE_ARRAY, "an array");
-
-    return n ? json_node_get_array(n) : NULL;
-}
-
-/* rd_value() - the value member @key of @o if it has GType @type. */
-static JsonNode *rd_value(StateReader *rd, JsonObject *o, const char *key,
-                          GType type, const char *what)
-{
-    JsonNode *n = rd_node(rd, o, key, JSON_NODE_VALUE, what);
-
-    if (n && json_node_get_value_type(n) != type) {
-        rd_fail(rd, key, what);
-        return NULL;
-    }
-    return n;
-}
-
-/* rd_uint() - the integer member @key of @o, 0 to @max (0 on error). */
-static guint64 rd_uint(StateReader *rd, JsonObject *o, const char *key,
-                       guint64 max)
-{
-    JsonNode *n = rd_value(rd, o, key, G_TYPE_INT64, "an integer");
-    g_autofree char *what = NULL;
-
-    if (!n) {
-        return 0;
-    }
-    /* Feature words use all 64 bits: the JSON integer is their two's
-     * complement, so a negative one is fine when the range is all. */
-    if (max == G_MAXUINT64 ||
-        (json_node_get_int(n) >= 0 && (guint64)json_node_get_int(n) <= max)) {
-        return (guint64)json_node_get_int(n);
-    }
-    what = g_strdup_printf("an integer from 0 to %" G_GUINT64_FORMAT, max);
-    rd_fail(rd, key, what);
-    return 0;
-}
-
-/* rd_bool() - the boolean member @key of @o (false on error). */
-static bool rd_bool(StateReader *rd, JsonObject *o, const char *key)
-{
-    JsonNode *n = rd_value(rd, o, key, G_TYPE_BOOLEAN, "a boolean");
-
-    return n && json_node_get_boolean(n);
-}
-
-/* rd_mac() - the MAC member @key of @o into @mac. */
-static void rd_mac(StateReader *rd, JsonObject *o, const char *key,
-                   uint8_t mac[6])
-{
-    JsonNode *n = rd_value(rd, o, key, G_TYPE_STRING, "a MAC address");
-    g_autoptr(GError) error = NULL;
-
-    if (n && !net_parse_mac(json_node_get_string(n), mac, &error)) {
-        rd_fail(rd, key, "a unicast MAC address");
-    }
-}
-
-/**
- * rd_vqs() - the "vqs" array into @st
- * @rd:		the reader
+ * read_vqs() - the "vqs" array into @st
+ * @in:		the reader
  * @root:	the document
  * @st:		receives vq_num and vqs
  */
-static void rd_vqs(StateReader *rd, JsonObject *root, NetState *st)
+static void read_vqs(JsonIn *in, JsonObject *root, NetState *st)
 {
-    JsonArray *a = rd_array(rd, root, "vqs");
+    JsonArray *a = json_in_array(in, root, "vqs", G_N_ELEMENTS(st->vqs));
     guint n = a ? json_array_get_length(a) : 0;
 
-    if (n > G_N_ELEMENTS(st->vqs)) {
-        rd_fail(rd, "vqs", "an array of at most 33 queues");
-        return;
-    }
     st->vq_num = n;
-    rd->where = "vqs[]";
-    for (guint i = 0; i < n && !rd->error; i++) {
+    in->where = "vqs[]";
+    for (guint i = 0; i < n && !in->error; i++) {
         JsonNode *e = json_array_get_element(a, i);
         JsonObject *vq =
             JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
 
-        if (rd_uint(rd, vq, "index", G_MAXUINT32) != i) {
-            rd_fail(rd, "index", "the queue's position in the array");
+        if (json_in_uint(in, vq, "index", 0, G_MAXUINT32) != i) {
+            json_in_fail(in, "index", "the queue's position in the array");
         }
-        st->vqs[i].ready = rd_bool(rd, vq, "ready");
-        st->vqs[i].size = (uint32_t)rd_uint(rd, vq, "size", 32768);
+        st->vqs[i].ready = json_in_bool(in, vq, "ready");
+        st->vqs[i].size = (uint32_t)json_in_uint(in, vq, "size", 0, 32768);
         st->vqs[i].avail_index =
-            (uint16_t)rd_uint(rd, vq, "avail-index", G_MAXUINT16);
+            (uint16_t)json_in_uint(in, vq, "avail-index", 0, G_MAXUINT16);
         st->vqs[i].used_index =
-            (uint16_t)rd_uint(rd, vq, "used-index", G_MAXUINT16);
+            (uint16_t)json_in_uint(in, vq, "used-index", 0, G_MAXUINT16);
     }
+    in->where = "";
 }
 
 bool net_state_from_json(JsonNode *node, NetState *st, GError **error)
 {
-    StateReader rd = {.where = ""};
-    JsonObject *root =
-        JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-    JsonObject *dev, *drv, *cfg;
+    JsonIn in = {.where = ""};
+    JsonObject *root = node && JSON_NODE_HOLDS_OBJECT(node)
+                           ? json_node_get_object(node)
+                           : NULL;
+    JsonObject *dev, *drv, *cfg, *shadow;
     JsonArray *asids;
-    JsonNode *name;
+    const char *name;
     guint64 version;
 
     memset(st, 0, sizeof(*st));
-    version = rd_uint(&rd, root, "version", G_MAXUINT32);
-    if (!rd.error && version != NET_STATE_VERSION) {
+    version = json_in_uint(&in, root, "version", 0, G_MAXUINT32);
+    if (!in.error && version != NET_STATE_VERSION) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                     "state: version %" G_GUINT64_FORMAT
                     " is not the version this vduse-net reads (%d)",
                     version, NET_STATE_VERSION);
         return false;
     }
+    dev = json_in_object(&in, root, "device");
+    drv = json_in_object(&in, root, "driver");
+    cfg = json_in_object(&in, root, "config");
+    asids =
+        json_in_array(&in, root, "group-asids", G_N_ELEMENTS(st->group_asid));
+    st->link_up = json_in_bool(&in, root, "link-up");
+    shadow = json_in_object(&in, root, "shadow");
 
-    dev = rd_object(&rd, root, "device");
-    rd.where = "device";
-    name = rd_value(&rd, dev, "name", G_TYPE_STRING, "a device name");
-    if (name && (!*json_node_get_string(name) ||
-                 strlen(json_node_get_string(name)) >= sizeof(st->name))) {
-        rd_fail(&rd, "name", "a device name of 1 to 63 characters");
+    in.where = "device";
+    name = json_in_string(&in, dev, "name", "a device name");
+    if (name && !net_name_is_valid(name)) {
+        json_in_fail(&in, "name",
+                     "a device name of 1 to 63 characters of "
+                     "A-Z a-z 0-9 . _ -");
     } else if (name) {
-        g_strlcpy(st->name, json_node_get_string(name), sizeof(st->name));
+        g_strlcpy(st->name, name, sizeof(st->name));
     }
-    rd_mac(&rd, dev, "mac", st->mac);
-    st->mtu = (uint16_t)rd_uint(&rd, dev, "mtu", NET_MAX_MTU);
+    json_in_mac(&in, dev, "mac", st->mac);
+    st->mtu = (uint16_t)json_in_uint(&in, dev, "mtu", NET_MIN_MTU, NET_MAX_MTU);
     st->queue_pairs =
-        (uint16_t)rd_uint(&rd, dev, "queue-pairs", NET_MAX_QUEUE_PAIRS);
-    st->ctrl_vq = rd_bool(&rd, dev, "ctrl-vq");
-    st->offered = rd_uint(&rd, dev, "features", G_MAXUINT64);
-    if (!rd.error && (st->mtu < NET_MIN_MTU || st->queue_pairs < 1)) {
-        rd_fail(&rd, st->queue_pairs < 1 ? "queue-pairs" : "mtu", "in range");
+        (uint16_t)json_in_uint(&in, dev, "queue-pairs", 1, NET_MAX_QUEUE_PAIRS);
+    st->ctrl_vq = json_in_bool(&in, dev, "ctrl-vq");
+    st->offered = json_in_uint(&in, dev, "features", 0, G_MAXUINT64);
+
+    in.where = "driver";
+    st->status = (uint8_t)json_in_uint(&in, drv, "status", 0, G_MAXUINT8);
+    st->negotiated = json_in_uint(&in, drv, "features", 0, G_MAXUINT64);
+    st->suspended = json_in_bool(&in, drv, "suspended");
+
+    in.where = "config";
+    json_in_mac(&in, cfg, "mac", st->config_mac);
+    st->config_status =
+        (uint16_t)json_in_uint(&in, cfg, "status", 0, G_MAXUINT16);
+
+    in.where = "";
+    st->ngroups = asids ? json_array_get_length(asids) : 0;
+    for (uint32_t g = 0; g < st->ngroups; g++) {
+        st->group_asid[g] =
+            (uint32_t)json_in_uint_at(&in, asids, g, "group-asids", 1);
     }
-
-    rd.where = "";
-    drv = rd_object(&rd, root, "driver");
-    rd.where = "driver";
-    st->status = (uint8_t)rd_uint(&rd, drv, "status", G_MAXUINT8);
-    st->negotiated = rd_uint(&rd, drv, "features", G_MAXUINT64);
-    st->suspended = rd_bool(&rd, drv, "suspended");
-
-    rd.where = "";
-    cfg = rd_object(&rd, root, "config");
-    rd.where = "config";
-    rd_mac(&rd, cfg, "mac", st->config_mac);
-    st->config_status = (uint16_t)rd_uint(&rd, cfg, "status", G_MAXUINT16);
-
-    rd.where = "";
-    asids = rd_array(&rd, root, "group-asids");
-    if (asids && json_array_get_length(asids) > G_N_ELEMENTS(st->group_asid)) {
-        rd_fail(&rd, "group-asids", "an array of at most 2 ASIDs");
-    } else if (asids) {
-        st->ngroups = json_array_get_length(asids);
-        for (uint32_t g = 0; g < st->ngroups; g++) {
-            JsonNode *e = json_array_get_element(asids, g);
-
-            if (!JSON_NODE_HOLDS_VALUE(e) ||
-                json_node_get_value_type(e) != G_TYPE_INT64 ||
-                json_node_get_int(e) < 0 || json_node_get_int(e) > 1) {
-                rd_fail(&rd, "group-asids", "an array of ASIDs 0 or 1");
-                break;
-            }
-            st->group_asid[g] = (uint32_t)json_node_get_int(e);
-        }
+    read_vqs(&in, root, st);
+    if (!in.error) {
+        net_shadow_read(&in, shadow, &st->shadow);
     }
-    rd_vqs(&rd, root, st);
-    rd.where = "";
-    st->link_up = rd_bool(&rd, root, "link-up");
-    if (rd.error) {
-        g_propagate_error(error, rd.error);
-        return false;
-    }
-    return ctrlvq_shadow_from_json(json_object_get_member(root, "shadow"),
-                                   &st->shadow, error);
+    return json_in_finish(&in, error);
 }
 
 bool net_state_load(const char *path, NetState *st, GError **error)

@@ -22,22 +22,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
 #include "vduse.h"
 
 #define VDPA_SYSFS "/sys/bus/vdpa"
-
-/**
- * set_nl_error() - turn a libnl error into a GError
- * @error:	where to set it
- * @what:	what failed
- * @nlerr:	negative libnl error code
- */
-static void set_nl_error(GError **error, const char *what, int nlerr)
-{
-    /* libnl maps the kernel's errno to its own codes; keep the text. */
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what,
-                nl_geterror(nlerr));
-}
 
 /**
  * vdpa_send() - send one vdpa generic-netlink command and wait for its ack
@@ -60,7 +48,7 @@ static int vdpa_send(uint8_t cmd, const char *name, GError **error)
     }
     ret = genl_connect(sk);
     if (ret < 0) {
-        set_nl_error(error, "generic netlink", ret);
+        netlink_set_error(error, ret, "generic netlink");
         goto out;
     }
     family = genl_ctrl_resolve(sk, VDPA_GENL_NAME);
@@ -79,15 +67,15 @@ static int vdpa_send(uint8_t cmd, const char *name, GError **error)
         (cmd == VDPA_CMD_DEV_NEW &&
          nla_put_string(msg, VDPA_ATTR_MGMTDEV_DEV_NAME, "vduse") < 0)) {
         ret = -NLE_NOMEM;
-        set_nl_error(error, "building a vdpa netlink message", ret);
+        netlink_set_error(error, ret, "building a vdpa netlink message");
         goto out;
     }
     ret = nl_send_sync(sk, msg); /* frees msg */
     msg = NULL;
     if (ret < 0)
-        set_nl_error(error,
-                     cmd == VDPA_CMD_DEV_NEW ? "vdpa dev add" : "vdpa dev del",
-                     ret);
+        netlink_set_error(error, ret, "%s",
+                          cmd == VDPA_CMD_DEV_NEW ? "vdpa dev add"
+                                                  : "vdpa dev del");
 out:
     nlmsg_free(msg);
     nl_socket_free(sk);

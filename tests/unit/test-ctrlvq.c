@@ -343,15 +343,25 @@ static void test_filter(void)
     ctrlvq_free(cvq);
 }
 
-/* shadow_text() - @s as compact JSON text (g_free()). */
-static char *shadow_text(const CtrlvqShadow *s)
+/* shadow_equal() - whether two shadows say the same, member by member. */
+static bool shadow_equal(const CtrlvqShadow *a, const CtrlvqShadow *b)
 {
-    g_autoptr(JsonNode) n = ctrlvq_shadow_to_json(s);
-
-    return json_to_string(n, FALSE);
+    return !memcmp(a->mac, b->mac, 6) && a->promisc == b->promisc &&
+           a->allmulti == b->allmulti && a->alluni == b->alluni &&
+           a->nomulti == b->nomulti && a->nouni == b->nouni &&
+           a->nobcast == b->nobcast && a->uni_count == b->uni_count &&
+           a->uni_overflow == b->uni_overflow &&
+           !memcmp(a->uni, b->uni, sizeof(a->uni[0]) * a->uni_count) &&
+           a->multi_count == b->multi_count &&
+           a->multi_overflow == b->multi_overflow &&
+           !memcmp(a->multi, b->multi, sizeof(a->multi[0]) * a->multi_count) &&
+           !memcmp(a->vlans, b->vlans, sizeof(a->vlans)) &&
+           a->queue_pairs == b->queue_pairs &&
+           a->guest_offloads == b->guest_offloads &&
+           a->announce_acks == b->announce_acks;
 }
 
-/* A shadow goes to JSON and back unchanged, and restores elsewhere. */
+/* A shadow restores elsewhere with its effects, or not at all. */
 static void test_restore(void)
 {
     Effects fx = {.offloads = ~0ull}, fx2 = {.offloads = ~0ull};
@@ -360,9 +370,7 @@ static void test_restore(void)
     static const uint8_t mac[] = {1, 1, 2, 0, 0, 0, 0, 0x42};
     static const uint8_t table[] = {1, 0, 1, 0, 0, 0, 2, 0,    0, 0, 0,
                                     7, 1, 0, 0, 0, 1, 0, 0x5e, 0, 0, 1};
-    g_autoptr(JsonNode) node = NULL;
     g_autoptr(GError) error = NULL;
-    g_autofree char *before = NULL, *after = NULL, *restored = NULL;
     CtrlvqShadow copy;
 
     ctrlvq_reset(src, ALL_CTRL);
@@ -374,17 +382,11 @@ static void test_restore(void)
     run(src, (const uint8_t[]){0, 5, 1}, 3, OK);
     run(src, (const uint8_t[]){2, 0, 0xff, 0x0f}, 4, OK);
     run(src, (const uint8_t[]){2, 0, 0, 0}, 4, OK);
-    before = shadow_text(ctrlvq_shadow(src));
-    node = ctrlvq_shadow_to_json(ctrlvq_shadow(src));
-    g_assert_true(ctrlvq_shadow_from_json(node, &copy, &error));
-    g_assert_no_error(error);
-    after = shadow_text(&copy);
-    g_assert_cmpstr(before, ==, after);
+    copy = *ctrlvq_shadow(src);
 
     g_assert_true(ctrlvq_restore(dst, ALL_CTRL, &copy, &error));
     g_assert_no_error(error);
-    restored = shadow_text(ctrlvq_shadow(dst));
-    g_assert_cmpstr(before, ==, restored);
+    g_assert_true(shadow_equal(ctrlvq_shadow(src), ctrlvq_shadow(dst)));
     g_assert_cmpuint(fx2.pairs, ==, 3);
     g_assert_cmpuint(fx2.offloads, ==, BIT(VIRTIO_NET_F_GUEST_CSUM));
     g_assert_cmpint(fx2.mac_set, ==, 1);
@@ -405,59 +407,6 @@ static void test_restore(void)
     ctrlvq_free(dst);
 }
 
-/* Each broken shadow is refused with the member named. */
-static void test_restore_bad(void)
-{
-    static const char good[] =
-        "{\"mac\":\"02:00:00:00:00:01\",\"rx-mode\":{\"promisc\":true,"
-        "\"allmulti\":false,\"alluni\":false,\"nomulti\":false,"
-        "\"nouni\":false,\"nobcast\":false},\"mac-table\":{\"unicast\":"
-        "[],\"unicast-overflow\":false,\"multicast\":[\"01:00:5e:00:00:01\"]"
-        ",\"multicast-overflow\":false},\"vlans\":[1,4095],"
-        "\"queue-pairs\":1,\"guest-offloads\":0,\"announce-acks\":0}";
-    static const struct {
-        const char *from, *to, *named;
-    } bad[] = {
-        {"\"02:00:00:00:00:01\"", "\"02:00:00:00:00:0g\"", "\"mac\""},
-        {"\"promisc\":true", "\"promisc\":1", "promisc"},
-        {"\"nobcast\":false", "\"nobcast_\":false", "nobcast"},
-        {"[\"01:00:5e:00:00:01\"]", "[\"02:00:5e:00:00:01\"]", "multicast"},
-        {"[\"01:00:5e:00:00:01\"]", "[7]", "multicast"},
-        {"[1,4095]", "[1,4096]", "VLAN"},
-        {"[1,4095]", "[-1]", "VLAN"},
-        {"[1,4095]", "{}", "vlans"},
-        {"\"queue-pairs\":1", "\"queue-pairs\":0", "queue-pairs"},
-        {"\"queue-pairs\":1", "\"queue-pairs\":\"1\"", "queue-pairs"},
-        {"\"announce-acks\":0", "\"announce-acks\":-1", "announce-acks"},
-    };
-    CtrlvqShadow s;
-
-    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-        g_autoptr(GString) text = g_string_new(good);
-        g_autoptr(JsonNode) node = NULL;
-        g_autoptr(GError) error = NULL;
-
-        g_assert_nonnull(strstr(good, bad[i].from));
-        g_string_replace(text, bad[i].from, bad[i].to, 1);
-        node = json_from_string(text->str, &error);
-        g_assert_no_error(error);
-        g_assert_false(ctrlvq_shadow_from_json(node, &s, &error));
-        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-        if (!strstr(error->message, bad[i].named)) {
-            g_error("case %zu: \"%s\" does not name %s", i, error->message,
-                    bad[i].named);
-        }
-    }
-    {
-        g_autoptr(JsonNode) node = json_from_string(good, NULL);
-        g_autoptr(GError) error = NULL;
-
-        g_assert_true(ctrlvq_shadow_from_json(node, &s, &error));
-        g_assert_true(ctrlvq_vlan_is_set(&s, 4095));
-        g_assert_false(ctrlvq_vlan_is_set(&s, 2));
-    }
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -468,6 +417,5 @@ int main(int argc, char **argv)
     g_test_add_func("/ctrlvq/shadow/table-overflow", test_table_overflow);
     g_test_add_func("/ctrlvq/filter/combinations", test_filter);
     g_test_add_func("/ctrlvq/shadow/restore", test_restore);
-    g_test_add_func("/ctrlvq/shadow/restore-bad", test_restore_bad);
     return g_test_run();
 }

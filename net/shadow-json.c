@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * shadow-json.c - the control-queue shadow as JSON, both ways
+ *
+ * The JSON form is the "shadow" member of the migration state
+ * (docs/migration.md) and the data of SHADOW_CHANGED events: what
+ * net_shadow_to_json() writes, net_shadow_read() reads back exactly, and
+ * refuses anything the control queue itself would have refused, naming
+ * the member.
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "net-priv.h"
+
+/**
+ * add_mac_list() - a JSON array of the @n addresses of @table
+ * @b:		the builder, inside an object
+ * @key:	the member name
+ * @table:	the addresses
+ * @n:		how many
+ */
+static void add_mac_list(JsonBuilder *b, const char *key,
+                         const uint8_t (*table)[6], uint32_t n)
+{
+    json_builder_set_member_name(b, key);
+    json_builder_begin_array(b);
+    for (uint32_t i = 0; i < n && i < CTRLVQ_MAC_TABLE_MAX; i++) {
+        g_autofree char *mac = mac_format(table[i]);
+
+        json_builder_add_string_value(b, mac);
+    }
+    json_builder_end_array(b);
+}
+
+JsonNode *net_shadow_to_json(const CtrlvqShadow *s)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *mac = mac_format(s->mac);
+    const struct {
+        const char *name;
+        bool on;
+    } modes[] = {
+        {"promisc", s->promisc}, {"allmulti", s->allmulti},
+        {"alluni", s->alluni},   {"nomulti", s->nomulti},
+        {"nouni", s->nouni},     {"nobcast", s->nobcast},
+    };
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "mac");
+    json_builder_add_string_value(b, mac);
+    json_builder_set_member_name(b, "rx-mode");
+    json_builder_begin_object(b);
+    for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
+        json_builder_set_member_name(b, modes[i].name);
+        json_builder_add_boolean_value(b, modes[i].on);
+    }
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "mac-table");
+    json_builder_begin_object(b);
+    add_mac_list(b, "unicast", s->uni, s->uni_count);
+    json_builder_set_member_name(b, "unicast-overflow");
+    json_builder_add_boolean_value(b, s->uni_overflow);
+    add_mac_list(b, "multicast", s->multi, s->multi_count);
+    json_builder_set_member_name(b, "multicast-overflow");
+    json_builder_add_boolean_value(b, s->multi_overflow);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "vlans");
+    json_builder_begin_array(b);
+    for (uint16_t vid = 0; vid < CTRLVQ_VLAN_IDS; vid++) {
+        if (ctrlvq_vlan_is_set(s, vid)) {
+            json_builder_add_int_value(b, vid);
+        }
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "queue-pairs");
+    json_builder_add_int_value(b, s->queue_pairs);
+    json_builder_set_member_name(b, "guest-offloads");
+    json_builder_add_int_value(b, (gint64)s->guest_offloads);
+    json_builder_set_member_name(b, "announce-acks");
+    json_builder_add_int_value(b, (gint64)s->announce_acks);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+/**
+ * read_mac_table() - a MAC table member of "mac-table" into @table
+ * @in:		the reader
+ * @t:		the "mac-table" object
+ * @key:	"unicast" or "multicast"
+ * @table:	CTRLVQ_MAC_TABLE_MAX entries
+ * @multicast:	every entry must be a multicast address, as MAC_TABLE_SET
+ *		demands of the multicast table
+ *
+ * Return: the number of entries read.
+ */
+static uint32_t read_mac_table(JsonIn *in, JsonObject *t, const char *key,
+                               uint8_t (*table)[6], bool multicast)
+{
+    JsonArray *a = json_in_array(in, t, key, CTRLVQ_MAC_TABLE_MAX);
+    guint n = a ? json_array_get_length(a) : 0;
+
+    for (guint i = 0; i < n; i++) {
+        if (!json_in_mac_at(in, a, i, key, table[i])) {
+            return 0;
+        }
+        if (multicast && !(table[i][0] & 1)) {
+            json_in_fail(in, key,
+                         "a list of multicast addresses (entry %u is a "
+                         "unicast address)",
+                         i);
+            return 0;
+        }
+    }
+    return n;
+}
+
+bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out)
+{
+    const char *where = in->where;
+    CtrlvqShadow s = {0};
+    JsonObject *m, *t;
+    JsonArray *vlans;
+
+    in->where = "shadow";
+    json_in_mac(in, o, "mac", s.mac);
+    m = json_in_object(in, o, "rx-mode");
+    t = json_in_object(in, o, "mac-table");
+    vlans = json_in_array(in, o, "vlans", CTRLVQ_VLAN_IDS);
+    for (guint i = 0; vlans && i < json_array_get_length(vlans); i++) {
+        uint16_t vid = (uint16_t)json_in_uint_at(in, vlans, i, "vlans",
+                                                 CTRLVQ_VLAN_IDS - 1);
+
+        s.vlans[vid / 32] |= 1u << (vid % 32);
+    }
+    s.queue_pairs = (uint16_t)json_in_uint(in, o, "queue-pairs", 1, 0x8000);
+    s.guest_offloads = json_in_uint(in, o, "guest-offloads", 0, G_MAXINT64);
+    s.announce_acks = json_in_uint(in, o, "announce-acks", 0, G_MAXINT64);
+
+    in->where = "shadow.rx-mode";
+    s.promisc = json_in_bool(in, m, "promisc");
+    s.allmulti = json_in_bool(in, m, "allmulti");
+    s.alluni = json_in_bool(in, m, "alluni");
+    s.nomulti = json_in_bool(in, m, "nomulti");
+    s.nouni = json_in_bool(in, m, "nouni");
+    s.nobcast = json_in_bool(in, m, "nobcast");
+
+    in->where = "shadow.mac-table";
+    s.uni_count = read_mac_table(in, t, "unicast", s.uni, false);
+    s.uni_overflow = json_in_bool(in, t, "unicast-overflow");
+    s.multi_count = read_mac_table(in, t, "multicast", s.multi, true);
+    s.multi_overflow = json_in_bool(in, t, "multicast-overflow");
+    in->where = where;
+    if (in->error) {
+        return false;
+    }
+    *out = s;
+    return true;
+}
