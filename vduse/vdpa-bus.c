@@ -208,3 +208,82 @@ char *vdpa_bus_describe(const char *name)
     netdir = g_strdup_printf("%s/%s/net", dir, virtio);
     return first_entry_with_prefix(netdir, "");
 }
+
+/**
+ * struct BusJob - a vDPA bus operation for a worker thread
+ * @name:	device name
+ * @driver:	driver to bind, for an add
+ * @add:	true to add, false to delete
+ */
+typedef struct BusJob {
+    char *name;
+    VdpaBusDriver driver;
+    bool add;
+} BusJob;
+
+/* bus_job_free() - free a BusJob. */
+static void bus_job_free(gpointer data)
+{
+    BusJob *job = data;
+
+    g_free(job->name);
+    g_free(job);
+}
+
+/**
+ * bus_thread() - run a vDPA bus add or del off the calling thread
+ * @task:	the task
+ * @source:	unused
+ * @data:	the BusJob
+ * @cancel:	unused
+ */
+static void bus_thread(GTask *task, gpointer source, gpointer data,
+                       GCancellable *cancel)
+{
+    BusJob *job = data;
+    GError *error = NULL;
+    bool ok = job->add ? vdpa_bus_add(job->name, job->driver, &error)
+                       : vdpa_bus_del(job->name, &error);
+
+    if (ok)
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+/**
+ * bus_start() - start a bus operation in a worker thread
+ * @job:	the operation; owned by the task from now
+ * @done:	called in the thread-default main context of the caller
+ * @data:	passed to @done
+ */
+static void bus_start(BusJob *job, GAsyncReadyCallback done, gpointer data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, done, data);
+
+    g_task_set_task_data(task, job, bus_job_free);
+    g_task_run_in_thread(task, bus_thread);
+}
+
+void vdpa_bus_add_async(const char *name, VdpaBusDriver driver,
+                        GAsyncReadyCallback done, gpointer data)
+{
+    BusJob *job = g_new(BusJob, 1);
+
+    *job = (BusJob){.name = g_strdup(name), .driver = driver, .add = true};
+    bus_start(job, done, data);
+}
+
+void vdpa_bus_del_async(const char *name, GAsyncReadyCallback done,
+                        gpointer data)
+{
+    BusJob *job = g_new(BusJob, 1);
+
+    *job = (BusJob){.name = g_strdup(name), .add = false};
+    bus_start(job, done, data);
+}
+
+bool vdpa_bus_finish(GAsyncResult *res, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(res), error);
+}

@@ -18,7 +18,7 @@
 #ifndef VDUSE_NET_VDUSE_H
 #define VDUSE_NET_VDUSE_H
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -115,6 +115,20 @@ bool vduse_control_create_dev(VduseControl *ctl, const VduseDevConfig *cfg,
  */
 bool vduse_control_destroy_dev(VduseControl *ctl, const char *name,
                                GError **error);
+
+/**
+ * vduse_control_remove_dev() - take down device @name that another process
+ * left (--replace)
+ * @ctl:	the control handle
+ * @name:	the device
+ * @error:	set on failure (G_IO_ERROR_BUSY: another process serves it)
+ *
+ * Serves the old device's messages while it leaves the vDPA bus, then
+ * destroys it; runs in a main context of its own and returns when done.
+ * Return: true if the device is gone.
+ */
+bool vduse_control_remove_dev(VduseControl *ctl, const char *name,
+                              GError **error);
 
 /* ------------------------------------------------------------------ */
 /* A device                                                            */
@@ -316,6 +330,33 @@ bool vdpa_bus_add(const char *name, VdpaBusDriver driver, GError **error);
  * error. Return: true on success.
  */
 bool vdpa_bus_del(const char *name, GError **error);
+
+/**
+ * vdpa_bus_add_async() - vdpa_bus_add() in a worker thread
+ * @name:	VDUSE device name; copied
+ * @driver:	which driver must bind first
+ * @done:	called in the caller's thread-default main context when it
+ *		finished; it calls vdpa_bus_finish()
+ * @data:	passed to @done
+ *
+ * For the thread that serves the device: it goes on answering the driver
+ * while the driver probes.
+ */
+void vdpa_bus_add_async(const char *name, VdpaBusDriver driver,
+                        GAsyncReadyCallback done, gpointer data);
+
+/* vdpa_bus_del_async() - vdpa_bus_del() in a worker thread, likewise. */
+void vdpa_bus_del_async(const char *name, GAsyncReadyCallback done,
+                        gpointer data);
+
+/**
+ * vdpa_bus_finish() - the outcome of vdpa_bus_add_async() or
+ * vdpa_bus_del_async()
+ * @res:	what @done was given
+ * @error:	set on failure
+ * Return: true on success.
+ */
+bool vdpa_bus_finish(GAsyncResult *res, GError **error);
 
 /* vdpa_bus_has() - whether vDPA device @name is on the bus. */
 bool vdpa_bus_has(const char *name);
