@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * mgmt.h - the management socket: JSON in the style of QMP over a UNIX
- * socket, in the main loop
+ * mgmt.h - libmgmt: the management socket, JSON in the style of QMP over
+ * a UNIX socket, in the main loop
+ *
+ * The one public header of mgmt/. The server (server.c) knows nothing of
+ * networking: it parses lines, dispatches commands registered with
+ * mgmt_add_command() and sends events. The device commands (commands.c)
+ * are registered with mgmt_add_device_commands().
  *
  * On connect a client gets a greeting; then each line it sends is one
  * command, {"execute": NAME, "arguments": {...}, "id": ANY}, answered by
@@ -15,6 +20,9 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include <stdbool.h>
+
+#include "net.h"
 
 typedef struct Mgmt Mgmt;
 
@@ -54,6 +62,31 @@ void mgmt_add_command(Mgmt *m, const char *name, MgmtCommandFn fn,
  * @data:	event data, or NULL; consumed
  */
 void mgmt_emit_event(Mgmt *m, const char *name, JsonNode *data);
+
+/**
+ * struct MgmtDevice - what the device commands act on
+ * @nd:		the device model
+ * @bus:	where the program attaches it: "none", "virtio" or "vhost"
+ * @on_bus:	it is on the vDPA bus now
+ * @where:	the netdev or /dev/vhost-vdpa-N the driver made, or NULL
+ *
+ * Owned by the caller, who keeps @on_bus and @where current; read at each
+ * command.
+ */
+typedef struct MgmtDevice {
+    NetDev *nd;
+    const char *bus;
+    bool on_bus;
+    const char *where;
+} MgmtDevice;
+
+/**
+ * mgmt_add_device_commands() - register query-status, query-stats,
+ * query-state, export-state, restore-state, set-link, announce, suspend
+ * @m:		the listener
+ * @dev:	the device they act on; must outlive @m
+ */
+void mgmt_add_device_commands(Mgmt *m, MgmtDevice *dev);
 
 /* The error classes of replies. */
 #define MGMT_ERROR mgmt_error_quark()

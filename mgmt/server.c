@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * mgmt.c - the management socket (see mgmt.h)
+ * server.c - the management socket: a QMP-style JSON line server (mgmt.h)
  *
  * DOC: Theory of operation
  *
@@ -469,7 +469,10 @@ void mgmt_emit_event(Mgmt *m, const char *name, JsonNode *data)
     json_builder_end_object(b);
     json_builder_end_object(b);
     node = json_builder_get_root(b);
-    for (GList *l = m->clients; l; l = l->next) {
+    /* client_send() may drop a client that does not read, which frees its
+     * list node: take the next one first. */
+    for (GList *l = m->clients, *next; l; l = next) {
+        next = l->next;
         client_send(l->data, node);
     }
 }

@@ -167,7 +167,8 @@ static gboolean watch_readable(int fd, GIOCondition cond, gpointer data)
 }
 
 NetLinkWatch *net_link_watch_new(const char *ifname, NetLinkChanged changed,
-                                 void *opaque, GError **error)
+                                 void *opaque, GMainContext *ctx,
+                                 GError **error)
 {
     g_autofree NetLinkWatch *w = g_new0(NetLinkWatch, 1);
     struct rtnl_link *link = NULL;
@@ -200,7 +201,7 @@ NetLinkWatch *net_link_watch_new(const char *ifname, NetLinkChanged changed,
     w->opaque = opaque;
     w->source = g_unix_fd_source_new(nl_socket_get_fd(w->sk), G_IO_IN);
     g_source_set_callback(w->source, G_SOURCE_FUNC(watch_readable), w, NULL);
-    g_source_attach(w->source, NULL);
+    g_source_attach(w->source, ctx);
     return g_steal_pointer(&w);
 }
 

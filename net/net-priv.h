@@ -48,6 +48,31 @@ typedef struct NetPairQueues {
     void *opaque;
 } NetPairQueues;
 
+typedef struct NetLinkWatch NetLinkWatch;
+
+/* Called in the main context when the watched link goes up or down. */
+typedef void (*NetLinkChanged)(bool up, void *opaque);
+
+/**
+ * net_link_watch_new() - follow the carrier of interface @ifname
+ * @ifname:	the interface (in this network namespace)
+ * @changed:	called on every change of "up and running"
+ * @opaque:	passed to @changed
+ * @ctx:	main context to watch in (NULL: the default)
+ * @error:	set on failure
+ *
+ * Return: the watch, owned by the caller (net_link_watch_free()).
+ */
+NetLinkWatch *net_link_watch_new(const char *ifname, NetLinkChanged changed,
+                                 void *opaque, GMainContext *ctx,
+                                 GError **error);
+
+/* net_link_watch_is_up() - the link's state as last seen. */
+bool net_link_watch_is_up(const NetLinkWatch *w);
+
+/* net_link_watch_free() - stop watching (NULL is fine). */
+void net_link_watch_free(NetLinkWatch *w);
+
 /**
  * net_pair_new() - the dataplane of queue pair @index, not yet running
  * @name:	device name, for log lines
@@ -209,6 +234,16 @@ bool json_in_mac_at(JsonIn *in, JsonArray *a, guint i, const char *key,
  * Return: true if every member read was as it should be.
  */
 bool json_in_finish(JsonIn *in, GError **error);
+
+/**
+ * net_state_write() - replace the file @path with @text, atomically
+ * @text:	the document as text
+ * @path:	the file; a temporary file is made beside it
+ * @error:	set on failure (the old file, if any, is whole and untouched)
+ *
+ * Safe from any thread. Return: true on success.
+ */
+bool net_state_write(const char *text, const char *path, GError **error);
 
 /**
  * net_shadow_to_json() - @shadow as a JSON object (shadow-json.c)

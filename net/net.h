@@ -114,29 +114,6 @@ typedef struct NetDev NetDev;
 
 typedef struct NetCapture NetCapture;
 
-typedef struct NetLinkWatch NetLinkWatch;
-
-/* Called in the main context when the watched link goes up or down. */
-typedef void (*NetLinkChanged)(bool up, void *opaque);
-
-/**
- * net_link_watch_new() - follow the carrier of interface @ifname
- * @ifname:	the interface (in this network namespace)
- * @changed:	called on every change of "up and running"
- * @opaque:	passed to @changed
- * @error:	set on failure
- *
- * Return: the watch, owned by the caller (net_link_watch_free()).
- */
-NetLinkWatch *net_link_watch_new(const char *ifname, NetLinkChanged changed,
-                                 void *opaque, GError **error);
-
-/* net_link_watch_is_up() - the link's state as last seen. */
-bool net_link_watch_is_up(const NetLinkWatch *w);
-
-/* net_link_watch_free() - stop watching (NULL is fine). */
-void net_link_watch_free(NetLinkWatch *w);
-
 /**
  * net_capture_open() - start a pcap file of every frame in both directions
  * @path:	the file, created or truncated
@@ -166,24 +143,24 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
 void net_dev_free(NetDev *nd);
 
 /**
- * net_dev_drop_ctrl_vq() - describe the device without the control queue
- * @nd:		the model, not yet open
- *
- * For kernels that refuse VIRTIO_NET_F_CTRL_VQ: drops it, the features that
- * need it, and every queue pair but the first.
- */
-void net_dev_drop_ctrl_vq(NetDev *nd);
-
-/**
  * net_dev_create() - VDUSE_CREATE_DEV for the model's device
  * @nd:		the model
  * @ctl:	the control device
- * @error:	set on failure (G_IO_ERROR_EXISTS, G_IO_ERROR_INVALID_ARGUMENT
- *		when the kernel refuses the features, ...)
+ * @fallback:	if the kernel refuses VIRTIO_NET_F_CTRL_VQ (as upstream
+ *		kernels do for VDUSE net devices), create the device without
+ *		it, the features that need it and every queue pair but the
+ *		first (net_dev_has_ctrl_vq() then says false)
+ * @error:	set on failure: G_IO_ERROR_EXISTS for a name in use,
+ *		G_IO_ERROR_NOT_SUPPORTED when the control queue is refused
+ *		and @fallback is false, what the kernel said otherwise
  *
  * Return: true once /dev/vduse/NAME exists.
  */
-bool net_dev_create(NetDev *nd, VduseControl *ctl, GError **error);
+bool net_dev_create(NetDev *nd, VduseControl *ctl, bool fallback,
+                    GError **error);
+
+/* net_dev_has_ctrl_vq() - whether the device offers the control queue. */
+bool net_dev_has_ctrl_vq(const NetDev *nd);
 
 /**
  * net_dev_open() - open /dev/vduse/NAME and serve it in @ctx
@@ -222,12 +199,14 @@ bool net_dev_get_stats(NetDev *nd, unsigned int pair, NetPairStats *out);
 void net_dev_set_capture(NetDev *nd, NetCapture *cap);
 
 /**
- * net_dev_set_link() - report the link up or down to the driver
+ * net_dev_set_link() - the administrative link state (default up)
  * @nd:		the model
  * @up:		the new state
  *
- * Changes VIRTIO_NET_S_LINK_UP in config space and, if the driver
- * negotiated VIRTIO_NET_F_STATUS, sends a config interrupt.
+ * The driver sees the link up while it is up here and the TAP has carrier
+ * (followed from net_dev_open() on, when the TAP can be watched): a
+ * change of VIRTIO_NET_S_LINK_UP in config space, with a config interrupt
+ * if the driver negotiated VIRTIO_NET_F_STATUS.
  */
 void net_dev_set_link(NetDev *nd, bool up);
 
@@ -354,6 +333,39 @@ bool net_state_load(const char *path, NetState *st, GError **error);
  * Return: true on success.
  */
 bool net_state_save(JsonNode *state, const char *path, GError **error);
+
+typedef struct NetStateSaver NetStateSaver;
+
+/**
+ * net_state_saver_new() - keep the file @path up to date with @nd's state
+ * @nd:		the device model; must outlive the saver
+ * @path:	the state file
+ * @ctx:	the model's main context (NULL: the default)
+ *
+ * Saves happen off the message path (see state-saver.c): after the
+ * answer to whatever asked for them, coalesced, written by a thread.
+ * Return: the saver, owned by the caller (net_state_saver_free()).
+ */
+NetStateSaver *net_state_saver_new(NetDev *nd, const char *path,
+                                   GMainContext *ctx);
+
+/**
+ * net_state_saver_request() - the state changed: save it soon
+ * @s:		the saver (NULL: nothing happens)
+ *
+ * Returns at once; call it from the model's main context.
+ */
+void net_state_saver_request(NetStateSaver *s);
+
+/**
+ * net_state_saver_flush() - save what was requested and wait until it is on
+ * disk (or failed)
+ * @s:		the saver (NULL: nothing happens)
+ */
+void net_state_saver_flush(NetStateSaver *s);
+
+/* net_state_saver_free() - flush, stop the writer, free (NULL is fine). */
+void net_state_saver_free(NetStateSaver *s);
 
 /**
  * net_dev_get_state() - the device's migration state now

@@ -64,6 +64,9 @@
  * @restore_applied:	@restore was applied at the last FEATURES_OK
  * @announce_source:	retries the announce after a restore, or NULL
  * @announce_tries:	retries left
+ * @link:		watch on the TAP's carrier, or NULL
+ * @admin_up:		the link as set by net_dev_set_link()
+ * @tap_up:		the TAP's carrier as last seen
  */
 struct NetDev {
     NetOptions opts;
@@ -93,6 +96,9 @@ struct NetDev {
     bool restore_applied;
     GSource *announce_source;
     unsigned int announce_tries;
+    NetLinkWatch *link;
+    bool admin_up;
+    bool tap_up;
 };
 
 /**
@@ -199,6 +205,7 @@ static void pair_set_filter(NetDev *nd, NetPair *p)
 }
 
 static void pair_start(NetDev *nd, unsigned int i);
+static void link_follow_tap(NetDev *nd);
 
 /* cvq_set_queue_pairs() - VQ_PAIRS_SET: start and stop pairs. */
 static bool cvq_set_queue_pairs(uint16_t pairs, void *opaque)
@@ -325,9 +332,15 @@ static void net_dev_layout(NetDev *nd)
     }
 }
 
-void net_dev_drop_ctrl_vq(NetDev *nd)
+/**
+ * drop_ctrl_vq() - describe the device without the control queue
+ * @nd:		the model, not yet created
+ *
+ * For kernels that refuse VIRTIO_NET_F_CTRL_VQ: drops it, the features that
+ * need it, and every queue pair but the first.
+ */
+static void drop_ctrl_vq(NetDev *nd)
 {
-    g_return_if_fail(!nd->dev);
     nd->opts.ctrl_vq = false;
     nd->opts.queue_pairs = 1; /* without VIRTIO_NET_F_MQ the driver uses one */
     net_dev_layout(nd);
@@ -349,6 +362,7 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
     nd->n_tap_fds = n_tap_fds;
     nd->uso = n_tap_fds > 0 && tap_supports_uso(tap_fds[0]);
     nd->active_pairs = 1;
+    nd->admin_up = nd->tap_up = true;
     net_dev_layout(nd);
     nd->cvq = ctrlvq_new(nd->name, opts->mac, opts->queue_pairs, &cvq_ops, nd);
     /* Only the queues of active pairs may receive: the TAP would steer
@@ -408,12 +422,39 @@ static void net_dev_config(NetDev *nd, VduseDevConfig *cfg)
     };
 }
 
-bool net_dev_create(NetDev *nd, VduseControl *ctl, GError **error)
+bool net_dev_create(NetDev *nd, VduseControl *ctl, bool fallback,
+                    GError **error)
 {
+    GError *err = NULL;
     VduseDevConfig cfg;
 
     net_dev_config(nd, &cfg);
+    if (vduse_control_create_dev(ctl, &cfg, &err)) {
+        return true;
+    }
+    if (!nd->opts.ctrl_vq ||
+        !g_error_matches(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)) {
+        g_propagate_error(error, err);
+        return false;
+    }
+    if (!fallback) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "this kernel refuses the control virtqueue for VDUSE net "
+                    "devices: %s",
+                    err->message);
+        g_error_free(err);
+        return false;
+    }
+    /* Try again without it: if that works, the control queue was refused. */
+    g_error_free(err);
+    drop_ctrl_vq(nd);
+    net_dev_config(nd, &cfg);
     return vduse_control_create_dev(ctl, &cfg, error);
+}
+
+bool net_dev_has_ctrl_vq(const NetDev *nd)
+{
+    return nd->opts.ctrl_vq;
 }
 
 /**
@@ -846,6 +887,7 @@ bool net_dev_open(NetDev *nd, VduseControl *ctl, bool setup_vqs,
         nd->pairs[i] = net_pair_new(nd->name, i, nd->tap_fds[i]);
         net_pair_set_capture(nd->pairs[i], nd->capture);
     }
+    link_follow_tap(nd);
     return true;
 }
 
@@ -858,6 +900,7 @@ void net_dev_close(NetDev *nd)
 {
     cvq_stop(nd);
     announce_cancel(nd);
+    g_clear_pointer(&nd->link, net_link_watch_free);
     for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
         g_clear_pointer(&nd->pairs[i], net_pair_free);
     }
@@ -889,7 +932,15 @@ void net_dev_set_capture(NetDev *nd, NetCapture *cap)
     nd->capture = cap;
 }
 
-void net_dev_set_link(NetDev *nd, bool up)
+/**
+ * link_show() - show the driver the link up or down
+ * @nd:		the model
+ * @up:		the new state
+ *
+ * Changes VIRTIO_NET_S_LINK_UP in config space and, if the driver
+ * negotiated VIRTIO_NET_F_STATUS, sends a config interrupt.
+ */
+static void link_show(NetDev *nd, bool up)
 {
     uint16_t status = le16toh(nd->config.status);
     bool notify;
@@ -918,6 +969,47 @@ void net_dev_set_link(NetDev *nd, bool up)
         g_message("%s: cannot update the link status in config space",
                   nd->name);
     }
+}
+
+void net_dev_set_link(NetDev *nd, bool up)
+{
+    nd->admin_up = up;
+    link_show(nd, nd->admin_up && nd->tap_up);
+}
+
+/* link_changed() - the TAP's carrier changed: the driver follows. */
+static void link_changed(bool up, void *opaque)
+{
+    NetDev *nd = opaque;
+
+    g_debug("%s: TAP link %s", nd->name, up ? "up" : "down");
+    nd->tap_up = up;
+    link_show(nd, nd->admin_up && nd->tap_up);
+}
+
+/**
+ * link_follow_tap() - make the device's link follow the TAP's carrier
+ * @nd:		the model, being opened
+ *
+ * A TAP in another network namespace cannot be watched; the link then
+ * stays as the administrative state says.
+ */
+static void link_follow_tap(NetDev *nd)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *ifname =
+        nd->n_tap_fds ? tap_fd_ifname(nd->tap_fds[0]) : NULL;
+
+    nd->link =
+        ifname ? net_link_watch_new(ifname, link_changed, nd, nd->ctx, &error)
+               : NULL;
+    if (!nd->link) {
+        g_debug("%s: link state not followed: %s", nd->name,
+                error ? error->message : "TAP has no name");
+        return;
+    }
+    nd->tap_up = net_link_watch_is_up(nd->link);
+    link_show(nd, nd->admin_up && nd->tap_up);
 }
 
 JsonNode *net_dev_report(NetDev *nd)

@@ -242,9 +242,15 @@ static int write_all(int fd, const char *buf, size_t len)
 
 bool net_state_save(JsonNode *state, const char *path, GError **error)
 {
+    g_autofree char *text = json_to_string(state, TRUE);
+
+    return net_state_write(text, path, error);
+}
+
+bool net_state_write(const char *text, const char *path, GError **error)
+{
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *tmp = g_strdup_printf("%s.tmp.XXXXXX", path);
-    g_autofree char *text = json_to_string(state, TRUE);
     int fd, dfd, ret;
 
     fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
