@@ -571,16 +571,30 @@ static void pair_wake(NetPair *p)
     }
 }
 
+/**
+ * pair_request() - set one of the thread's request flags and tell it
+ * @p:		the pair, its thread running
+ * @flag:	&p->stop_req or &p->pause_req
+ * @value:	the new value
+ *
+ * A paused thread waits on @p->cond; a running one in poll() on the wake
+ * eventfd: both are woken.
+ */
+static void pair_request(NetPair *p, bool *flag, bool value)
+{
+    g_mutex_lock(&p->lock);
+    *flag = value;
+    g_cond_broadcast(&p->cond);
+    g_mutex_unlock(&p->lock);
+    pair_wake(p);
+}
+
 void net_pair_stop(NetPair *p)
 {
     if (!p->thread) {
         return;
     }
-    g_mutex_lock(&p->lock);
-    p->stop_req = true;
-    g_cond_broadcast(&p->cond);
-    g_mutex_unlock(&p->lock);
-    pair_wake(p);
+    pair_request(p, &p->stop_req, true);
     g_thread_join(p->thread);
     p->thread = NULL;
 }
@@ -590,10 +604,7 @@ void net_pair_pause(NetPair *p)
     if (!p->thread) {
         return;
     }
-    g_mutex_lock(&p->lock);
-    p->pause_req = true;
-    g_mutex_unlock(&p->lock);
-    pair_wake(p);
+    pair_request(p, &p->pause_req, true);
     g_mutex_lock(&p->lock);
     while (!p->paused) {
         g_cond_wait(&p->cond, &p->lock);
@@ -606,10 +617,7 @@ void net_pair_resume(NetPair *p)
     if (!p->thread) {
         return;
     }
-    g_mutex_lock(&p->lock);
-    p->pause_req = false;
-    g_cond_broadcast(&p->cond);
-    g_mutex_unlock(&p->lock);
+    pair_request(p, &p->pause_req, false);
 }
 
 bool net_pair_is_running(const NetPair *p)

@@ -3,9 +3,12 @@
  * net.h - libnet: the virtio-net device model and its TAP backend
  *
  * The one public header of net/. It turns the user's options into a VDUSE
- * device description (features, config space, queues and their groups),
- * serves that device once it is open (today: the control queue; the TAP
- * datapath follows), and opens TAP devices.
+ * device description (features, config space, queues and their groups)
+ * and serves that device once it is open: the control queue in the main
+ * context, one dataplane thread per queue pair between its virtqueues and
+ * its TAP queue, the link following the TAP. It also opens TAP devices,
+ * writes pcap captures, and reads and writes the migration state (the
+ * document, its file, and the saver that keeps the file current).
  */
 #ifndef VDUSE_NET_NET_H
 #define VDUSE_NET_NET_H

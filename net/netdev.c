@@ -14,7 +14,7 @@
  * probes and waits for each answer. Each command is copied out of guest
  * memory before it is looked at, then handed to ctrlvq/.
  *
- * TAP ioctls that take the RTNL lock (TUNSETOFFLOAD; TUNSETQUEUE later) are
+ * TAP ioctls that take the RTNL lock (TUNSETOFFLOAD, TUNSETQUEUE) are
  * never made from the thread that answers the kernel, nor from a dataplane
  * thread the main thread may wait for: the kernel's virtio-net driver holds
  * RTNL while it sets DRIVER_OK or sends control commands, and waits for our
@@ -589,13 +589,13 @@ static void cvq_stop(NetDev *nd)
 }
 
 /**
- * pair_notify() - interrupt the driver for vq @index of a VDUSE device
+ * vduse_vq_irq() - interrupt the driver for vq @index of a VDUSE device
  * @opaque:	the VduseDev
  * @index:	the vq
  *
  * Return: 0 or negative errno.
  */
-static int pair_notify(void *opaque, uint32_t index)
+static int vduse_vq_irq(void *opaque, uint32_t index)
 {
     return vduse_dev_vq_notify(opaque, index);
 }
@@ -626,7 +626,7 @@ static void pair_start(NetDev *nd, unsigned int i)
         .tx_index = 2 * i + 1,
         .rx_kick = vduse_dev_vq_kickfd(nd->dev, 2 * i),
         .tx_kick = vduse_dev_vq_kickfd(nd->dev, 2 * i + 1),
-        .notify = pair_notify,
+        .notify = vduse_vq_irq,
         .opaque = nd->dev,
     };
     pair_set_filter(nd, nd->pairs[i]);
