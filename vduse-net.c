@@ -57,6 +57,7 @@
  * @mgmt:	--mgmt
  * @restore:	--restore
  * @state_file:	--state-file
+ * @features:	--features
  * @version:	--version
  */
 typedef struct Options {
@@ -75,6 +76,7 @@ typedef struct Options {
     char *mgmt;
     char *restore;
     char *state_file;
+    char *features;
     gboolean version;
 } Options;
 
@@ -430,6 +432,26 @@ static void create_device(App *app, CtrlVqMode mode, const NetState *saved)
 }
 
 /**
+ * check_features() - the device offers what --features asked for
+ * @app:	the program, with @app->nd made
+ * @asked:	the features --features named to offer
+ *
+ * Exits with one line if a feature asked for cannot be offered here (USO
+ * needs a TAP that takes it).
+ */
+static void check_features(App *app, uint64_t asked)
+{
+    uint64_t missing = asked & ~net_dev_offered_features(app->nd);
+
+    if (missing) {
+        usage_error("--features: this device cannot offer feature bit %d "
+                    "here (USO needs a TAP that takes it, the control-queue "
+                    "features need the control queue)",
+                    g_bit_nth_lsf(missing, -1));
+    }
+}
+
+/**
  * adopt_device() - take over /dev/vduse/NAME from a process that died
  * @app:	the program, with @app->nd made
  * @saved:	that process's last state
@@ -476,10 +498,11 @@ static NetState *load_saved_state(Options *o)
     if (!net_state_load(path, st, &error)) {
         die("%s: %s", option, error->message);
     }
-    if (o->mac || o->mtu || o->queues != QUEUES_UNSET || o->ctrl_vq) {
-        usage_error("%s %s: the MAC, MTU, queue pairs and control queue come "
-                    "from the saved state; drop --mac, --mtu, --queues and "
-                    "--ctrl-vq",
+    if (o->mac || o->mtu || o->queues != QUEUES_UNSET || o->ctrl_vq ||
+        o->features) {
+        usage_error("%s %s: the MAC, MTU, queue pairs, control queue and "
+                    "features come from the saved state; drop --mac, --mtu, "
+                    "--queues, --ctrl-vq and --features",
                     option, path);
     }
     if (o->name && strcmp(o->name, st->name)) {
@@ -552,6 +575,17 @@ static void options_parse(int argc, char **argv, Options *o)
          "describes; if that device still exists (we were killed), take "
          "it over with its driver running",
          "FILE"},
+        {"features", 0, 0, G_OPTION_ARG_STRING, &o->features,
+         "Offer (NAME, +NAME) or do not offer (-NAME) these virtio-net "
+         "features, comma-separated. Default: all the device can do, but "
+         "with --bus vhost not guest-announce, guest-uso4, guest-uso6 and "
+         "host-uso, which QEMU's vhost-vdpa cannot shadow (it then refuses "
+         "to migrate and keeps the control queue in ASID 0). Names: csum "
+         "guest-csum ctrl-guest-offloads mtu mac guest-tso4 guest-tso6 "
+         "guest-ecn host-tso4 host-tso6 host-ecn mrg-rxbuf status ctrl-rx "
+         "ctrl-vlan ctrl-rx-extra guest-announce ctrl-mac-addr guest-uso4 "
+         "guest-uso6 host-uso indirect-desc event-idx",
+         "[+-]NAME,..."},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version,
          "Print the version and exit", NULL},
         G_OPTION_ENTRY_NULL,
@@ -582,13 +616,16 @@ static void options_parse(int argc, char **argv, Options *o)
  * @net:	filled in
  * @mode:	receives what the user asked of the control queue
  * @bus:	receives where to attach
+ * @features_on: receives the features --features asks for by name
  *
  * Exits with one line (2) on a bad value or a contradiction.
  */
 static void options_device(Options *o, const NetState *saved, NetOptions *net,
-                           CtrlVqMode *mode, VdpaBusDriver *bus)
+                           CtrlVqMode *mode, VdpaBusDriver *bus,
+                           uint64_t *features_on)
 {
     g_autoptr(GError) error = NULL;
+    uint64_t off = 0;
 
     if (!o->name) {
         usage_error("--name is required");
@@ -628,6 +665,20 @@ static void options_device(Options *o, const NetState *saved, NetOptions *net,
         *bus = VDPA_BUS_NONE;
     } else {
         usage_error("--bus '%s': use virtio, vhost or none", o->bus);
+    }
+    *features_on = 0;
+    if (o->features &&
+        !net_parse_features(o->features, features_on, &off, &error)) {
+        usage_error("--features: %s", error->message);
+    }
+    net->features_off =
+        ((*bus == VDPA_BUS_VHOST ? NET_VMM_UNSHADOWED_FEATURES : 0) | off) &
+        ~*features_on;
+    /* The spec's dependencies, on the most this device may offer. */
+    if (!net_features_check(
+            (net_offered_features(net) | NET_VMM_UNSHADOWED_FEATURES) & ~off,
+            &error)) {
+        usage_error("--features: %s", error->message);
     }
     if (!o->ctrl_vq || !strcmp(o->ctrl_vq, "auto")) {
         *mode = CTRL_VQ_AUTO;
@@ -706,10 +757,10 @@ static void on_event(const char *event, JsonNode *data, void *opaque)
  */
 static void options_free(Options *o)
 {
-    char **strings[] = {&o->name,    &o->mac,     &o->bus,
-                        &o->ctrl_vq, &o->tap,     &o->tap_fd,
-                        &o->bridge,  &o->pcap,    &o->pcap_filter,
-                        &o->mgmt,    &o->restore, &o->state_file};
+    char **strings[] = {
+        &o->name,    &o->mac,        &o->bus,     &o->ctrl_vq,     &o->tap,
+        &o->tap_fd,  &o->bridge,     &o->pcap,    &o->pcap_filter, &o->mgmt,
+        &o->restore, &o->state_file, &o->features};
 
     for (size_t i = 0; i < G_N_ELEMENTS(strings); i++) {
         g_clear_pointer(strings[i], g_free);
@@ -727,12 +778,13 @@ int main(int argc, char **argv)
     int tap_fds[NET_MAX_QUEUE_PAIRS];
     unsigned int n_tap_fds;
     NetOptions net = {0};
+    uint64_t features_on;
     CtrlVqMode mode;
     bool adopt = false;
 
     options_parse(argc, argv, &o);
     saved = load_saved_state(&o);
-    options_device(&o, saved, &net, &mode, &app.bus);
+    options_device(&o, saved, &net, &mode, &app.bus, &features_on);
     app.name = o.name;
 
     signal(SIGPIPE, SIG_IGN);
@@ -778,6 +830,7 @@ int main(int argc, char **argv)
         }
     }
     app.nd = net_dev_new(&net, tap_fds, n_tap_fds);
+    check_features(&app, features_on);
     net_dev_set_capture(app.nd, app.capture);
     if (adopt) {
         adopt_device(&app, saved);

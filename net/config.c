@@ -94,3 +94,129 @@ uint64_t net_offered_features(const NetOptions *opts)
     }
     return f;
 }
+
+/* The features --features names, as the virtio spec does, in its order. */
+static const struct {
+    const char *name;
+    unsigned int bit;
+} features[] = {
+    {"csum", VIRTIO_NET_F_CSUM},
+    {"guest-csum", VIRTIO_NET_F_GUEST_CSUM},
+    {"ctrl-guest-offloads", VIRTIO_NET_F_CTRL_GUEST_OFFLOADS},
+    {"mtu", VIRTIO_NET_F_MTU},
+    {"mac", VIRTIO_NET_F_MAC},
+    {"guest-tso4", VIRTIO_NET_F_GUEST_TSO4},
+    {"guest-tso6", VIRTIO_NET_F_GUEST_TSO6},
+    {"guest-ecn", VIRTIO_NET_F_GUEST_ECN},
+    {"host-tso4", VIRTIO_NET_F_HOST_TSO4},
+    {"host-tso6", VIRTIO_NET_F_HOST_TSO6},
+    {"host-ecn", VIRTIO_NET_F_HOST_ECN},
+    {"mrg-rxbuf", VIRTIO_NET_F_MRG_RXBUF},
+    {"status", VIRTIO_NET_F_STATUS},
+    {"ctrl-rx", VIRTIO_NET_F_CTRL_RX},
+    {"ctrl-vlan", VIRTIO_NET_F_CTRL_VLAN},
+    {"ctrl-rx-extra", VIRTIO_NET_F_CTRL_RX_EXTRA},
+    {"guest-announce", VIRTIO_NET_F_GUEST_ANNOUNCE},
+    {"ctrl-mac-addr", VIRTIO_NET_F_CTRL_MAC_ADDR},
+    {"guest-uso4", VIRTIO_NET_F_GUEST_USO4},
+    {"guest-uso6", VIRTIO_NET_F_GUEST_USO6},
+    {"host-uso", VIRTIO_NET_F_HOST_USO},
+    {"indirect-desc", VDUSE_F_RING_INDIRECT_DESC},
+    {"event-idx", VDUSE_F_RING_EVENT_IDX},
+};
+
+/* What each feature needs (virtio 1.2 5.1.3.1): one of @needs. */
+static const struct {
+    unsigned int bit;
+    uint64_t needs;
+} feature_deps[] = {
+    {VIRTIO_NET_F_GUEST_TSO4, VDUSE_BIT(VIRTIO_NET_F_GUEST_CSUM)},
+    {VIRTIO_NET_F_GUEST_TSO6, VDUSE_BIT(VIRTIO_NET_F_GUEST_CSUM)},
+    {VIRTIO_NET_F_GUEST_ECN,
+     VDUSE_BIT(VIRTIO_NET_F_GUEST_TSO4) | VDUSE_BIT(VIRTIO_NET_F_GUEST_TSO6)},
+    {VIRTIO_NET_F_GUEST_USO4, VDUSE_BIT(VIRTIO_NET_F_GUEST_CSUM)},
+    {VIRTIO_NET_F_GUEST_USO6, VDUSE_BIT(VIRTIO_NET_F_GUEST_CSUM)},
+    {VIRTIO_NET_F_HOST_TSO4, VDUSE_BIT(VIRTIO_NET_F_CSUM)},
+    {VIRTIO_NET_F_HOST_TSO6, VDUSE_BIT(VIRTIO_NET_F_CSUM)},
+    {VIRTIO_NET_F_HOST_ECN,
+     VDUSE_BIT(VIRTIO_NET_F_HOST_TSO4) | VDUSE_BIT(VIRTIO_NET_F_HOST_TSO6)},
+    {VIRTIO_NET_F_HOST_USO, VDUSE_BIT(VIRTIO_NET_F_CSUM)},
+    {VIRTIO_NET_F_CTRL_RX_EXTRA, VDUSE_BIT(VIRTIO_NET_F_CTRL_RX)},
+};
+
+/**
+ * feature_name() - the --features name of @bit
+ * Return: a static string.
+ */
+static const char *feature_name(unsigned int bit)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(features); i++) {
+        if (features[i].bit == bit) {
+            return features[i].name;
+        }
+    }
+    return "a feature without a name";
+}
+
+const char *net_feature_names(void)
+{
+    static char *names;
+
+    if (g_once_init_enter(&names)) {
+        GString *s = g_string_new(NULL);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(features); i++) {
+            g_string_append_printf(s, "%s%s", i ? " " : "", features[i].name);
+        }
+        g_once_init_leave(&names, g_string_free(s, FALSE));
+    }
+    return names;
+}
+
+bool net_parse_features(const char *text, uint64_t *on, uint64_t *off,
+                        GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+
+    *on = *off = 0;
+    for (char **p = parts; *p; p++) {
+        const char *name = **p == '-' || **p == '+' ? *p + 1 : *p;
+        uint64_t *set = **p == '-' ? off : on;
+        size_t i;
+
+        for (i = 0; i < G_N_ELEMENTS(features); i++) {
+            if (!strcmp(features[i].name, name)) {
+                break;
+            }
+        }
+        if (i == G_N_ELEMENTS(features)) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "unknown feature '%s' (known: %s)", name,
+                        net_feature_names());
+            return false;
+        }
+        *set |= VDUSE_BIT(features[i].bit);
+    }
+    if (*on & *off) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "feature '%s' both added and removed",
+                    feature_name((unsigned int)g_bit_nth_lsf(*on & *off, -1)));
+        return false;
+    }
+    return true;
+}
+
+bool net_features_check(uint64_t f, GError **error)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(feature_deps); i++) {
+        if ((f & VDUSE_BIT(feature_deps[i].bit)) &&
+            !(f & feature_deps[i].needs)) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "%s needs %s", feature_name(feature_deps[i].bit),
+                        feature_name((unsigned int)g_bit_nth_lsf(
+                            feature_deps[i].needs, -1)));
+            return false;
+        }
+    }
+    return true;
+}

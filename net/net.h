@@ -20,6 +20,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ctrlvq.h"
+#include "util.h"
 #include "vduse.h"
 
 /* The most queue pairs a device may have. */
@@ -37,6 +38,8 @@
  * @mtu:	MTU in config space
  * @queue_pairs: number of queue pairs offered
  * @ctrl_vq:	offer the control virtqueue (and what needs it)
+ * @features_off: feature bits not to offer although the device could
+ *		(--features, and for a VMM those it cannot migrate)
  */
 typedef struct NetOptions {
     const char *name;
@@ -44,7 +47,45 @@ typedef struct NetOptions {
     uint16_t mtu;
     uint16_t queue_pairs;
     bool ctrl_vq;
+    uint64_t features_off;
 } NetOptions;
+
+/*
+ * Features QEMU's vhost-vdpa cannot shadow, and so will neither migrate
+ * nor move the control queue to an address space of its own with:
+ * GUEST_ANNOUNCE and USO (QEMU 7.2 to 11.1: "vdpa svq does not work with
+ * features 0x..."). Not offered by default with --bus vhost.
+ */
+#define NET_VMM_UNSHADOWED_FEATURES                                            \
+    (VDUSE_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |                                  \
+     VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) | VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6) | \
+     VDUSE_BIT(VIRTIO_NET_F_HOST_USO))
+
+/**
+ * net_parse_features() - read --features: NAME[,NAME...]
+ * @text:	comma-separated feature names (net_feature_names()), each
+ *		"-NAME" to stop offering it or "NAME" / "+NAME" to offer it
+ * @on:		receives the bits named to offer
+ * @off:	receives the bits named not to offer
+ * @error:	set for an unknown name or a name given both ways
+ *
+ * Return: true on success.
+ */
+bool net_parse_features(const char *text, uint64_t *on, uint64_t *off,
+                        GError **error);
+
+/* net_feature_names() - the names --features takes, space-separated. */
+const char *net_feature_names(void);
+
+/**
+ * net_features_check() - whether @features keep the spec's dependencies
+ * @features:	what the device would offer
+ * @error:	set naming a feature and the one it needs (virtio 1.2
+ *		5.1.3.1: host-tso4 needs csum, ...)
+ *
+ * Return: true if every offered feature has what it needs.
+ */
+bool net_features_check(uint64_t features, GError **error);
 
 /**
  * net_parse_mac() - parse "xx:xx:xx:xx:xx:xx" into @mac
@@ -161,6 +202,9 @@ void net_dev_free(NetDev *nd);
  */
 bool net_dev_create(NetDev *nd, VduseControl *ctl, bool fallback,
                     GError **error);
+
+/* net_dev_offered_features() - the feature bits the device offers. */
+uint64_t net_dev_offered_features(const NetDev *nd);
 
 /* net_dev_has_ctrl_vq() - whether the device offers the control queue. */
 bool net_dev_has_ctrl_vq(const NetDev *nd);

@@ -41,7 +41,8 @@
  * @name:		device name
  * @tap_fds:		TAP queue fds, one per queue pair
  * @n_tap_fds:		number of TAP fds
- * @features:		features offered
+ * @capable:		features this device could offer (the TAP decides USO)
+ * @features:		features offered: @capable less the options' removals
  * @config:		config space
  * @vq_group:		group of each virtqueue
  * @vq_num:		number of virtqueues
@@ -73,6 +74,7 @@ struct NetDev {
     char *name;
     int tap_fds[NET_MAX_QUEUE_PAIRS];
     unsigned int n_tap_fds;
+    uint64_t capable;
     uint64_t features;
     struct virtio_net_config config;
     uint32_t vq_group[2 * NET_MAX_QUEUE_PAIRS + 1];
@@ -313,12 +315,13 @@ static void net_dev_layout(NetDev *nd)
 {
     const NetOptions *opts = &nd->opts;
 
-    nd->features = net_offered_features(opts);
+    nd->capable = net_offered_features(opts);
     if (nd->uso) {
-        nd->features |= VDUSE_BIT(VIRTIO_NET_F_HOST_USO) |
-                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) |
-                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6);
+        nd->capable |= VDUSE_BIT(VIRTIO_NET_F_HOST_USO) |
+                       VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) |
+                       VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6);
     }
+    nd->features = nd->capable & ~opts->features_off;
     memcpy(nd->config.mac, opts->mac, 6);
     nd->config.status = htole16(VIRTIO_NET_S_LINK_UP);
     nd->config.max_virtqueue_pairs = htole16(opts->queue_pairs);
@@ -450,6 +453,11 @@ bool net_dev_create(NetDev *nd, VduseControl *ctl, bool fallback,
     drop_ctrl_vq(nd);
     net_dev_config(nd, &cfg);
     return vduse_control_create_dev(ctl, &cfg, error);
+}
+
+uint64_t net_dev_offered_features(const NetDev *nd)
+{
+    return nd->features;
 }
 
 bool net_dev_has_ctrl_vq(const NetDev *nd)
@@ -1143,7 +1151,7 @@ void net_dev_get_state(NetDev *nd, NetState *st)
 
 bool net_dev_check_state(NetDev *nd, const NetState *st, GError **error)
 {
-    uint64_t missing = st->offered & ~nd->features;
+    uint64_t missing = st->offered & ~nd->capable;
 
     if (st->queue_pairs != nd->opts.queue_pairs ||
         st->ctrl_vq != nd->opts.ctrl_vq || st->vq_num != nd->vq_num ||

@@ -16,7 +16,7 @@ fail() {
 help=$("$bin" --help) || fail "--help exits non-zero"
 for opt in --name --mac --mtu --queues --bus --ctrl-vq --replace --tap \
     --tap-fd --bridge --pcap --pcap-filter --mgmt --restore --state-file \
-    --version; do
+    --features --version; do
     echo "$help" | grep -q -- "$opt" || fail "--help does not mention $opt"
 done
 "$bin" --version | grep -q '^vduse-net [0-9]' || fail "--version"
@@ -46,6 +46,12 @@ expect_usage --name x --tap t --pcap-filter tcp
 expect_usage --tap t
 expect_usage --name x --tap t extra
 expect_usage --bogus
+expect_usage --name x --tap t --features foo
+expect_usage --name x --tap t --features -csum,csum
+# host-tso4 needs csum: the error names both.
+err=$("$bin" --name x --tap t --features -csum 2>&1 >/dev/null)
+[ $? = 2 ] || fail "--features -csum: not exit 2"
+echo "$err" | grep -q "host-tso4 needs csum" || fail "--features -csum: $err"
 
 # A saved state gives the identity: contradicting options are refused, a
 # state that cannot be read is one line and exit 1.
@@ -65,6 +71,7 @@ expect_usage --restore "$tmp/s.json" --tap t --mac 02:00:00:00:00:02
 expect_usage --restore "$tmp/s.json" --tap t --queues 1
 expect_usage --restore "$tmp/s.json" --tap t --name other
 expect_usage --state-file "$tmp/s.json" --tap t --mtu 1500
+expect_usage --restore "$tmp/s.json" --tap t --features -mtu
 echo "$state" | sed 's/"version":1/"version":9/' >"$tmp/v9.json"
 for f in "$tmp/missing.json" "$tmp/v9.json"; do
     err=$("$bin" --restore "$f" --tap t 2>&1 >/dev/null)

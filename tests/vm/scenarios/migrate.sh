@@ -10,8 +10,9 @@
 N=50 # MIGRATE_FRAMES in vhost-driver.c
 C=/tmp/ctl
 mkdir -p $C
+# Our own export/restore carries GUEST_ANNOUNCE, which QEMU's cannot.
 start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --mgmt /tmp/m0 \
-    --pcap /tmp/src.pcap
+    --pcap /tmp/src.pcap --features +guest-announce
 path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
 echo 1 >/proc/sys/net/ipv6/conf/tap0/disable_ipv6
 $IP link set tap0 up
