@@ -22,7 +22,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <grp.h>
+#include <pwd.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +38,9 @@
 
 /* --queues not given. */
 #define QUEUES_UNSET G_MININT
+
+/* The most users --mgmt-allow-uid may name. */
+#define MAX_ALLOWED_UIDS 64
 
 /* How long to wait for the netdev or vhost-vdpa node after binding. */
 #define DESCRIBE_TIMEOUT_MS 5000
@@ -58,6 +64,9 @@
  * @restore:	--restore
  * @state_file:	--state-file
  * @features:	--features
+ * @mgmt_group:	--mgmt-group
+ * @mgmt_allow_uid: --mgmt-allow-uid
+ * @state_dir:	--state-dir
  * @version:	--version
  */
 typedef struct Options {
@@ -77,6 +86,9 @@ typedef struct Options {
     char *restore;
     char *state_file;
     char *features;
+    char *mgmt_group;
+    char *mgmt_allow_uid;
+    char *state_dir;
     gboolean version;
 } Options;
 
@@ -586,6 +598,19 @@ static void options_parse(int argc, char **argv, Options *o)
          "ctrl-vlan ctrl-rx-extra guest-announce ctrl-mac-addr guest-uso4 "
          "guest-uso6 host-uso indirect-desc event-idx",
          "[+-]NAME,..."},
+        {"mgmt-group", 0, 0, G_OPTION_ARG_STRING, &o->mgmt_group,
+         "Give this group access to the management socket (mode 0660; "
+         "default 0600, the owner only)",
+         "GROUP"},
+        {"mgmt-allow-uid", 0, 0, G_OPTION_ARG_STRING, &o->mgmt_allow_uid,
+         "Serve only these users on the management socket, besides our own "
+         "(names or numbers); others are logged and disconnected",
+         "USER[,USER...]"},
+        {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->state_dir,
+         "The directory export-state and restore-state may name files in "
+         "(\"file\": a name in it, never a path); without it they only "
+         "reply with the state",
+         "DIR"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version,
          "Print the version and exit", NULL},
         G_OPTION_ENTRY_NULL,
@@ -742,6 +767,77 @@ static unsigned int open_taps(const Options *o, const NetOptions *net,
     return net->queue_pairs;
 }
 
+/**
+ * mgmt_access() - --mgmt-group and --mgmt-allow-uid
+ * @o:		the options
+ * @access:	filled in
+ * @uids:	room for the uids (MAX_ALLOWED_UIDS)
+ *
+ * Exits with one line (2) for an unknown group or user.
+ */
+static void mgmt_access(const Options *o, MgmtAccess *access, uid_t *uids)
+{
+    *access = (MgmtAccess){.group = (gid_t)-1};
+    if ((o->mgmt_group || o->mgmt_allow_uid) && !o->mgmt) {
+        usage_error("--mgmt-group and --mgmt-allow-uid need --mgmt");
+    }
+    if (o->mgmt_group) {
+        struct group *gr = getgrnam(o->mgmt_group);
+        guint64 gid;
+
+        if (gr) {
+            access->group = gr->gr_gid;
+        } else if (g_ascii_string_to_unsigned(o->mgmt_group, 10, 0,
+                                              G_MAXUINT32 - 1, &gid, NULL)) {
+            access->group = (gid_t)gid;
+        } else {
+            usage_error("--mgmt-group: no group '%s'", o->mgmt_group);
+        }
+    }
+    if (o->mgmt_allow_uid) {
+        g_auto(GStrv) users = g_strsplit(o->mgmt_allow_uid, ",", -1);
+
+        for (char **u = users; *u; u++) {
+            struct passwd *pw = getpwnam(*u);
+            guint64 uid;
+
+            if (access->n_uids == MAX_ALLOWED_UIDS) {
+                usage_error("--mgmt-allow-uid: more than %d users",
+                            MAX_ALLOWED_UIDS);
+            }
+            if (pw) {
+                uids[access->n_uids++] = pw->pw_uid;
+            } else if (g_ascii_string_to_unsigned(*u, 10, 0, G_MAXUINT32 - 1,
+                                                  &uid, NULL)) {
+                uids[access->n_uids++] = (uid_t)uid;
+            } else {
+                usage_error("--mgmt-allow-uid: no user '%s'", *u);
+            }
+        }
+        access->uids = uids;
+    }
+}
+
+/**
+ * open_state_dir() - --state-dir, opened for the management commands
+ * @o:		the options
+ *
+ * Exits with one line if it is not a directory. Return: its fd, or -1.
+ */
+static int open_state_dir(const Options *o)
+{
+    int fd;
+
+    if (!o->state_dir) {
+        return -1;
+    }
+    fd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        die("--state-dir %s: %s", o->state_dir, g_strerror(errno));
+    }
+    return fd;
+}
+
 /* on_event() - a device event: to every management client; save. */
 static void on_event(const char *event, JsonNode *data, void *opaque)
 {
@@ -757,10 +853,12 @@ static void on_event(const char *event, JsonNode *data, void *opaque)
  */
 static void options_free(Options *o)
 {
-    char **strings[] = {
-        &o->name,    &o->mac,        &o->bus,     &o->ctrl_vq,     &o->tap,
-        &o->tap_fd,  &o->bridge,     &o->pcap,    &o->pcap_filter, &o->mgmt,
-        &o->restore, &o->state_file, &o->features};
+    char **strings[] = {&o->name,     &o->mac,        &o->bus,
+                        &o->ctrl_vq,  &o->tap,        &o->tap_fd,
+                        &o->bridge,   &o->pcap,       &o->pcap_filter,
+                        &o->mgmt,     &o->restore,    &o->state_file,
+                        &o->features, &o->mgmt_group, &o->mgmt_allow_uid,
+                        &o->state_dir};
 
     for (size_t i = 0; i < G_N_ELEMENTS(strings); i++) {
         g_clear_pointer(strings[i], g_free);
@@ -777,6 +875,9 @@ int main(int argc, char **argv)
     g_autofree char *dev_path = NULL;
     int tap_fds[NET_MAX_QUEUE_PAIRS];
     unsigned int n_tap_fds;
+    uid_t allowed_uids[MAX_ALLOWED_UIDS];
+    MgmtAccess access;
+    int state_dir;
     NetOptions net = {0};
     uint64_t features_on;
     CtrlVqMode mode;
@@ -785,6 +886,8 @@ int main(int argc, char **argv)
     options_parse(argc, argv, &o);
     saved = load_saved_state(&o);
     options_device(&o, saved, &net, &mode, &app.bus, &features_on);
+    mgmt_access(&o, &access, allowed_uids);
+    state_dir = open_state_dir(&o);
     app.name = o.name;
 
     signal(SIGPIPE, SIG_IGN);
@@ -837,9 +940,10 @@ int main(int argc, char **argv)
     } else {
         create_device(&app, mode, saved);
     }
-    app.dev = (MgmtDevice){.nd = app.nd, .bus = bus_names[app.bus]};
+    app.dev = (MgmtDevice){
+        .nd = app.nd, .bus = bus_names[app.bus], .state_dir = state_dir};
     if (o.mgmt) {
-        app.mgmt = mgmt_new(o.mgmt, VDUSE_NET_VERSION, &error);
+        app.mgmt = mgmt_new(o.mgmt, VDUSE_NET_VERSION, &access, &error);
         if (!app.mgmt) {
             fprintf(stderr, "vduse-net: %s\n", error->message);
             net_dev_close(app.nd);
@@ -875,6 +979,9 @@ int main(int argc, char **argv)
     vduse_control_close(app.ctl);
     g_main_loop_unref(app.loop);
     options_free(&o);
+    if (app.dev.state_dir >= 0) {
+        close(app.dev.state_dir);
+    }
     g_free(app.where);
     return app.exit_code;
 }

@@ -8,7 +8,10 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "mgmt.h"
 
@@ -112,52 +115,111 @@ static JsonNode *cmd_suspend(JsonObject *args, GError **error, void *opaque)
     return run_action(opaque, net_dev_suspend, error);
 }
 
-/* cmd_export_state() - the migration state; {"file": PATH} writes it. */
+/**
+ * state_file_arg() - the "file" argument: a file name in --state-dir
+ * @dev:	the device
+ * @args:	the arguments
+ * @command:	the command's name, for messages
+ * @name:	receives the name (owned by @args), NULL if none was given
+ * @error:	set if the name breaks a rule, naming the rule
+ *
+ * A client may name a file only inside the state directory: one path
+ * component, not "." or "..", and not a symbolic link or anything but a
+ * regular file where it exists. Return: true if the argument is usable.
+ */
+static bool state_file_arg(MgmtDevice *dev, JsonObject *args,
+                           const char *command, const char **name,
+                           GError **error)
+{
+    JsonNode *file = json_object_get_member(args, "file");
+    const char *rule = NULL;
+    struct stat sb;
+
+    *name = NULL;
+    if (!file) {
+        return true;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(file) ||
+        json_node_get_value_type(file) != G_TYPE_STRING) {
+        rule = "must be a file name";
+    } else if (dev->state_dir < 0) {
+        rule = "needs a state directory (vduse-net --state-dir DIR)";
+    } else {
+        *name = json_node_get_string(file);
+        if (!**name || strchr(*name, '/') || !strcmp(*name, ".") ||
+            !strcmp(*name, "..")) {
+            rule = "must be a file name inside the state directory (no "
+                   "'/', no '..', not absolute)";
+        } else if (fstatat(dev->state_dir, *name, &sb, AT_SYMLINK_NOFOLLOW) ==
+                       0 &&
+                   !S_ISREG(sb.st_mode)) {
+            rule = "names a symbolic link or something else than a regular "
+                   "file in the state directory";
+        }
+    }
+    if (rule) {
+        g_set_error(error, MGMT_ERROR, MGMT_ERROR_GENERIC, "%s: \"file\" %s",
+                    command, rule);
+        return false;
+    }
+    return true;
+}
+
+/* cmd_export_state() - the migration state; {"file": NAME} writes it. */
 static JsonNode *cmd_export_state(JsonObject *args, GError **error,
                                   void *opaque)
 {
     MgmtDevice *dev = opaque;
-    JsonNode *file = json_object_get_member(args, "file");
     g_autoptr(JsonNode) node = NULL;
     g_autofree NetState *st = g_new(NetState, 1);
+    g_autofree char *text = NULL;
+    const char *name;
     GError *err = NULL;
 
-    if (file && (!JSON_NODE_HOLDS_VALUE(file) ||
-                 json_node_get_value_type(file) != G_TYPE_STRING)) {
-        g_set_error(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
-                    "export-state: \"file\" must be a path");
+    if (!state_file_arg(dev, args, "export-state", &name, error)) {
         return NULL;
     }
     net_dev_get_state(dev->nd, st);
     node = net_state_to_json(st);
-    if (!file) {
+    if (!name) {
         return g_steal_pointer(&node);
     }
-    if (!net_state_save(node, json_node_get_string(file), &err)) {
+    text = json_to_string(node, TRUE);
+    if (!net_state_write_at(dev->state_dir, name, text, &err)) {
         return fail(error, err);
     }
     return empty_reply();
 }
 
-/* cmd_restore_state() - {"state": STATE}: restore it when the driver comes. */
+/*
+ * cmd_restore_state() - {"state": STATE} or {"file": NAME}: restore it
+ * when the driver comes.
+ */
 static JsonNode *cmd_restore_state(JsonObject *args, GError **error,
                                    void *opaque)
 {
     MgmtDevice *dev = opaque;
     JsonNode *state = json_object_get_member(args, "state");
     g_autofree NetState *st = g_new(NetState, 1);
+    const char *name;
     GError *err = NULL;
 
-    if (!state) {
-        g_set_error(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
-                    "restore-state needs \"state\": an exported state");
+    if (!state_file_arg(dev, args, "restore-state", &name, error)) {
         return NULL;
     }
-    if (!net_state_from_json(state, st, &err) ||
+    if (!state == !name) {
+        g_set_error(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
+                    "restore-state needs either \"state\": an exported "
+                    "state, or \"file\": a file in the state directory");
+        return NULL;
+    }
+    if (!(state ? net_state_from_json(state, st, &err)
+                : net_state_load_at(dev->state_dir, name, st, &err)) ||
         !net_dev_check_state(dev->nd, st, &err)) {
         return fail(error, err);
     }
-    if (vduse_dev_status(net_dev_vduse(dev->nd)) & VDUSE_S_DRIVER_OK) {
+    if (net_dev_vduse(dev->nd) &&
+        (vduse_dev_status(net_dev_vduse(dev->nd)) & VDUSE_S_DRIVER_OK)) {
         g_set_error(error, MGMT_ERROR, MGMT_ERROR_GENERIC,
                     "restore-state: the driver runs the device already");
         return NULL;

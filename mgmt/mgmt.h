@@ -21,6 +21,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "net.h"
 
@@ -39,14 +40,35 @@ typedef JsonNode *(*MgmtCommandFn)(JsonObject *args, GError **error,
                                    void *opaque);
 
 /**
- * mgmt_new() - listen on UNIX socket @path (replacing a stale socket file)
- * @path:	the socket
+ * struct MgmtAccess - who may use the socket besides its owner
+ * @group:	a group given read and write access to the socket (mode
+ *		0660), or (gid_t)-1 for none (mode 0600)
+ * @uids:	the only uids served besides our own, or NULL for any that
+ *		can open the socket
+ * @n_uids:	entries in @uids
+ */
+typedef struct MgmtAccess {
+    gid_t group;
+    const uid_t *uids;
+    unsigned int n_uids;
+} MgmtAccess;
+
+/**
+ * mgmt_new() - listen on UNIX socket @path
+ * @path:	the socket; its directory must not be world-writable
  * @version:	program version for the greeting
- * @error:	set on failure
+ * @access:	who may connect (copied); NULL: the owner only
+ * @error:	set on failure: a world-writable directory, something at
+ *		@path that is not a stale socket of ours, a live one
  *
+ * The socket is made with mode 0600 (0660 with a group) whatever the
+ * umask; a socket of ours that nobody listens on is replaced. Each
+ * connection's peer (pid, uid) is logged once; one whose uid is not
+ * allowed is closed at once.
  * Return: the listener, owned by the caller (mgmt_free()), or NULL.
  */
-Mgmt *mgmt_new(const char *path, const char *version, GError **error);
+Mgmt *mgmt_new(const char *path, const char *version, const MgmtAccess *access,
+               GError **error);
 
 /* mgmt_free() - close every client and the socket, unlink it (NULL ok). */
 void mgmt_free(Mgmt *m);
@@ -69,6 +91,8 @@ void mgmt_emit_event(Mgmt *m, const char *name, JsonNode *data);
  * @bus:	where the program attaches it: "none", "virtio" or "vhost"
  * @on_bus:	it is on the vDPA bus now
  * @where:	the netdev or /dev/vhost-vdpa-N the driver made, or NULL
+ * @state_dir:	directory fd of --state-dir, the only place export-state and
+ *		restore-state may name a file in; -1: none (replies only)
  *
  * Owned by the caller, who keeps @on_bus and @where current; read at each
  * command.
@@ -78,6 +102,7 @@ typedef struct MgmtDevice {
     const char *bus;
     bool on_bus;
     const char *where;
+    int state_dir;
 } MgmtDevice;
 
 /**

@@ -17,9 +17,14 @@
 #include <gio/gunixsocketaddress.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "mgmt.h"
+#include "util.h"
 
 #define MGMT_MAX_LINE (1024 * 1024)
 #define MGMT_MAX_QUEUED (4 * 1024 * 1024)
@@ -39,10 +44,17 @@ typedef struct MgmtClient MgmtClient;
  * @service:	the socket service
  * @commands:	name -> MgmtCommand
  * @clients:	connected clients
+ * @uids:	the uids served besides our own, or NULL for any that may open
+ *		the socket
+ * @n_uids:	entries in @uids
+ * @next_id:	number of the next client, for log lines
  */
 struct Mgmt {
     char *path;
     char *version;
+    uid_t *uids;
+    unsigned int n_uids;
+    unsigned int next_id;
     GSocketService *service;
     GHashTable *commands;
     GList *clients;
@@ -70,6 +82,7 @@ typedef struct MgmtCommand {
  * @writing:	an asynchronous write is in flight
  * @refs:	one for the client list, one per asynchronous operation
  * @dropped:	gone from the list; callbacks only release their reference
+ * @eof:	the client closed its side: drop it once its replies are out
  */
 struct MgmtClient {
     Mgmt *m;
@@ -82,6 +95,7 @@ struct MgmtClient {
     bool writing;
     int refs;
     bool dropped;
+    bool eof;
 };
 
 static void client_read(MgmtClient *c);
@@ -128,7 +142,17 @@ static void client_drop(MgmtClient *c)
 static void client_send(MgmtClient *c, JsonNode *node)
 {
     g_autofree char *text = json_to_string(node, FALSE);
-    size_t len = strlen(text);
+    size_t len;
+
+    /* A string json-glib accepted (a lone surrogate escape, say) can come
+     * out as bytes that are not UTF-8: every line we send is valid JSON. */
+    if (!g_utf8_validate(text, -1, NULL)) {
+        char *valid = g_utf8_make_valid(text, -1);
+
+        g_free(text);
+        text = valid;
+    }
+    len = strlen(text);
 
     if (c->dropped) {
         return;
@@ -166,7 +190,11 @@ static void client_written(GObject *src, GAsyncResult *res, gpointer data)
     b = g_queue_pop_head(&c->out);
     c->queued -= g_bytes_get_size(b);
     g_bytes_unref(b);
-    client_write_next(c);
+    if (c->eof && g_queue_is_empty(&c->out)) {
+        client_drop(c);
+    } else {
+        client_write_next(c);
+    }
     client_unref(c);
 }
 
@@ -235,6 +263,12 @@ static void client_execute(MgmtClient *c, const char *line)
     const char *name;
     MgmtCommand *cmd;
 
+    if (!json_depth_ok(line, strlen(line), JSON_MAX_DEPTH)) {
+        reply_error(
+            c, NULL, "GenericError",
+            "JSON nested deeper than " G_STRINGIFY(JSON_MAX_DEPTH) " levels");
+        return;
+    }
     if (!json_parser_load_from_data(parser, line, -1, &error)) {
         reply_error(c, NULL, "GenericError", error->message);
         return;
@@ -301,6 +335,12 @@ static void client_on_read(GObject *src, GAsyncResult *res, gpointer data)
     gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, &error);
     guint start = 0;
 
+    if (n == 0 && !c->dropped && (c->writing || !g_queue_is_empty(&c->out))) {
+        /* Half-closed after its last command: the replies still go out. */
+        c->eof = true;
+        client_unref(c);
+        return;
+    }
     if (n <= 0 || c->dropped) {
         client_drop(c); /* EOF, error, or dropped already */
         client_unref(c);
@@ -338,15 +378,59 @@ static void client_read(MgmtClient *c)
         sizeof(c->chunk), G_PRIORITY_DEFAULT, c->cancel, client_on_read, c);
 }
 
+/**
+ * peer_allowed() - log who connected, and whether they may talk to us
+ * @m:		the listener
+ * @conn:	the new connection
+ *
+ * Return: true to serve the connection.
+ */
+static bool peer_allowed(Mgmt *m, GSocketConnection *conn)
+{
+    g_autoptr(GCredentials) cred =
+        g_socket_get_credentials(g_socket_connection_get_socket(conn), NULL);
+    unsigned int id = m->next_id++;
+    pid_t pid;
+    uid_t uid;
+
+    if (!cred) {
+        g_message("mgmt: client %u: no peer credentials; refused", id);
+        return false;
+    }
+    pid = g_credentials_get_unix_pid(cred, NULL);
+    uid = g_credentials_get_unix_user(cred, NULL);
+    if (m->uids && uid != geteuid()) {
+        bool listed = false;
+
+        for (unsigned int i = 0; i < m->n_uids; i++) {
+            listed = listed || m->uids[i] == uid;
+        }
+        if (!listed) {
+            g_message("mgmt: client %u: pid %d uid %u is not an allowed uid; "
+                      "refused",
+                      id, (int)pid, (unsigned int)uid);
+            return false;
+        }
+    }
+    g_message("mgmt: client %u: pid %d uid %u connected", id, (int)pid,
+              (unsigned int)uid);
+    return true;
+}
+
 /* on_incoming() - a client connected: greet it and start reading. */
 static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
                             GObject *source, gpointer data)
 {
     Mgmt *m = data;
-    MgmtClient *c = g_new0(MgmtClient, 1);
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonNode) greeting = NULL;
+    MgmtClient *c;
 
+    if (!peer_allowed(m, conn)) {
+        g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+        return TRUE;
+    }
+    c = g_new0(MgmtClient, 1);
     c->m = m;
     c->refs = 1; /* the list's */
     c->conn = g_object_ref(conn);
@@ -381,27 +465,136 @@ static JsonNode *cmd_qmp_capabilities(JsonObject *args, GError **error,
     return json_node_init_object(json_node_alloc(), json_object_new());
 }
 
-Mgmt *mgmt_new(const char *path, const char *version, GError **error)
+/**
+ * check_directory() - refuse a socket directory anyone may write to
+ * @path:	the socket's path
+ * @error:	set if its directory is world-writable or cannot be read
+ *
+ * In such a directory anyone could put their own socket or a link where
+ * ours goes. Return: true if the directory is fine.
+ */
+static bool check_directory(const char *path, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    struct stat sb;
+
+    if (stat(dir, &sb) < 0) {
+        int err = errno;
+
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+                    "management socket %s: %s: %s", path, dir, g_strerror(err));
+        return false;
+    }
+    if (sb.st_mode & S_IWOTH) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                    "management socket %s: the directory %s is "
+                    "world-writable; use one only its owner can write "
+                    "(e.g. /run/vduse-net)",
+                    path, dir);
+        return false;
+    }
+    return true;
+}
+
+/**
+ * remove_stale() - remove a socket a killed process of ours left at @path
+ * @path:	the socket's path
+ * @error:	set if something else is there, or someone listens on it
+ *
+ * Return: true if @path is free now.
+ */
+static bool remove_stale(const char *path, GError **error)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct stat sb;
+    bool listening;
+    int fd;
+
+    if (lstat(path, &sb) < 0) {
+        return true; /* nothing there (or bind() will say why) */
+    }
+    if (!S_ISSOCK(sb.st_mode) || sb.st_uid != geteuid()) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                    "management socket %s: something else is there (not a "
+                    "socket of ours)",
+                    path);
+        return false;
+    }
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    listening = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (listening) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+                    "management socket %s: another process serves it", path);
+        return false;
+    }
+    unlink(path);
+    return true;
+}
+
+/**
+ * listen_on() - bind @path with mode 0600 (0660 for @group) and listen
+ * @m:		the listener
+ * @path:	the socket
+ * @group:	the group given access, or (gid_t)-1
+ * @error:	set on failure
+ *
+ * Return: true on success.
+ */
+static bool listen_on(Mgmt *m, const char *path, gid_t group, GError **error)
+{
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
+    mode_t old;
+    bool ok;
+
+    if (!check_directory(path, error) || !remove_stale(path, error)) {
+        return false;
+    }
+    /* The socket is made with the mode the umask leaves: none for others,
+     * whatever the caller's umask was. */
+    old = umask(0177);
+    ok = g_socket_listener_add_address(
+        G_SOCKET_LISTENER(m->service), addr, G_SOCKET_TYPE_STREAM,
+        G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, error);
+    umask(old);
+    if (!ok) {
+        g_prefix_error(error, "management socket %s: ", path);
+        return false;
+    }
+    if (group != (gid_t)-1 &&
+        (chown(path, (uid_t)-1, group) < 0 || chmod(path, 0660) < 0)) {
+        int err = errno;
+
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+                    "management socket %s: giving group %u access: %s", path,
+                    (unsigned int)group, g_strerror(err));
+        unlink(path);
+        return false;
+    }
+    return true;
+}
+
+Mgmt *mgmt_new(const char *path, const char *version, const MgmtAccess *access,
+               GError **error)
 {
     Mgmt *m = g_new0(Mgmt, 1);
-    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
 
     m->path = g_strdup(path);
     m->version = g_strdup(version);
     m->commands =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     m->service = g_socket_service_new();
-    /* A socket file left by a killed process would make bind() fail. */
-    if (g_file_test(path, G_FILE_TEST_EXISTS) &&
-        !g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-        unlink(path);
+    if (access && access->uids) {
+        m->uids = g_memdup2(access->uids, access->n_uids * sizeof(uid_t));
+        m->n_uids = access->n_uids;
     }
-    if (!g_socket_listener_add_address(
-            G_SOCKET_LISTENER(m->service), addr, G_SOCKET_TYPE_STREAM,
-            G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, error)) {
-        g_prefix_error(error, "management socket %s: ", path);
+    if (!listen_on(m, path, access ? access->group : (gid_t)-1, error)) {
         g_object_unref(m->service);
         g_hash_table_unref(m->commands);
+        g_free(m->uids);
         g_free(m->path);
         g_free(m->version);
         g_free(m);
@@ -426,6 +619,7 @@ void mgmt_free(Mgmt *m)
     g_object_unref(m->service);
     unlink(m->path);
     g_hash_table_unref(m->commands);
+    g_free(m->uids);
     g_free(m->path);
     g_free(m->version);
     g_free(m);

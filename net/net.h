@@ -369,8 +369,24 @@ JsonNode *net_state_to_json(const NetState *st);
  */
 bool net_state_from_json(JsonNode *node, NetState *st, GError **error);
 
-/* net_state_load() - net_state_from_json() of the file @path. */
+/**
+ * net_state_load() - net_state_from_json() of the file @path
+ * @path:	the file (at most 1 MiB, JSON nested at most JSON_MAX_DEPTH
+ *		deep)
+ * @st:		filled in
+ * @error:	set on failure, naming the file
+ * Return: true on success.
+ */
 bool net_state_load(const char *path, NetState *st, GError **error);
+
+/**
+ * net_state_load_at() - net_state_load() of @name in directory @dirfd
+ *
+ * For names that come from a client: a symbolic link is refused (ELOOP).
+ * Return: true on success.
+ */
+bool net_state_load_at(int dirfd, const char *name, NetState *st,
+                       GError **error);
 
 /**
  * net_state_save() - replace the file @path with @state, atomically
@@ -380,6 +396,20 @@ bool net_state_load(const char *path, NetState *st, GError **error);
  * Return: true on success.
  */
 bool net_state_save(JsonNode *state, const char *path, GError **error);
+
+/**
+ * net_state_write_at() - replace @name in directory @dirfd with @text,
+ * atomically
+ * @dirfd:	the directory
+ * @name:	a file name in it; a symbolic link there is replaced, never
+ *		followed
+ * @text:	the document
+ * @error:	set on failure, naming @name (the old file stays whole)
+ *
+ * Safe from any thread. Return: true on success.
+ */
+bool net_state_write_at(int dirfd, const char *name, const char *text,
+                        GError **error);
 
 typedef struct NetStateSaver NetStateSaver;
 

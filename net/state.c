@@ -19,8 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "net-priv.h"
@@ -188,35 +188,148 @@ bool net_state_from_json(JsonNode *node, NetState *st, GError **error)
     return json_in_finish(&in, error);
 }
 
-bool net_state_load(const char *path, NetState *st, GError **error)
+/**
+ * read_bounded() - read all of @fd, refusing more than @max bytes
+ * @fd:		an open regular file
+ * @max:	the most bytes accepted
+ * @len:	receives the length
+ * @error:	set on failure, not naming the file
+ *
+ * Return: the bytes, NUL-terminated (g_free()), or NULL.
+ */
+static char *read_bounded(int fd, size_t max, size_t *len, GError **error)
+{
+    g_autofree char *buf = NULL;
+    struct stat sb;
+    size_t done = 0;
+
+    if (fstat(fd, &sb) < 0) {
+        int err = errno;
+
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s",
+                    g_strerror(err));
+        return NULL;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "not a regular file");
+        return NULL;
+    }
+    if ((uint64_t)sb.st_size > max) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "larger than %zu bytes", max);
+        return NULL;
+    }
+    /* One byte more than allowed: a file that grew meanwhile is refused. */
+    buf = g_malloc(max + 2);
+    for (;;) {
+        ssize_t n = read(fd, buf + done, max + 1 - done);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            int err = errno;
+
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s",
+                        g_strerror(err));
+            return NULL;
+        }
+        if (n == 0) {
+            break;
+        }
+        done += (size_t)n;
+        if (done > max) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                        "larger than %zu bytes", max);
+            return NULL;
+        }
+    }
+    buf[done] = 0;
+    *len = done;
+    return g_steal_pointer(&buf);
+}
+
+/**
+ * load_fd() - read the state document in @fd
+ * @fd:		the open file; closed here
+ * @what:	its name, for messages
+ * @st:		filled in
+ * @error:	set on failure, naming @what
+ *
+ * Return: true on success.
+ */
+static bool load_fd(int fd, const char *what, NetState *st, GError **error)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autofree char *text = NULL;
-    gsize len;
     GError *err = NULL;
+    size_t len = 0;
 
-    if (!g_file_get_contents(path, &text, &len, &err)) {
-        g_propagate_error(error, err);
+    text = read_bounded(fd, STATE_MAX_FILE, &len, &err);
+    close(fd);
+    if (!text) {
+        g_set_error(error, err->domain, err->code, "%s: %s", what,
+                    err->message);
+        g_error_free(err);
         return false;
     }
-    if (len > STATE_MAX_FILE) {
+    if (!json_depth_ok(text, len, JSON_MAX_DEPTH)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: larger than %d bytes", path, STATE_MAX_FILE);
+                    "%s: JSON nested deeper than %d levels", what,
+                    JSON_MAX_DEPTH);
         return false;
     }
     if (!json_parser_load_from_data(parser, text, (gssize)len, &err)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not JSON: %s", path, err->message);
+                    "%s: not JSON: %s", what, err->message);
         g_error_free(err);
         return false;
     }
     if (!net_state_from_json(json_parser_get_root(parser), st, &err)) {
-        g_set_error(error, err->domain, err->code, "%s: %s", path,
+        g_set_error(error, err->domain, err->code, "%s: %s", what,
                     err->message);
         g_error_free(err);
         return false;
     }
     return true;
+}
+
+/**
+ * set_open_error() - the error of a failed open of @what
+ * @error:	set
+ * @what:	the file
+ * @err:	errno
+ */
+static void set_open_error(GError **error, const char *what, int err)
+{
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s%s", what,
+                g_strerror(err),
+                err == ELOOP ? " (a symbolic link: refused)" : "");
+}
+
+bool net_state_load_at(int dirfd, const char *name, NetState *st,
+                       GError **error)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0) {
+        set_open_error(error, name, errno);
+        return false;
+    }
+    return load_fd(fd, name, st, error);
+}
+
+bool net_state_load(const char *path, NetState *st, GError **error)
+{
+    /* The user's own file (--restore, --state-file): a link is fine. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        set_open_error(error, path, errno);
+        return false;
+    }
+    return load_fd(fd, path, st, error);
 }
 
 /**
@@ -247,16 +360,50 @@ bool net_state_save(JsonNode *state, const char *path, GError **error)
     return net_state_write(text, path, error);
 }
 
-bool net_state_write(const char *text, const char *path, GError **error)
+/**
+ * open_temp_at() - create a new file beside @name in @dirfd
+ * @dirfd:	the directory
+ * @name:	the file it will replace
+ * @tmp:	receives the temporary name (g_free())
+ *
+ * Return: the fd, or negative errno.
+ */
+static int open_temp_at(int dirfd, const char *name, char **tmp)
 {
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *tmp = g_strdup_printf("%s.tmp.XXXXXX", path);
-    int fd, dfd, ret;
+    for (int tries = 0; tries < 100; tries++) {
+        g_autofree char *t =
+            g_strdup_printf(".%s.tmp.%08x", name, g_random_int());
+        int fd =
+            openat(dirfd, t,
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-    fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            *tmp = g_steal_pointer(&t);
+            return fd;
+        }
+        if (errno != EEXIST) {
+            return -errno;
+        }
+    }
+    return -EEXIST;
+}
+
+/**
+ * write_at() - replace @name in @dirfd with @text and a newline
+ * @dirfd:	the directory
+ * @name:	the file
+ * @text:	the document
+ *
+ * Return: 0, or negative errno (the old file is whole and untouched).
+ */
+static int write_at(int dirfd, const char *name, const char *text)
+{
+    g_autofree char *tmp = NULL;
+    int fd, ret;
+
+    fd = open_temp_at(dirfd, name, &tmp);
     if (fd < 0) {
-        ret = -errno;
-        goto fail;
+        return fd;
     }
     ret = write_all(fd, text, strlen(text));
     if (ret == 0) {
@@ -268,26 +415,57 @@ bool net_state_write(const char *text, const char *path, GError **error)
     if (close(fd) < 0 && ret == 0) {
         ret = -errno;
     }
-    if (ret == 0 && rename(tmp, path) < 0) {
+    /* renameat() replaces a symbolic link at @name itself: nothing is ever
+     * written through one. */
+    if (ret == 0 && renameat(dirfd, tmp, dirfd, name) < 0) {
         ret = -errno;
     }
     if (ret < 0) {
-        g_unlink(tmp);
-        goto fail;
+        unlinkat(dirfd, tmp, 0);
+        return ret;
     }
     /* The rename itself must reach the disk. */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        g_debug("%s: the rename may not be on disk yet: %s", path,
+    if (fsync(dirfd) < 0) {
+        g_debug("%s: the rename may not be on disk yet: %s", name,
                 g_strerror(errno));
     }
-    if (dfd >= 0) {
-        close(dfd);
-    }
-    return true;
+    return 0;
+}
 
-fail:
+/**
+ * set_write_error() - the error of a failed state write to @what
+ * @error:	set
+ * @what:	the file
+ * @ret:	negative errno
+ *
+ * Return: false.
+ */
+static bool set_write_error(GError **error, const char *what, int ret)
+{
     g_set_error(error, G_IO_ERROR, g_io_error_from_errno(-ret),
-                "cannot write the state to %s: %s", path, g_strerror(-ret));
+                "cannot write the state to %s: %s", what, g_strerror(-ret));
     return false;
+}
+
+bool net_state_write_at(int dirfd, const char *name, const char *text,
+                        GError **error)
+{
+    int ret = write_at(dirfd, name, text);
+
+    return ret == 0 || set_write_error(error, name, ret);
+}
+
+bool net_state_write(const char *text, const char *path, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int ret;
+
+    if (dfd < 0) {
+        return set_write_error(error, path, -errno);
+    }
+    ret = write_at(dfd, base, text);
+    close(dfd);
+    return ret == 0 || set_write_error(error, path, ret);
 }

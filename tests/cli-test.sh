@@ -16,7 +16,7 @@ fail() {
 help=$("$bin" --help) || fail "--help exits non-zero"
 for opt in --name --mac --mtu --queues --bus --ctrl-vq --replace --tap \
     --tap-fd --bridge --pcap --pcap-filter --mgmt --restore --state-file \
-    --features --version; do
+    --features --mgmt-group --mgmt-allow-uid --state-dir --version; do
     echo "$help" | grep -q -- "$opt" || fail "--help does not mention $opt"
 done
 "$bin" --version | grep -q '^vduse-net [0-9]' || fail "--version"
@@ -46,6 +46,9 @@ expect_usage --name x --tap t --pcap-filter tcp
 expect_usage --tap t
 expect_usage --name x --tap t extra
 expect_usage --bogus
+expect_usage --name x --tap t --mgmt-group root
+expect_usage --name x --tap t --mgmt /run/x.sock --mgmt-group no-such-group-here
+expect_usage --name x --tap t --mgmt /run/x.sock --mgmt-allow-uid no-such-user-here
 expect_usage --name x --tap t --features foo
 expect_usage --name x --tap t --features -csum,csum
 # host-tso4 needs csum: the error names both.
@@ -80,6 +83,12 @@ for f in "$tmp/missing.json" "$tmp/v9.json"; do
     [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "--restore $f printed: $err"
 done
 echo "$err" | grep -q "version 9" || fail "--restore of version 9: $err"
+
+err=$("$bin" --name x --tap t --state-dir /nonexistent/dir 2>&1 >/dev/null)
+rc=$?
+[ $rc = 1 ] || fail "--state-dir /nonexistent/dir: exit $rc, not 1"
+echo "$err" | grep -q "^vduse-net: --state-dir /nonexistent/dir: " ||
+    fail "--state-dir /nonexistent/dir: $err"
 
 if [ ! -e /dev/vduse/control ]; then
     err=$("$bin" --name x --tap t 2>&1)

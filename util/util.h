@@ -3,7 +3,8 @@
  * util.h - libutil: small helpers every other library shares
  *
  * The one public header of util/: copies between iovec arrays and flat
- * buffers, MAC addresses as text, libnl errors as GErrors, and the
+ * buffers, MAC addresses as text, the nesting depth of a JSON text, libnl
+ * errors as GErrors, and the
  * virtio-net feature bits newer than Debian bookworm's headers. Nothing
  * here has state; every function may be called from any thread.
  */
@@ -69,6 +70,20 @@ char *mac_format(const uint8_t mac[6]);
 
 /* mac_is_unicast() - neither multicast nor all zero: a station's address. */
 bool mac_is_unicast(const uint8_t mac[6]);
+
+/* The deepest nesting of JSON we let json-glib parse (it recurses). */
+#define JSON_MAX_DEPTH 64
+
+/**
+ * json_depth_ok() - whether a JSON text nests at most @max levels deep
+ * @text:	the text (need not be NUL-terminated, need not be valid)
+ * @len:	its length
+ * @max:	the most '[' and '{' open at once
+ *
+ * Counts brackets outside strings only; the parser finds every other
+ * error. Return: true if the text may be given to json-glib.
+ */
+bool json_depth_ok(const char *text, size_t len, unsigned int max);
 
 /**
  * netlink_set_error() - a GError from a libnl error

@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-mgmt.c - the management socket: greeting, replies, errors, events,
- * several clients, and a client misbehaving without hurting the others
+ * several clients, a client misbehaving without hurting the others, who
+ * may connect, and the files the device commands may touch
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mgmt.h"
@@ -42,7 +48,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     f->dir = g_dir_make_tmp("vduse-net-mgmt-XXXXXX", &error);
     g_assert_no_error(error);
     f->path = g_build_filename(f->dir, "sock", NULL);
-    f->m = mgmt_new(f->path, "9.9", &error);
+    f->m = mgmt_new(f->path, "9.9", NULL, &error);
     g_assert_no_error(error);
     mgmt_add_command(f->m, "echo", cmd_echo, NULL);
 }
@@ -207,12 +213,299 @@ static void test_events_and_abuse(Fixture *f, gconstpointer data)
     close(b);
 }
 
+/* Deep nesting is refused before json-glib recurses; a client that
+ * half-closes after its command still gets the reply. */
+static void test_nesting_and_half_close(Fixture *f, gconstpointer data)
+{
+    int fd = client_connect(f);
+    g_autofree char *greeting = client_line(fd);
+    g_autofree char *deep = g_malloc(200001 + 2);
+    char *line;
+
+    memset(deep, '[', 200001);
+    strcpy(deep + 200001, "\n");
+    client_send(fd, deep);
+    line = client_line(fd);
+    g_assert_nonnull(line);
+    g_assert_nonnull(strstr(line, "nested deeper than 64"));
+    g_free(line);
+    client_send(fd, "{\"execute\":\"echo\",\"id\":7}\n");
+    shutdown(fd, SHUT_WR);
+    line = client_line(fd);
+    g_assert_cmpstr(line, ==, "{\"return\":{},\"id\":7}");
+    g_free(line);
+    g_assert_null(client_line(fd));
+    close(fd);
+}
+
+/* Where log_capture() keeps messages while a test looks at them. */
+static GString *captured_log;
+
+/* log_capture() - keep each message's text, then log it as usual. */
+static GLogWriterOutput log_capture(GLogLevelFlags level,
+                                    const GLogField *fields, gsize n_fields,
+                                    gpointer data)
+{
+    for (gsize i = 0; i < n_fields && captured_log; i++) {
+        if (!strcmp(fields[i].key, "MESSAGE")) {
+            g_string_append_printf(captured_log, "%s\n",
+                                   (const char *)fields[i].value);
+        }
+    }
+    return g_log_writer_default(level, fields, n_fields, data);
+}
+
+/**
+ * connect_as() - try the socket as another user, in a child process
+ * @path:	the socket
+ * @uid:	the user
+ * @gid:	its group
+ *
+ * Runs the main loop while the child tries. Return: 0 if the child got
+ * the greeting, 1 if connect() was refused, 2 if the server closed the
+ * connection without a greeting.
+ */
+static int connect_as(const char *path, uid_t uid, gid_t gid)
+{
+    pid_t pid = fork();
+    int status = -1;
+
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
+        char buf[8] = {0};
+        int fd;
+
+        if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+            _exit(3);
+        }
+        g_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+            _exit(errno == EACCES ? 1 : 3);
+        }
+        _exit(read(fd, buf, 6) == 6 && !memcmp(buf, "{\"QMP\"", 6) ? 0 : 2);
+    }
+    for (int i = 0; i < 5000; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
+        g_usleep(1000);
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * The socket is 0600 whatever the umask, so another user cannot connect;
+ * with a group it is 0660 and a member can; an allow list turns away the
+ * rest; every peer is logged. A world-writable directory, a live socket
+ * and something that is not our socket are refused; a stale one replaced.
+ */
+static void test_access(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vduse-net-mgmt-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "sock", NULL);
+    g_autoptr(GString) log = g_string_new(NULL);
+    const uid_t nobody = 65534, other = 12345;
+    g_autoptr(GError) error = NULL;
+    MgmtAccess access = {.group = (gid_t)-1};
+    struct stat sb;
+    mode_t old;
+    Mgmt *m;
+
+    if (geteuid() != 0) {
+        g_test_skip("needs root to act as another user");
+        return;
+    }
+    g_assert_cmpint(chmod(dir, 0755), ==, 0);
+    captured_log = log;
+
+    old = umask(0);
+    m = mgmt_new(path, "9.9", NULL, &error);
+    umask(old);
+    g_assert_no_error(error);
+    g_assert_cmpint(stat(path, &sb), ==, 0);
+    g_assert_cmpint(sb.st_mode & 0777, ==, 0600);
+    g_assert_cmpint(connect_as(path, nobody, nobody), ==, 1);
+    g_assert_cmpint(connect_as(path, 0, 0), ==, 0);
+    g_assert_nonnull(strstr(log->str, "uid 0 connected"));
+
+    /* A second listener on the same path: refused, the first unhurt. */
+    g_assert_null(mgmt_new(path, "9.9", NULL, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+    g_clear_error(&error);
+    g_assert_cmpint(connect_as(path, 0, 0), ==, 0);
+    mgmt_free(m);
+
+    /* With a group: 0660, a member connects and is logged. */
+    access.group = nobody;
+    m = mgmt_new(path, "9.9", &access, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(stat(path, &sb), ==, 0);
+    g_assert_cmpint(sb.st_mode & 0777, ==, 0660);
+    g_assert_cmpint(sb.st_gid, ==, nobody);
+    g_assert_cmpint(connect_as(path, nobody, nobody), ==, 0);
+    g_assert_nonnull(strstr(log->str, "uid 65534 connected"));
+    mgmt_free(m);
+
+    /* The group may open it, but only the listed uids are served. */
+    access.uids = &other;
+    access.n_uids = 1;
+    m = mgmt_new(path, "9.9", &access, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(connect_as(path, nobody, nobody), ==, 2);
+    g_assert_nonnull(strstr(log->str, "uid 65534 is not an allowed uid"));
+    g_assert_cmpint(connect_as(path, other, nobody), ==, 0);
+    g_assert_cmpint(connect_as(path, 0, 0), ==, 0); /* our own uid */
+    /* Killed: the socket stays behind, and the next start replaces it. */
+    mgmt_free(m);
+    {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+        g_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+        g_assert_cmpint(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), ==, 0);
+        close(fd); /* bound, never listened: stale */
+    }
+    m = mgmt_new(path, "9.9", NULL, &error);
+    g_assert_no_error(error);
+    mgmt_free(m);
+
+    /* Not our socket: a regular file stays and is refused. */
+    g_assert_true(g_file_set_contents(path, "x", -1, NULL));
+    g_assert_null(mgmt_new(path, "9.9", NULL, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+    g_clear_error(&error);
+    g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+    g_unlink(path);
+
+    /* A world-writable directory, sticky or not. */
+    g_assert_cmpint(chmod(dir, 01777), ==, 0);
+    g_assert_null(mgmt_new(path, "9.9", NULL, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+    g_assert_nonnull(strstr(error->message, "world-writable"));
+    g_clear_error(&error);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+
+    captured_log = NULL;
+    g_rmdir(dir);
+}
+
+/* request() - send one command on @fd and return the reply line. */
+static char *request(int fd, const char *command)
+{
+    client_send(fd, command);
+    client_send(fd, "\n");
+    return client_line(fd);
+}
+
+/*
+ * export-state and restore-state name files only inside --state-dir: no
+ * path, no "..", no symbolic link planted there; without a state
+ * directory only the reply form works.
+ */
+static void test_state_files(Fixture *f, gconstpointer data)
+{
+    g_autofree char *sdir = g_build_filename(f->dir, "state", NULL);
+    g_autofree char *outside = g_build_filename(f->dir, "outside", NULL);
+    g_autofree char *link = g_build_filename(sdir, "x", NULL);
+    g_autofree char *good = g_build_filename(sdir, "y", NULL);
+    g_autofree char *text = NULL;
+    NetOptions opts = {.name = "vm0",
+                       .mac = {2, 0, 0, 0, 0, 1},
+                       .mtu = 1500,
+                       .queue_pairs = 1,
+                       .ctrl_vq = true};
+    NetDev *nd = net_dev_new(&opts, NULL, 0);
+    MgmtDevice dev = {.nd = nd, .bus = "none", .state_dir = -1};
+    g_autoptr(GError) error = NULL;
+    NetState st;
+    int fd;
+    static const struct {
+        const char *command, *expect;
+    } refused[] = {
+        {"{\"execute\":\"export-state\",\"arguments\":{\"file\":"
+         "\"/etc/x\"}}",
+         "no '/', no '..'"},
+        {"{\"execute\":\"export-state\",\"arguments\":{\"file\":"
+         "\"../x\"}}",
+         "no '/', no '..'"},
+        {"{\"execute\":\"export-state\",\"arguments\":{\"file\":\"..\"}}",
+         "no '/', no '..'"},
+        {"{\"execute\":\"export-state\",\"arguments\":{\"file\":\"x\"}}",
+         "symbolic link"},
+        {"{\"execute\":\"restore-state\",\"arguments\":{\"file\":\"x\"}}",
+         "symbolic link"},
+        {"{\"execute\":\"export-state\",\"arguments\":{\"file\":5}}",
+         "must be a file name"},
+    };
+
+    mgmt_add_device_commands(f->m, &dev);
+    fd = client_connect(f);
+    g_free(client_line(fd));
+
+    /* No state directory: the reply form only. */
+    text = request(fd, "{\"execute\":\"export-state\",\"arguments\":"
+                       "{\"file\":\"y\"}}");
+    g_assert_nonnull(strstr(text, "needs a state directory"));
+    g_clear_pointer(&text, g_free);
+    text = request(fd, "{\"execute\":\"export-state\"}");
+    g_assert_true(g_str_has_prefix(text, "{\"return\":{\"version\":1,"));
+    g_clear_pointer(&text, g_free);
+
+    g_assert_cmpint(g_mkdir(sdir, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(outside, "keep", -1, NULL));
+    g_assert_cmpint(symlink(outside, link), ==, 0);
+    dev.state_dir = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        text = request(fd, refused[i].command);
+        if (!strstr(text, refused[i].expect)) {
+            g_error("case %zu: %s", i, text);
+        }
+        g_clear_pointer(&text, g_free);
+    }
+    g_assert_true(g_file_get_contents(outside, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "keep");
+    g_clear_pointer(&text, g_free);
+    g_assert_true(g_file_test(link, G_FILE_TEST_IS_SYMLINK));
+
+    /* A name inside it: written there, and read back by restore-state. */
+    text = request(fd, "{\"execute\":\"export-state\",\"arguments\":"
+                       "{\"file\":\"y\"}}");
+    g_assert_cmpstr(text, ==, "{\"return\":{}}");
+    g_clear_pointer(&text, g_free);
+    g_assert_true(net_state_load(good, &st, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(st.name, ==, "vm0");
+    text = request(fd, "{\"execute\":\"restore-state\",\"arguments\":"
+                       "{\"file\":\"y\"}}");
+    g_assert_cmpstr(text, ==, "{\"return\":{}}");
+    g_clear_pointer(&text, g_free);
+
+    close(fd);
+    close(dev.state_dir);
+    g_unlink(good);
+    g_unlink(link);
+    g_unlink(outside);
+    g_rmdir(sdir);
+    mgmt_free(f->m);
+    f->m = NULL;
+    net_dev_free(nd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_log_set_writer_func(log_capture, NULL, NULL);
     g_test_add("/mgmt/commands", Fixture, NULL, fixture_setup, test_commands,
                fixture_teardown);
     g_test_add("/mgmt/events-and-abuse", Fixture, NULL, fixture_setup,
                test_events_and_abuse, fixture_teardown);
+    g_test_add("/mgmt/nesting-and-half-close", Fixture, NULL, fixture_setup,
+               test_nesting_and_half_close, fixture_teardown);
+    g_test_add_func("/mgmt/access", test_access);
+    g_test_add("/mgmt/state-files", Fixture, NULL, fixture_setup,
+               test_state_files, fixture_teardown);
     return g_test_run();
 }

@@ -9,6 +9,10 @@
 
 IP=/usr/sbin/ip
 VDPA=/usr/sbin/vdpa
+# Management sockets and exported states: vduse-net refuses a
+# world-writable directory (the guest's /tmp and /run are 1777 tmpfs).
+R=/run/vduse-net
+mkdir -p -m 0755 "$R"
 DEV_PID=
 DEV_LOG=
 

@@ -4,8 +4,8 @@
 # multicast table, two queue pairs carrying traffic.
 . /lib.sh
 
-start_dev --name vnet0 --tap tap0 --queues 2 --mgmt /tmp/m.sock
-M=/tmp/m.sock
+start_dev --name vnet0 --tap tap0 --queues 2 --mgmt $R/m.sock
+M=$R/m.sock
 dev=$(dev_netdev)
 move_to_ns "$dev" a 10.0.0.1/24
 $IP addr add 10.0.0.2/24 dev tap0

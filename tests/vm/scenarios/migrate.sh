@@ -11,7 +11,7 @@ N=50 # MIGRATE_FRAMES in vhost-driver.c
 C=/tmp/ctl
 mkdir -p $C
 # Our own export/restore carries GUEST_ANNOUNCE, which QEMU's cannot.
-start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --mgmt /tmp/m0 \
+start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --mgmt $R/m0 --state-dir $R \
     --pcap /tmp/src.pcap --features +guest-announce
 path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
 echo 1 >/proc/sys/net/ipv6/conf/tap0/disable_ipv6
@@ -21,23 +21,23 @@ driver=$!
 wait_for 60 grep -q -e "suspend:" -e FAIL /tmp/driver.out ||
     fail "the driver did not get to suspend: $(cat /tmp/driver.out)"
 if grep -q "waiting for the management socket" /tmp/driver.out; then
-    mgmt-client /tmp/m0 '{"execute":"suspend"}' | grep -q '"return":{}' ||
+    mgmt-client $R/m0 '{"execute":"suspend"}' | grep -q '"return":{}' ||
         fail "suspend on the management socket"
     touch $C/suspended
 fi
 wait_for 10 grep -q -e "bases read" -e FAIL /tmp/driver.out
 grep -q "bases read" /tmp/driver.out || fail "vring bases: $(cat /tmp/driver.out)"
 ok "$(grep 'suspend:' /tmp/driver.out); vring bases exact"
-mgmt-client /tmp/m0 '{"execute":"export-state","arguments":{"file":"/tmp/state.json"}}' |
+mgmt-client $R/m0 '{"execute":"export-state","arguments":{"file":"state.json"}}' |
     grep -q '"return":{}' || fail "export-state"
-tr -d ' \n' </tmp/state.json >/tmp/src.flat
+tr -d ' \n' <$R/state.json >/tmp/src.flat
 grep -q '"suspended":true' /tmp/src.flat || fail "exported state not suspended"
 ok "state exported"
 touch $C/go
 wait_for 10 grep -q "closed the source" /tmp/driver.out || fail "driver did not close"
 stop_dev
 
-start_dev --restore /tmp/state.json --tap tap1 --bus vhost --mgmt /tmp/m1 \
+start_dev --restore $R/state.json --tap tap1 --bus vhost --mgmt $R/m1 \
     --pcap /tmp/dst.pcap
 echo 1 >/proc/sys/net/ipv6/conf/tap1/disable_ipv6
 $IP link set tap1 up
@@ -50,7 +50,7 @@ grep -q "announce seen and acked" /tmp/driver.out || fail "no announce"
 ok "destination: started from the bases, announce seen and acked"
 
 # The same device: the restored shadow is the exported one.
-mgmt-client /tmp/m1 '{"execute":"query-state"}' | tr -d ' ' >/tmp/dst.out
+mgmt-client $R/m1 '{"execute":"query-state"}' | tr -d ' ' >/tmp/dst.out
 shadow=$(sed -n 's/.*"shadow":\({[^}]*}[^}]*}[^}]*}\).*/\1/p' /tmp/src.flat)
 [ -n "$shadow" ] || fail "no shadow in the exported state"
 norm() { sed 's/"announce-acks":[0-9]*//'; }
@@ -83,8 +83,8 @@ while [ $seq -lt $((2 * N)) ]; do
     seq=$((seq + 1))
 done
 ok "frames 0..$((2 * N - 1)) each exactly once ($N before, $N after)"
-mgmt-client /tmp/m1 '{"execute":"query-stats"}' | grep -q "\"tx-packets\":$N," ||
-    fail "destination tx-packets: $(mgmt-client /tmp/m1 '{"execute":"query-stats"}')"
+mgmt-client $R/m1 '{"execute":"query-stats"}' | grep -q "\"tx-packets\":$N," ||
+    fail "destination tx-packets: $(mgmt-client $R/m1 '{"execute":"query-stats"}')"
 
 kill "$driver"
 wait "$driver" 2>/dev/null

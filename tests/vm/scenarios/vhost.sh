@@ -5,11 +5,11 @@
 . /lib.sh
 
 start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --pcap /tmp/vm0.pcap \
-    --mgmt /tmp/m.sock
+    --mgmt $R/m.sock --state-dir $R
 path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
 # For a VMM the device offers only what QEMU's vhost-vdpa can shadow: no
 # GUEST_ANNOUNCE (bit 21), no USO (bits 54-56).
-offered=$(mgmt-client /tmp/m.sock '{"execute":"query-state"}' |
+offered=$(mgmt-client $R/m.sock '{"execute":"query-state"}' |
     tr -d ' \n' | sed -n 's/.*"device":{[^}]*"features":\(-\{0,1\}[0-9]*\).*/\1/p')
 [ -n "$offered" ] || fail "no offered features in query-state"
 [ $(((offered >> 21) & 1)) = 0 ] || fail "GUEST_ANNOUNCE offered for a VMM: $offered"
@@ -61,12 +61,12 @@ ok "VLAN filter: id 5 and untagged pass, id 6 and other MACs dropped"
 
 # Suspend through the management socket, then export: the indices are
 # final (every popped chain completed), and the state says so.
-mgmt-client /tmp/m.sock '{"execute":"suspend"}' \
-    '{"execute":"export-state","arguments":{"file":"/tmp/state.json"}}' \
+mgmt-client $R/m.sock '{"execute":"suspend"}' \
+    '{"execute":"export-state","arguments":{"file":"state.json"}}' \
     '{"execute":"export-state"}' >/tmp/mgmt.out
 grep -c '"return":{}' /tmp/mgmt.out | grep -q 2 || fail "suspend/export: $(cat /tmp/mgmt.out)"
-grep -q '"suspended" : true' /tmp/state.json || fail "state not suspended: $(cat /tmp/state.json)"
-tr -d ' \n' </tmp/state.json >/tmp/state.flat
+grep -q '"suspended" : true' $R/state.json || fail "state not suspended: $(cat $R/state.json)"
+tr -d ' \n' <$R/state.json >/tmp/state.flat
 grep -q '"version":1,"device":{"name":"vm0","mac":"02:' /tmp/state.flat || fail "identity"
 grep -q '"shadow":{"mac":"02:00:00:00:00:a1"' /tmp/state.flat || fail "shadow in the state"
 grep -q '"vlans":\[5\]' /tmp/state.flat || fail "VLAN 5 in the state"
@@ -91,7 +91,7 @@ wait_for 5 report_has '"rx-mode":\{"promisc":true,"allmulti":false' ||
     fail "no reset after the VMM left: $(report)"
 ok "VMM gone: device reset"
 # The MAC the driver set does not outlive the reset in config space.
-mgmt-client /tmp/m.sock '{"execute":"export-state"}' | tr -d ' ' >/tmp/after.out
+mgmt-client $R/m.sock '{"execute":"export-state"}' | tr -d ' ' >/tmp/after.out
 made=$(sed -n 's/.*"device":{"name":"vm0","mac":"\([^"]*\)".*/\1/p' /tmp/after.out)
 [ -n "$made" ] && grep -q "\"config\":{\"mac\":\"$made\"" /tmp/after.out ||
     fail "config space after reset: $(cat /tmp/after.out)"
