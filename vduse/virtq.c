@@ -352,6 +352,14 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
             if (len == 0 || len % sizeof(struct vring_desc)) {
                 return vq_fail(vq, "indirect table of %u bytes", len);
             }
+            /* No chain is longer than the queue (virtio 1.2 2.7.5.3.1):
+             * so a hostile table costs no more than the ring's own. */
+            if (len / sizeof(struct vring_desc) > vq->num) {
+                return vq_fail(vq,
+                               "indirect table of %zu entries, more than the "
+                               "queue size %u",
+                               len / sizeof(struct vring_desc), vq->num);
+            }
             table = vduse_iotlb_ptr(vq->iotlb, vq->asid, addr, len,
                                     VDUSE_IOTLB_READ);
             if (!table) {
@@ -400,6 +408,16 @@ int vduse_vq_pop(VduseVq *vq, VduseVqElem *elem)
     if (pending == 0) {
         return 0;
     }
+    /* Every chain popped and not yet handed back holds a head of its own,
+     * so an honest driver never has more than the queue size in flight. A
+     * driver that makes heads available again while we hold them would
+     * have us push more used entries than the ring holds. */
+    if ((uint16_t)(vq->last_avail - vq->used_idx) >= vq->num) {
+        return vq_fail(vq,
+                       "more than %u chains in flight: the driver made heads "
+                       "available that the device still holds",
+                       vq->num);
+    }
     head = le16toh(__atomic_load_n(&vq->avail->ring[vq->last_avail % vq->num],
                                    __ATOMIC_RELAXED));
     if (head >= vq->num) {
@@ -421,9 +439,14 @@ void vduse_vq_push(VduseVq *vq, uint16_t id, uint32_t written)
 {
     struct vring_used_elem *e;
 
-    g_return_if_fail(vq->started && vq->pending_used < vq->num);
     /* The used ring may have moved since the pop (IOTLB invalidation). */
-    if (vq->failed || vq_refresh(vq) < 0) {
+    if (!vq->started || vq->failed || vq_refresh(vq) < 0) {
+        return;
+    }
+    /* vduse_vq_pop() keeps what is in flight within the ring; a caller
+     * pushing an id twice is the only way here. */
+    if (vq->pending_used >= vq->num) {
+        vq_fail(vq, "%u used entries pushed without a flush", vq->num + 1);
         return;
     }
     e = &vq->used->ring[(uint16_t)(vq->used_idx + vq->pending_used) % vq->num];

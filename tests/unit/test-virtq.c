@@ -1023,6 +1023,43 @@ static void hostile_indirect_loop(Fixture *f)
 }
 
 /**
+ * hostile_indirect_too_big() - an indirect table with more entries than
+ * the queue (virtio 1.2 2.7.5.3.1: no chain is longer than the queue)
+ * @f:		the fixture
+ *
+ * Its first entry ends the chain: only the size check can catch it, so
+ * a walk of a hostile 4 GiB table costs no more than one of the queue's.
+ */
+static void hostile_indirect_too_big(Fixture *f)
+{
+    uint64_t table = buf_iova(0x8000);
+    struct vring_desc *t = test_ring_ptr(&f->ring, table);
+
+    memset(t, 0, 16 * (f->ring.num + 1));
+    t[0].addr = htole64(buf_iova(0));
+    t[0].len = htole32(8);
+    test_ring_set_desc(&f->ring, 0, table, 16 * (f->ring.num + 1),
+                       VRING_DESC_F_INDIRECT, 0);
+    test_ring_put_head(&f->ring, 0);
+}
+
+/**
+ * hostile_reused_heads() - more chains in flight than the ring holds: the
+ * driver makes head 0 available again and again while the device has
+ * popped it and not yet handed it back
+ * @f:		the fixture
+ */
+static void hostile_reused_heads(Fixture *f)
+{
+    test_ring_set_desc(&f->ring, 0, buf_iova(0), 8, 0, 0);
+    for (uint32_t i = 0; i < f->ring.num; i++) {
+        test_ring_put_head(&f->ring, 0);
+        g_assert_cmpint(vduse_vq_pop(f->vq, f->elem), ==, 1);
+    }
+    test_ring_put_head(&f->ring, 0);
+}
+
+/**
  * hostile_nested_indirect() - an indirect descriptor in an indirect table
  * @f:		the fixture
  */
@@ -1347,6 +1384,8 @@ static const Hostile hostile[] = {
     {"self-loop-empty", hostile_self_loop, 8},
     {"chain-longer-than-queue", hostile_chain_too_long, 8},
     {"indirect-loop", hostile_indirect_loop, 8},
+    {"indirect-larger-than-queue", hostile_indirect_too_big, 8},
+    {"reused-heads", hostile_reused_heads, 8},
     {"nested-indirect", hostile_nested_indirect, 8},
     {"indirect-empty", hostile_indirect_empty, 8},
     {"indirect-odd-length", hostile_indirect_odd, 8},
