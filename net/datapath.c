@@ -16,14 +16,27 @@
  *
  * TX: pop chains in a burst and writev() each one to the TAP as it is: the
  * driver's 12-byte virtio-net header is the TAP's vnet header (set to 12
- * bytes with TUNSETVNETHDRSZ). RX: pop enough chains to hold the largest
- * frame the driver may get, readv() into them directly, push as many as the
- * frame filled (VIRTIO_NET_F_MRG_RXBUF, num_buffers in the header), give the
- * rest back. One interrupt per burst per queue, if the driver wants it.
+ * bytes with TUNSETVNETHDRSZ).
  *
- * Between two bursts nothing is popped and not pushed, and everything
- * pushed is published: that is the state in which the thread pauses, so the
- * ring indices the kernel asks for (GET_VQ_STATE) are exact.
+ * RX takes only what a frame needs. The pair holds popped RX chains from
+ * one frame to the next (translated once), enough for an MTU-sized frame,
+ * and readv()s each frame into them with a per-pair spill buffer as the
+ * last segment. A frame that fits is pushed from the chains it filled
+ * (num_buffers in the header, VIRTIO_NET_F_MRG_RXBUF); the other chains
+ * stay held for the next frame. A larger one (a GSO frame) takes more
+ * chains and its tail is copied from the spill buffer; if the driver has
+ * not posted enough, the frame waits whole in the spill buffer and the
+ * TAP is not read until the driver's kick brings buffers. So a small
+ * frame is delivered whatever the largest possible frame is, and a pair
+ * with no buffers sleeps. Before delivery the frame's virtio-net header
+ * is checked against the offloads the driver accepts (virtio 1.2 5.1.6.4)
+ * and its length against the MTU.
+ *
+ * One interrupt per burst per queue, if the driver wants it. Between two
+ * bursts everything pushed is published; when the thread pauses it gives
+ * the chains it holds back (a waiting frame stays in the spill buffer), so
+ * nothing is popped and not pushed, and the ring indices the kernel asks
+ * for (GET_VQ_STATE) are exact.
  */
 #include "config.h"
 
@@ -42,14 +55,20 @@
 #define RX_MAX_IOV 1024
 #define RX_MAX_CHAINS 256
 
+/* The spill buffer: the largest frame a driver may receive, header in. */
+#define RX_SPILL (12 + 65535 + 14 + 4)
+
 /**
- * struct RxChain - one RX chain popped for the frame being received
+ * struct RxChain - one RX chain the pair holds
  * @id:		head index
  * @len:	its writable bytes
+ * @niov:	its segments in the pair's @rx_iov, after those of the chains
+ *		held before it
  */
 typedef struct RxChain {
     uint16_t id;
     uint32_t len;
+    unsigned int niov;
 } RxChain;
 
 /**
@@ -67,12 +86,19 @@ typedef struct RxChain {
  * @paused:	the thread is paused
  * @mrg_rxbuf:	VIRTIO_NET_F_MRG_RXBUF negotiated
  * @rx_frame_max: the largest frame the driver may receive, header included
+ * @rx_frame_mtu: the largest frame without GSO, header included
+ * @guest_offloads: the VIRTIO_NET_F_GUEST_* offloads the driver accepts now
  * @tx_blocked:	the TAP refused a write; wait for POLLOUT
  * @rx_starved:	the driver gave no RX buffers; wait for its kick
  * @tap_readable: the TAP may have a frame (POLLIN seen, no EAGAIN since)
  * @elem:	storage for one chain
- * @rx_iov:	segments of the RX chains of one frame
- * @rx_chains:	the RX chains of one frame
+ * @rx_iov:	segments of the held RX chains, one more for the spill buffer
+ * @rx_chains:	the RX chains held, oldest first
+ * @rx_held:	how many
+ * @rx_held_iov: their segments in @rx_iov
+ * @rx_room:	their writable bytes
+ * @spill:	RX_SPILL bytes: a frame's tail, or a whole frame waiting
+ * @pending:	length of the frame waiting whole in @spill, or 0
  * @stats:	counters, read by other threads with relaxed atomics
  * @capture:	where to record frames, or NULL
  * @filter_on:	apply @filter to received frames
@@ -93,12 +119,19 @@ struct NetPair {
     bool paused;
     bool mrg_rxbuf;
     size_t rx_frame_max;
+    size_t rx_frame_mtu;
+    uint64_t guest_offloads;
     bool tx_blocked;
     bool rx_starved;
     bool tap_readable;
     VduseVqElem *elem;
-    struct iovec rx_iov[RX_MAX_IOV];
+    struct iovec rx_iov[RX_MAX_IOV + 1];
     RxChain rx_chains[RX_MAX_CHAINS];
+    unsigned int rx_held;
+    unsigned int rx_held_iov;
+    size_t rx_room;
+    uint8_t *spill;
+    size_t pending;
     NetPairStats stats;
     NetCapture *capture;
     bool filter_on;
@@ -123,17 +156,19 @@ NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd)
     g_mutex_init(&p->lock);
     g_cond_init(&p->cond);
     p->elem = g_new(VduseVqElem, 1);
+    p->spill = g_malloc(RX_SPILL);
     return p;
 }
 
 void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
-                         bool vlan_filter)
+                         bool vlan_filter, uint64_t guest_offloads)
 {
     p->filter_on = shadow != NULL;
     if (shadow) {
         p->filter = *shadow;
     }
     p->vlan_filter = vlan_filter;
+    p->guest_offloads = guest_offloads;
 }
 
 void net_pair_set_capture(NetPair *p, NetCapture *cap)
@@ -153,6 +188,7 @@ void net_pair_free(NetPair *p)
     g_mutex_clear(&p->lock);
     g_cond_clear(&p->cond);
     g_free(p->elem);
+    g_free(p->spill);
     g_free(p->name);
     g_free(p);
 }
@@ -271,15 +307,143 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
 }
 
 /**
- * pair_filter_accepts() - whether a received frame passes the driver's
- *			   receive filter
+ * rx_frame_iov() - the segments a frame is read into: the held chains'
+ * (all of them with MRG_RXBUF, the first one without), then the spill
+ * buffer
+ * @p:		the pair, holding at least one chain
+ *
+ * Return: the number of segments in @p->rx_iov.
+ */
+static unsigned int rx_frame_iov(NetPair *p)
+{
+    unsigned int n = p->mrg_rxbuf ? p->rx_held_iov : p->rx_chains[0].niov;
+
+    p->rx_iov[n] = (struct iovec){.iov_base = p->spill, .iov_len = RX_SPILL};
+    return n + 1;
+}
+
+/**
+ * rx_fill() - hold chains until they have @want bytes, or none is left
+ * @p:		the pair
+ * @vq:		RX vq
+ * @want:	bytes wanted (header included)
+ *
+ * Without MRG_RXBUF a frame goes in one chain: one held chain is enough.
+ * Return: 0, or -EIO if the queue failed.
+ */
+static int rx_fill(NetPair *p, VduseVq *vq, size_t want)
+{
+    VduseVqElem *e = p->elem;
+
+    while (p->rx_room < want && p->rx_held < RX_MAX_CHAINS &&
+           (p->mrg_rxbuf || p->rx_held == 0)) {
+        int ret = vduse_vq_pop(vq, e);
+
+        if (ret <= 0) {
+            return ret < 0 ? -EIO : 0;
+        }
+        if (e->in_len < NET_HDR_LEN) {
+            /* No room for the header: give it back empty. */
+            vduse_vq_push(vq, e->id, 0);
+            stat_add(&p->stats.rx_dropped, 1);
+            continue;
+        }
+        if (p->rx_held_iov + e->in_num > RX_MAX_IOV) {
+            vduse_vq_unpop(vq, 1);
+            return 0;
+        }
+        memcpy(&p->rx_iov[p->rx_held_iov], &e->iov[e->out_num],
+               e->in_num * sizeof(struct iovec));
+        p->rx_chains[p->rx_held++] = (RxChain){
+            .id = e->id,
+            .len = (uint32_t)MIN(e->in_len, UINT32_MAX),
+            .niov = e->in_num,
+        };
+        p->rx_held_iov += e->in_num;
+        p->rx_room += e->in_len;
+    }
+    return 0;
+}
+
+/**
+ * rx_release() - give every held chain back to the ring
+ * @p:		the pair
+ * @vq:		RX vq
+ *
+ * They are the last ones popped, none pushed: the available index the
+ * device reports is then exact. A frame waiting in @p->spill stays.
+ */
+static void rx_release(NetPair *p, VduseVq *vq)
+{
+    vduse_vq_unpop(vq, p->rx_held);
+    p->rx_held = p->rx_held_iov = 0;
+    p->rx_room = 0;
+}
+
+/**
+ * rx_header_ok() - check and fix the frame's virtio-net header
+ * @p:		the pair
+ * @niov:	segments of the frame in @p->rx_iov (header first)
+ * @len:	bytes received, header included
+ *
+ * The TAP's offloads follow the driver's, but a frame queued before a
+ * change, or a TAP whose offloads someone else set, may carry what the
+ * driver did not accept (virtio 1.2 5.1.6.4): GSO of a kind it does not
+ * take, or a partial checksum without GUEST_CSUM (dropped), DATA_VALID
+ * without GUEST_CSUM (cleared), or a frame over the MTU without GSO.
+ * Return: true to deliver.
+ */
+static bool rx_header_ok(NetPair *p, unsigned int niov, size_t len)
+{
+    const uint64_t o = p->guest_offloads;
+    struct virtio_net_hdr_v1 h;
+    bool ok;
+
+    if (iov_to_buf(p->rx_iov, niov, 0, &h, sizeof(h)) < sizeof(h)) {
+        return false;
+    }
+    switch (h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+    case VIRTIO_NET_HDR_GSO_NONE:
+        ok = len - NET_HDR_LEN <= p->rx_frame_mtu - NET_HDR_LEN;
+        break;
+    case VIRTIO_NET_HDR_GSO_TCPV4:
+        ok = o & VDUSE_BIT(VIRTIO_NET_F_GUEST_TSO4);
+        break;
+    case VIRTIO_NET_HDR_GSO_TCPV6:
+        ok = o & VDUSE_BIT(VIRTIO_NET_F_GUEST_TSO6);
+        break;
+    case 5: /* VIRTIO_NET_HDR_GSO_UDP_L4 */
+        ok = o & (VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) |
+                  VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6));
+        break;
+    default: /* UFO, never offered, or nonsense */
+        ok = false;
+        break;
+    }
+    if ((h.gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+        !(o & VDUSE_BIT(VIRTIO_NET_F_GUEST_ECN))) {
+        ok = false;
+    }
+    if (!(o & VDUSE_BIT(VIRTIO_NET_F_GUEST_CSUM))) {
+        if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+            ok = false;
+        } else if (h.flags) {
+            h.flags = 0; /* DATA_VALID means nothing to this driver */
+            iov_from_buf(p->rx_iov, niov, 0, &h.flags, sizeof(h.flags));
+        }
+    }
+    return ok;
+}
+
+/**
+ * rx_filter_accepts() - whether a frame passes the driver's receive filter
  * @p:		the pair
  * @niov:	segments of the frame in @p->rx_iov (header first)
  * @len:	bytes received, header included
  *
  * Return: true to deliver.
  */
-static bool pair_filter_accepts(NetPair *p, unsigned int niov, size_t len)
+static bool rx_filter_accepts(NetPair *p, unsigned int niov, size_t len)
 {
     uint8_t eth[18];
     int vlan = -1;
@@ -298,97 +462,132 @@ static bool pair_filter_accepts(NetPair *p, unsigned int niov, size_t len)
 }
 
 /**
- * pair_rx_one() - receive one frame from the TAP into the RX vq
+ * rx_deliver() - push the held chains a frame of @len bytes filled
+ * @p:		the pair
+ * @vq:		RX vq
+ * @len:	bytes in the chains' buffers, header included
+ *
+ * The chains used stop being held; the others stay for the next frame.
+ */
+static void rx_deliver(NetPair *p, VduseVq *vq, size_t len)
+{
+    unsigned int used = 0, used_iov = 0;
+    size_t left = len;
+    uint16_t le;
+
+    while (left > 0 && used < p->rx_held) {
+        uint32_t chunk = (uint32_t)MIN(left, p->rx_chains[used].len);
+
+        vduse_vq_push(vq, p->rx_chains[used].id, chunk);
+        left -= chunk;
+        used_iov += p->rx_chains[used].niov;
+        used++;
+    }
+    le = htole16((uint16_t)used);
+    iov_from_buf(p->rx_iov, used_iov,
+                 offsetof(struct virtio_net_hdr_v1, num_buffers), &le,
+                 sizeof(le));
+    if (p->capture) {
+        net_capture_frame(p->capture, p->rx_iov, used_iov, NET_HDR_LEN,
+                          len - NET_HDR_LEN);
+    }
+    stat_add(&p->stats.rx_packets, 1);
+    stat_add(&p->stats.rx_bytes, len - NET_HDR_LEN);
+
+    for (unsigned int i = 0; i < used; i++) {
+        p->rx_room -= p->rx_chains[i].len;
+    }
+    p->rx_held -= used;
+    p->rx_held_iov -= used_iov;
+    memmove(p->rx_chains, p->rx_chains + used,
+            p->rx_held * sizeof(p->rx_chains[0]));
+    memmove(p->rx_iov, p->rx_iov + used_iov,
+            p->rx_held_iov * sizeof(p->rx_iov[0]));
+}
+
+/**
+ * rx_deliver_pending() - deliver the frame waiting in the spill buffer
  * @p:		the pair
  * @vq:		RX vq
  *
- * Return: 1 if a frame was received, 0 if the TAP had none or the driver
- * lacks buffers (@p->rx_starved), -EIO if the queue failed.
+ * Return: 1 if delivered, 0 if the driver still lacks buffers (the pair
+ * sleeps until its kick), -EIO if the queue failed.
  */
-static int pair_rx_one(NetPair *p, VduseVq *vq)
+static int rx_deliver_pending(NetPair *p, VduseVq *vq)
 {
-    VduseVqElem *e = p->elem;
-    unsigned int chains = 0, niov = 0;
-    size_t room = 0, left;
-    uint16_t num_buffers = 0;
-    ssize_t n;
-
-    while (room < p->rx_frame_max && chains < RX_MAX_CHAINS) {
-        int ret = vduse_vq_pop(vq, e);
-
-        if (ret < 0) {
-            return -EIO;
-        }
-        if (ret == 0) {
-            break;
-        }
-        if (niov + e->in_num > RX_MAX_IOV || e->in_len < NET_HDR_LEN) {
-            if (e->in_len < NET_HDR_LEN) {
-                /* No room for the header: give it back empty. */
-                vduse_vq_push(vq, e->id, 0);
-                stat_add(&p->stats.rx_dropped, 1);
-                continue;
-            }
-            vduse_vq_unpop(vq, 1);
-            break;
-        }
-        memcpy(&p->rx_iov[niov], &e->iov[e->out_num],
-               e->in_num * sizeof(struct iovec));
-        niov += e->in_num;
-        p->rx_chains[chains].id = e->id;
-        p->rx_chains[chains].len = (uint32_t)MIN(e->in_len, UINT32_MAX);
-        room += e->in_len;
-        chains++;
-        if (!p->mrg_rxbuf) {
-            break; /* one chain per frame, however large */
-        }
+    if (rx_fill(p, vq, p->pending) < 0) {
+        return -EIO;
     }
-    if (chains == 0 || (p->mrg_rxbuf && room < p->rx_frame_max)) {
-        vduse_vq_unpop(vq, chains);
+    if (p->rx_room < p->pending || (!p->mrg_rxbuf && p->rx_held == 0)) {
         p->rx_starved = true;
         return 0;
     }
+    iov_from_buf(p->rx_iov, p->rx_held_iov, 0, p->spill, p->pending);
+    rx_deliver(p, vq, p->pending);
+    p->pending = 0;
+    return 1;
+}
 
+/**
+ * pair_rx_one() - move one frame from the TAP to the driver
+ * @p:		the pair
+ * @vq:		RX vq
+ *
+ * Return: 1 if a frame was handled (delivered, filtered or dropped), 0 if
+ * nothing can be done now (no frame, or no buffers: the flags say which),
+ * -EIO if the queue failed.
+ */
+static int pair_rx_one(NetPair *p, VduseVq *vq)
+{
+    unsigned int niov;
+    size_t room;
+    ssize_t n;
+
+    if (p->pending) {
+        return rx_deliver_pending(p, vq);
+    }
+    if (rx_fill(p, vq, p->rx_frame_mtu) < 0) {
+        return -EIO;
+    }
+    if (p->rx_held == 0) {
+        p->rx_starved = true;
+        return 0;
+    }
+    niov = rx_frame_iov(p);
+    room = p->mrg_rxbuf ? p->rx_room : p->rx_chains[0].len;
     n = readv(p->tap_fd, p->rx_iov, (int)MIN(niov, (unsigned)IOV_MAX));
-    if (n <= 0 || (size_t)n > room) {
-        vduse_vq_unpop(vq, chains);
-        if (n < 0 && errno == EAGAIN) {
-            p->tap_readable = false;
-            return 0;
-        }
-        /* An error, or a frame larger than the buffers (the TAP says the
-         * whole length but copied what fit): the frame is lost. */
+    if (n < 0 && errno == EAGAIN) {
+        p->tap_readable = false;
+        return 0;
+    }
+    if (n < (ssize_t)NET_HDR_LEN || (size_t)n > MAX(room, p->rx_frame_max)) {
+        /* An error, or a frame larger than the driver may get (the TAP
+         * says the whole length but copied what fit): lost. */
         stat_add(&p->stats.rx_dropped, 1);
         return n == 0 ? 0 : 1;
     }
-    if (!pair_filter_accepts(p, niov, (size_t)n)) {
-        vduse_vq_unpop(vq, chains);
+    if (!rx_header_ok(p, niov, (size_t)n)) {
+        stat_add(&p->stats.rx_dropped, 1);
+        return 1;
+    }
+    if (!rx_filter_accepts(p, niov, (size_t)n)) {
         stat_add(&p->stats.rx_filtered, 1);
         return 1;
     }
-    left = (size_t)n;
-    while (left > 0 && num_buffers < chains) {
-        uint32_t len = (uint32_t)MIN(left, p->rx_chains[num_buffers].len);
-
-        vduse_vq_push(vq, p->rx_chains[num_buffers].id, len);
-        left -= len;
-        num_buffers++;
+    if ((size_t)n <= room) {
+        rx_deliver(p, vq, (size_t)n);
+        return 1;
     }
-    vduse_vq_unpop(vq, chains - num_buffers);
-    {
-        uint16_t le = htole16(num_buffers);
-
-        iov_from_buf(p->rx_iov, niov,
-                     offsetof(struct virtio_net_hdr_v1, num_buffers), &le,
-                     sizeof(le));
+    if (!p->mrg_rxbuf) {
+        /* One buffer per frame, and the driver's is too small. */
+        stat_add(&p->stats.rx_dropped, 1);
+        return 1;
     }
-    if (p->capture) {
-        net_capture_frame(p->capture, p->rx_iov, niov, NET_HDR_LEN,
-                          (size_t)n - NET_HDR_LEN);
-    }
-    stat_add(&p->stats.rx_packets, 1);
-    stat_add(&p->stats.rx_bytes, (size_t)n - NET_HDR_LEN);
-    return 1;
+    /* The tail is in the spill buffer: the frame waits there whole. */
+    memmove(p->spill + room, p->spill, (size_t)n - room);
+    iov_to_buf(p->rx_iov, p->rx_held_iov, 0, p->spill, room);
+    p->pending = (size_t)n;
+    return rx_deliver_pending(p, vq) < 0 ? -EIO : 1;
 }
 
 /**
@@ -396,7 +595,7 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
  * @p:		the pair
  * @vq:		RX vq
  *
- * Return: frames received, or -EIO if the queue failed.
+ * Return: frames handled, or -EIO if the queue failed.
  */
 static int pair_rx_burst(NetPair *p, VduseVq *vq)
 {
@@ -433,6 +632,10 @@ static bool pair_check_requests(NetPair *p)
     bool stop;
 
     g_mutex_lock(&p->lock);
+    if (p->pause_req || p->stop_req) {
+        /* Nothing popped and not pushed while paused or after. */
+        rx_release(p, p->q.rx);
+    }
     while (p->pause_req && !p->stop_req) {
         if (!p->paused) {
             p->paused = true;
@@ -444,6 +647,27 @@ static bool pair_check_requests(NetPair *p)
     stop = p->stop_req;
     g_mutex_unlock(&p->lock);
     return stop;
+}
+
+/**
+ * rx_refresh() - notice RX work without sleeping
+ * @p:		the pair
+ * @rx:		RX vq
+ *
+ * New buffers from the driver end a starvation; a frame in the TAP makes
+ * it readable. One poll() with no timeout, only while the TAP was seen
+ * empty.
+ */
+static void rx_refresh(NetPair *p, VduseVq *rx)
+{
+    if (p->rx_starved && vduse_vq_avail_pending(rx) > 0) {
+        p->rx_starved = false;
+    }
+    if (!p->tap_readable) {
+        struct pollfd pfd = {.fd = p->tap_fd, .events = POLLIN};
+
+        p->tap_readable = poll(&pfd, 1, 0) > 0;
+    }
 }
 
 /**
@@ -471,7 +695,12 @@ static gpointer pair_thread(gpointer data)
             tx_done = pair_tx_burst(p, tx);
             tx_failed = tx_done < 0;
         }
-        if (!rx_failed && !p->rx_starved && p->tap_readable) {
+        if (tx_done > 0 && !rx_failed) {
+            /* A busy TX ring must not starve RX: look at what the idle
+             * branch would have waited for. */
+            rx_refresh(p, rx);
+        }
+        if (!rx_failed && !p->rx_starved && (p->tap_readable || p->pending)) {
             rx_done = pair_rx_burst(p, rx);
             rx_failed = rx_done < 0;
         }
@@ -531,6 +760,7 @@ static gpointer pair_thread(gpointer data)
     }
     /* Gone for good: a pause has nothing to wait for. */
     g_mutex_lock(&p->lock);
+    rx_release(p, rx);
     p->paused = true;
     g_cond_broadcast(&p->cond);
     g_mutex_unlock(&p->lock);
@@ -546,6 +776,10 @@ bool net_pair_start(NetPair *p, const NetPairQueues *q, uint64_t features,
     p->q = *q;
     p->mrg_rxbuf = features & VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
     p->rx_frame_max = net_rx_frame_max(features, mtu);
+    p->rx_frame_mtu = net_rx_frame_max(0, mtu);
+    p->rx_held = p->rx_held_iov = 0;
+    p->rx_room = 0;
+    p->pending = 0;
     p->tx_blocked = false;
     p->rx_starved = false;
     p->tap_readable = true;

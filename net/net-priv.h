@@ -84,13 +84,17 @@ void net_link_watch_free(NetLinkWatch *w);
 NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd);
 
 /**
- * net_pair_set_filter() - the receive filter the pair applies
+ * net_pair_set_filter() - what the pair lets through to the driver
  * @p:		the pair, paused or not running
- * @shadow:	the driver's settings, copied; NULL for no filter
+ * @shadow:	the driver's receive filter settings, copied; NULL for no
+ *		filter
  * @vlan_filter: VIRTIO_NET_F_CTRL_VLAN was negotiated
+ * @guest_offloads: the VIRTIO_NET_F_GUEST_* offloads the driver accepts
+ *		now; a received frame needing another is dropped (none at
+ *		creation)
  */
 void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
-                         bool vlan_filter);
+                         bool vlan_filter, uint64_t guest_offloads);
 
 /* net_pair_set_capture() - record @p's frames to @cap (not owned). */
 void net_pair_set_capture(NetPair *p, NetCapture *cap);

@@ -203,7 +203,8 @@ static void pair_set_filter(NetDev *nd, NetPair *p)
     bool rx = f & VDUSE_BIT(VIRTIO_NET_F_CTRL_RX);
     bool vlan = f & VDUSE_BIT(VIRTIO_NET_F_CTRL_VLAN);
 
-    net_pair_set_filter(p, rx || vlan ? ctrlvq_shadow(nd->cvq) : NULL, vlan);
+    net_pair_set_filter(p, rx || vlan ? ctrlvq_shadow(nd->cvq) : NULL, vlan,
+                        ctrlvq_shadow(nd->cvq)->guest_offloads);
 }
 
 static void pair_start(NetDev *nd, unsigned int i);

@@ -61,6 +61,8 @@ static const char *skip_reason;
  * @pair:	the dataplane under test
  * @irqs:	interrupts the pair sent (atomic)
  * @rx_next:	next free byte of the RX buffer area
+ * @tx_used_at_rx_irq: the TX used index when the pair first interrupted
+ *		for RX after the test set it to -1 (atomic)
  */
 typedef struct Fixture {
     TestMem *mem;
@@ -77,6 +79,7 @@ typedef struct Fixture {
     NetPair *pair;
     int irqs;
     size_t rx_next;
+    int tx_used_at_rx_irq;
 } Fixture;
 
 /* count_irq() - the pair's notify callback: count. */
@@ -85,6 +88,11 @@ static int count_irq(void *opaque, uint32_t index)
     Fixture *f = opaque;
 
     __atomic_add_fetch(&f->irqs, 1, __ATOMIC_RELAXED);
+    if (index == 0 &&
+        __atomic_load_n(&f->tx_used_at_rx_irq, __ATOMIC_RELAXED) == -1) {
+        __atomic_store_n(&f->tx_used_at_rx_irq, test_ring_used_idx(&f->txr),
+                         __ATOMIC_RELAXED);
+    }
     return 0;
 }
 
@@ -183,6 +191,7 @@ static bool start_pair(Fixture *f, uint64_t features)
     }
     g_assert_cmpint(ioctl(f->tap_fd, TUNSETOFFLOAD, net_tap_offloads(features)),
                     ==, 0);
+    net_pair_set_filter(f->pair, NULL, false, features);
     g_assert_true(net_pair_start(f->pair, &q, features, MTU, &error));
     return true;
 }
@@ -529,6 +538,287 @@ static void test_capture(Fixture *f, gconstpointer data)
     unlink(path);
 }
 
+/**
+ * pair_thread_cpu_ms() - CPU time the pair's thread used so far
+ *
+ * Return: user + system milliseconds of the thread named "pair0".
+ */
+static long pair_thread_cpu_ms(void)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc/self/task", 0, NULL);
+    const char *tid;
+
+    g_assert_nonnull(d);
+    while ((tid = g_dir_read_name(d))) {
+        g_autofree char *comm_path =
+            g_strdup_printf("/proc/self/task/%s/comm", tid);
+        g_autofree char *stat_path =
+            g_strdup_printf("/proc/self/task/%s/stat", tid);
+        g_autofree char *comm = NULL, *stat = NULL;
+        unsigned long utime, stime;
+        const char *after;
+
+        if (!g_file_get_contents(comm_path, &comm, NULL, NULL) ||
+            strcmp(g_strstrip(comm), "pair0") ||
+            !g_file_get_contents(stat_path, &stat, NULL, NULL)) {
+            continue;
+        }
+        /* Fields 14 and 15, counted after the ")" closing the name. */
+        after = strrchr(stat, ')');
+        g_assert_nonnull(after);
+        g_assert_cmpint(sscanf(after + 2,
+                               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                               "%lu %lu",
+                               &utime, &stime),
+                        ==, 2);
+        return (long)((utime + stime) * 1000 / sysconf(_SC_CLK_TCK));
+    }
+    g_assert_not_reached();
+}
+
+/* rx_stats() - the pair's counters. */
+static NetPairStats rx_stats(Fixture *f)
+{
+    NetPairStats s;
+
+    net_pair_get_stats(f->pair, &s);
+    return s;
+}
+
+/*
+ * The livelock: with MRG_RXBUF and guest GSO a driver that posted less
+ * than 64 KiB (8 x 1536 B) still gets a 60-byte frame, and the thread
+ * sleeps afterwards instead of spinning.
+ */
+static void test_rx_small_ring(Fixture *f, gconstpointer data)
+{
+    uint8_t frame[60];
+    struct virtio_net_hdr_v1 hdr;
+    long before;
+
+    if (!start_pair(f, gso_features)) {
+        return;
+    }
+    post_rx_buffers(f, 8, 1536);
+    make_frame(frame, sizeof(frame), 3);
+    rx_frame(f, frame, sizeof(frame), frame, sizeof(frame), &hdr);
+    g_assert_cmpuint(le16toh(hdr.num_buffers), ==, 1);
+    before = pair_thread_cpu_ms();
+    g_usleep(500 * 1000);
+    /* A spinning thread would have used about 500 ms. */
+    g_assert_cmpint(pair_thread_cpu_ms() - before, <, 100);
+}
+
+/*
+ * Chains are held from one frame to the next: after a small frame the pair
+ * still holds the chains it popped for an MTU-sized one, in order; a pause
+ * gives them back, so the available index the device reports is exact.
+ */
+static void test_rx_held_chains(Fixture *f, gconstpointer data)
+{
+    uint8_t frame[100];
+    struct virtio_net_hdr_v1 hdr;
+    uint32_t id, len;
+
+    if (!start_pair(f, VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF))) {
+        return;
+    }
+    post_rx_buffers(f, 16, 1536);
+    for (unsigned int i = 0; i < 3; i++) {
+        make_frame(frame, sizeof(frame), i);
+        rx_frame(f, frame, sizeof(frame), frame, sizeof(frame), &hdr);
+    }
+    /* The pair still holds chains for the next frame (ordered by the
+     * used index we read: they were popped before it was published). */
+    g_assert_cmpuint(vduse_vq_last_avail(f->rx), >, 3);
+    net_pair_pause(f->pair);
+    g_assert_cmpuint(vduse_vq_last_avail(f->rx), ==, 3);
+    g_assert_cmpuint(vduse_vq_used_idx(f->rx), ==, 3);
+    net_pair_resume(f->pair);
+    /* And they are used in order after the resume. */
+    make_frame(frame, sizeof(frame), 9);
+    g_assert_cmpint(send(f->peer, frame, sizeof(frame), 0), ==,
+                    (ssize_t)sizeof(frame));
+    wait_used(&f->rxr, &id, &len);
+    g_assert_cmpuint(id, ==, 3);
+    g_assert_cmpuint(len, ==, sizeof(frame) + 12);
+}
+
+/*
+ * A 64 KB GSO frame when the driver posted 8 buffers: it waits whole, no
+ * buffer is used, the thread sleeps; when the driver posts more it is
+ * delivered intact, its tail copied from the spill buffer; a pause in
+ * between does not lose it.
+ */
+static void test_rx_spill(Fixture *f, gconstpointer data)
+{
+    size_t len = 14 + 20 + 20 + 64000;
+    g_autofree uint8_t *out = g_malloc(sizeof(struct virtio_net_hdr) + len);
+    struct virtio_net_hdr gso;
+    struct virtio_net_hdr_v1 hdr;
+    uint32_t id, used_len;
+    long before;
+
+    if (!start_pair(f, gso_features)) {
+        return;
+    }
+    peer_vnet_hdr(f);
+    make_tcp_frame(out + sizeof(gso), len, &gso);
+    memcpy(out, &gso, sizeof(gso));
+    post_rx_buffers(f, 8, 1536);
+    g_assert_cmpint(send(f->peer, out, sizeof(gso) + len, 0), ==,
+                    (ssize_t)(sizeof(gso) + len));
+    g_usleep(200 * 1000);
+    g_assert_false(test_ring_get_used(&f->rxr, &id, &used_len));
+    before = pair_thread_cpu_ms();
+    g_usleep(300 * 1000);
+    g_assert_cmpint(pair_thread_cpu_ms() - before, <, 100);
+    net_pair_pause(f->pair);
+    g_assert_cmpuint(vduse_vq_last_avail(f->rx), ==, 0);
+    net_pair_resume(f->pair);
+
+    f->rx_next = 8 * 1536; /* the first 8 buffers are still the driver's */
+    post_rx_buffers(f, 40, 1536);
+    f->rxr.last_used = 0;
+    {
+        g_autofree uint8_t *got = g_malloc(len + 12);
+        size_t have = 0;
+        uint16_t n = 1;
+
+        for (uint16_t b = 0; b < n; b++) {
+            wait_used(&f->rxr, &id, &used_len);
+            memcpy(got + have,
+                   test_ring_ptr(&f->rxr, le64toh(f->rxr.desc[id].addr)),
+                   used_len);
+            have += used_len;
+            if (b == 0) {
+                memcpy(&hdr, got, sizeof(hdr));
+                n = le16toh(hdr.num_buffers);
+            }
+        }
+        g_assert_cmpuint(n, ==, (len + 12 + 1535) / 1536);
+        g_assert_cmpuint(have, ==, len + 12);
+        g_assert_cmpmem(got + 12, len, out + sizeof(gso), len);
+    }
+}
+
+/*
+ * Fairness: a frame waits in the TAP while 250 TX chains of 64 KB are
+ * queued; the pair delivers it after one TX burst, not after the whole TX
+ * ring (before, RX was looked at only when TX went idle). The TX used
+ * index is taken at the RX interrupt, by the pair's own thread.
+ */
+static void test_rx_under_tx_load(Fixture *f, gconstpointer data)
+{
+    size_t len = 14 + 20 + 20 + 64000;
+    g_autofree uint8_t *frame = g_malloc(len);
+    struct virtio_net_hdr gso;
+    struct virtio_net_hdr_v1 hdr = {0};
+    TestBuf b[2] = {{GUEST_IOVA + TX_BUF_OFF, sizeof(hdr), false},
+                    {GUEST_IOVA + TX_BUF_OFF + 64, (uint32_t)len, false}};
+    uint8_t small[60];
+    uint32_t id, used_len;
+    int tx_used;
+
+    if (!start_pair(f, gso_features)) {
+        return;
+    }
+    make_tcp_frame(frame, len, &gso);
+    memcpy(&hdr, &gso, sizeof(gso));
+    memcpy(test_ring_ptr(&f->txr, b[0].iova), &hdr, sizeof(hdr));
+    memcpy(test_ring_ptr(&f->txr, b[1].iova), frame, len);
+    post_rx_buffers(f, 48, 1536);
+    g_usleep(50 * 1000);
+
+    net_pair_pause(f->pair);
+    make_frame(small, sizeof(small), 8);
+    g_assert_cmpint(send(f->peer, small, sizeof(small), 0), ==,
+                    (ssize_t)sizeof(small));
+    for (int i = 0; i < 250; i++) {
+        test_ring_add(&f->txr, b, 2, 0);
+    }
+    __atomic_store_n(&f->tx_used_at_rx_irq, -1, __ATOMIC_RELAXED);
+    kick(f->tx_kick);
+    net_pair_resume(f->pair);
+
+    wait_used(&f->rxr, &id, &used_len);
+    g_assert_cmpuint(used_len, ==, sizeof(small) + 12);
+    tx_used = __atomic_load_n(&f->tx_used_at_rx_irq, __ATOMIC_RELAXED);
+    g_test_message("RX frame delivered after %d of 250 TX chains", tx_used);
+    g_assert_cmpint(tx_used, >=, 0);
+    g_assert_cmpint(tx_used, <, 250);
+}
+
+/*
+ * What the driver did not accept never reaches it (virtio 1.2 5.1.6.4):
+ * a GSO frame without GUEST_TSO4 (the TAP set to deliver it anyway, as a
+ * frame queued before an offload change would be), and a frame over the
+ * MTU without GSO; each is counted dropped, and the next frame arrives.
+ */
+static void test_rx_not_accepted(Fixture *f, gconstpointer data)
+{
+    size_t len = 14 + 20 + 20 + 3000;
+    g_autofree uint8_t *out = g_malloc(sizeof(struct virtio_net_hdr) + len);
+    struct virtio_net_hdr gso;
+    struct virtio_net_hdr_v1 hdr;
+    uint8_t frame[60];
+
+    if (!start_pair(f, VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF))) {
+        return;
+    }
+    /* The TAP delivers TSO frames although the driver did not ask. */
+    g_assert_cmpint(ioctl(f->tap_fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4),
+                    ==, 0);
+    peer_vnet_hdr(f);
+    post_rx_buffers(f, 16, 1536);
+    make_tcp_frame(out + sizeof(gso), len, &gso);
+    memcpy(out, &gso, sizeof(gso));
+    g_assert_cmpint(send(f->peer, out, sizeof(gso) + len, 0), ==,
+                    (ssize_t)(sizeof(gso) + len));
+    make_frame(frame, sizeof(frame), 4);
+    {
+        g_autofree uint8_t *with_hdr = g_malloc0(sizeof(gso) + sizeof(frame));
+
+        memcpy(with_hdr + sizeof(gso), frame, sizeof(frame));
+        rx_frame(f, with_hdr, sizeof(gso) + sizeof(frame), frame, sizeof(frame),
+                 &hdr);
+    }
+    g_assert_cmpuint(rx_stats(f).rx_dropped, ==, 1);
+    g_assert_cmpuint(rx_stats(f).rx_packets, ==, 1);
+}
+
+/* A frame over the MTU the device offered (the TAP's is larger) is
+ * dropped: with --tap-fd nobody sets the TAP's MTU. */
+static void test_rx_over_mtu(Fixture *f, gconstpointer data)
+{
+    uint8_t frame[4000];
+    struct virtio_net_hdr_v1 hdr;
+    g_autoptr(GError) error = NULL;
+    NetPairQueues q = {
+        .rx = f->rx,
+        .tx = f->tx,
+        .rx_index = 0,
+        .tx_index = 1,
+        .rx_kick = f->rx_kick,
+        .tx_kick = f->tx_kick,
+        .notify = count_irq,
+        .opaque = f,
+    };
+
+    if (skip_reason) {
+        g_test_skip(skip_reason);
+        return;
+    }
+    g_assert_true(net_pair_start(f->pair, &q, 0, 1500, &error));
+    post_rx_buffers(f, 4, 9100);
+    make_frame(frame, sizeof(frame), 6);
+    g_assert_cmpint(send(f->peer, frame, sizeof(frame), 0), ==,
+                    (ssize_t)sizeof(frame));
+    make_frame(frame, 1514, 7);
+    rx_frame(f, frame, 1514, frame, 1514, &hdr);
+    g_assert_cmpuint(rx_stats(f).rx_dropped, ==, 1);
+}
+
 /* prepare_netns() - a network namespace of our own, or why not. */
 static const char *prepare_netns(void)
 {
@@ -572,5 +862,11 @@ int main(int argc, char **argv)
     add("/datapath/tx/gso-64k", 0, test_tx_gso);
     add("/datapath/rx/gso-64k", 0, test_rx_gso);
     add("/datapath/capture", 0, test_capture);
+    add("/datapath/rx/small-ring-gso", 0, test_rx_small_ring);
+    add("/datapath/rx/held-chains", 0, test_rx_held_chains);
+    add("/datapath/rx/spill", 0, test_rx_spill);
+    add("/datapath/rx/under-tx-load", 0, test_rx_under_tx_load);
+    add("/datapath/rx/not-accepted", 0, test_rx_not_accepted);
+    add("/datapath/rx/over-mtu", 0, test_rx_over_mtu);
     return g_test_run();
 }
