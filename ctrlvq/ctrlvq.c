@@ -466,6 +466,10 @@ bool ctrlvq_restore(Ctrlvq *cvq, uint64_t features, const CtrlvqShadow *s,
     if (cvq->ops.set_guest_offloads &&
         s->guest_offloads != (features & GUEST_OFFLOAD_BITS) &&
         !cvq->ops.set_guest_offloads(s->guest_offloads, cvq->opaque)) {
+        /* Back to the reset state the header promises: one pair. */
+        if (cvq->ops.set_queue_pairs && s->queue_pairs != 1) {
+            cvq->ops.set_queue_pairs(1, cvq->opaque);
+        }
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                     "the device refused the guest offloads");
         return false;

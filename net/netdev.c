@@ -642,7 +642,10 @@ static void pair_start(NetDev *nd, unsigned int i)
     g_debug("%s: pair %u: starting", nd->name, i);
     if (!net_pair_start(nd->pairs[i], &q, vduse_dev_features(nd->dev),
                         nd->opts.mtu, &error)) {
-        g_message("%s: pair %u: %s", nd->name, i, error->message);
+        /* Its queues are not served: say so where an operator looks. */
+        g_message("%s: pair %u not started: %s", nd->name, i, error->message);
+        emit_int(nd, "QUEUE_FAILED", "queue", 2 * i);
+        emit_int(nd, "QUEUE_FAILED", "queue", 2 * i + 1);
     }
 }
 

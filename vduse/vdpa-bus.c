@@ -14,6 +14,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <gio/gio.h>
 #include <linux/vdpa.h>
 #include <netlink/genl/ctrl.h>
@@ -122,25 +125,62 @@ static const char *bus_driver_name(VdpaBusDriver driver)
     return driver == VDPA_BUS_VHOST ? "vhost_vdpa" : "virtio_vdpa";
 }
 
+/**
+ * autoprobe_lock() - serialise the autoprobe dance between processes
+ *
+ * drivers_autoprobe is one switch for the whole host: two vduse-net
+ * starting at once could each read the other's "0" and leave it off for
+ * good. A lock file in /run (or the temporary directory) orders them.
+ * Return: the locked fd (close() unlocks), or -1 if no lock could be had
+ * (then we go on unlocked, as before).
+ */
+static int autoprobe_lock(void)
+{
+    const char *dirs[] = {"/run/lock", "/run", g_get_tmp_dir()};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        g_autofree char *path =
+            g_build_filename(dirs[i], "vduse-net-vdpa-bus.lock", NULL);
+        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+        if (fd < 0)
+            continue;
+        while (flock(fd, LOCK_EX) < 0) {
+            if (errno != EINTR) {
+                close(fd);
+                return -1;
+            }
+        }
+        return fd;
+    }
+    return -1;
+}
+
 bool vdpa_bus_add(const char *name, VdpaBusDriver driver, GError **error)
 {
     g_autofree char *autoprobe = NULL;
     g_autofree char *override = NULL;
     g_autofree char *bind = NULL;
+    int lock;
     bool ok;
 
     if (driver == VDPA_BUS_NONE)
         return vdpa_send(VDPA_CMD_DEV_NEW, name, error) >= 0;
 
-    if (!g_file_get_contents(VDPA_SYSFS "/drivers_autoprobe", &autoprobe, NULL,
-                             error))
-        return false;
-    g_strstrip(autoprobe);
-    if (!sysfs_write(VDPA_SYSFS "/drivers_autoprobe", "0", error))
-        return false;
-    ok = vdpa_send(VDPA_CMD_DEV_NEW, name, error) >= 0;
-    /* Put autoprobe back whatever happened: it is the host's setting. */
-    sysfs_write(VDPA_SYSFS "/drivers_autoprobe", autoprobe, NULL);
+    lock = autoprobe_lock();
+    ok = g_file_get_contents(VDPA_SYSFS "/drivers_autoprobe", &autoprobe, NULL,
+                             error);
+    if (ok) {
+        g_strstrip(autoprobe);
+        ok = sysfs_write(VDPA_SYSFS "/drivers_autoprobe", "0", error);
+    }
+    if (ok) {
+        ok = vdpa_send(VDPA_CMD_DEV_NEW, name, error) >= 0;
+        /* Put autoprobe back whatever happened: the host's setting. */
+        sysfs_write(VDPA_SYSFS "/drivers_autoprobe", autoprobe, NULL);
+    }
+    if (lock >= 0)
+        close(lock);
     if (!ok)
         return false;
 

@@ -30,6 +30,7 @@ static const uint8_t config_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
  * @acks:	announce_ack calls
  * @changes:	changed calls
  * @refuse:	make set_queue_pairs and set_guest_offloads refuse
+ * @refuse_offloads: make set_guest_offloads alone refuse
  */
 typedef struct Effects {
     uint16_t pairs;
@@ -38,6 +39,7 @@ typedef struct Effects {
     int acks;
     int changes;
     bool refuse;
+    bool refuse_offloads;
 } Effects;
 
 static bool fx_pairs(uint16_t pairs, void *opaque)
@@ -53,7 +55,7 @@ static bool fx_offloads(uint64_t offloads, void *opaque)
     Effects *e = opaque;
 
     e->offloads = offloads;
-    return !e->refuse;
+    return !e->refuse && !e->refuse_offloads;
 }
 
 static void fx_mac(const uint8_t mac[6], void *opaque)
@@ -403,6 +405,16 @@ static void test_restore(void)
                                   &copy, &error));
     g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
     g_assert_true(ctrlvq_shadow(dst)->promisc);
+    g_clear_error(&error);
+
+    /* The device takes the pairs and refuses the offloads: the pairs it
+     * took are undone, as the reset state the shadow is in says. */
+    copy.queue_pairs = 3;
+    fx2.refuse_offloads = true;
+    g_assert_false(ctrlvq_restore(dst, ALL_CTRL, &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_FAILED);
+    g_assert_cmpuint(ctrlvq_shadow(dst)->queue_pairs, ==, 1);
+    g_assert_cmpuint(fx2.pairs, ==, 1);
     ctrlvq_free(src);
     ctrlvq_free(dst);
 }
