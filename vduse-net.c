@@ -510,16 +510,33 @@ static NetState *load_saved_state(Options *o)
     if (!net_state_load(path, st, &error)) {
         die("%s: %s", option, error->message);
     }
-    if (o->mac || o->mtu || o->queues != QUEUES_UNSET || o->ctrl_vq ||
-        o->features) {
-        usage_error("%s %s: the MAC, MTU, queue pairs, control queue and "
-                    "features come from the saved state; drop --mac, --mtu, "
-                    "--queues, --ctrl-vq and --features",
-                    option, path);
-    }
+    /* The source's command line plus --restore (QEMU's -incoming habit):
+     * what agrees with the state is fine, a contradiction is not. */
     if (o->name && strcmp(o->name, st->name)) {
         usage_error("--name %s: %s %s is the state of %s", o->name, option,
                     path, st->name);
+    }
+    if (o->mac) {
+        uint8_t mac[6];
+        g_autofree char *saved_mac = mac_format(st->mac);
+
+        if (!net_parse_mac(o->mac, mac, NULL) || memcmp(mac, st->mac, 6)) {
+            usage_error("--mac %s: %s %s says device.mac %s", o->mac, option,
+                        path, saved_mac);
+        }
+    }
+    if (o->mtu && o->mtu != st->mtu) {
+        usage_error("--mtu %d: %s %s says device.mtu %u", o->mtu, option, path,
+                    st->mtu);
+    }
+    if (o->queues != QUEUES_UNSET && o->queues != st->queue_pairs) {
+        usage_error("--queues %d: %s %s says device.queue-pairs %u", o->queues,
+                    option, path, st->queue_pairs);
+    }
+    if (o->ctrl_vq && strcmp(o->ctrl_vq, "auto") &&
+        !strcmp(o->ctrl_vq, "on") != st->ctrl_vq) {
+        usage_error("--ctrl-vq %s: %s %s says device.ctrl-vq %s", o->ctrl_vq,
+                    option, path, st->ctrl_vq ? "true" : "false");
     }
     if (!o->name) {
         o->name = g_strdup(st->name);
@@ -934,6 +951,14 @@ int main(int argc, char **argv)
     }
     app.nd = net_dev_new(&net, tap_fds, n_tap_fds);
     check_features(&app, features_on);
+    if (saved && o.features &&
+        net_dev_offered_features(app.nd) != saved->offered) {
+        usage_error(
+            "--features %s: offers 0x%" G_GINT64_MODIFIER
+            "x, the saved state says device.features 0x%" G_GINT64_MODIFIER "x",
+            o.features, (guint64)net_dev_offered_features(app.nd),
+            (guint64)saved->offered);
+    }
     net_dev_set_capture(app.nd, app.capture);
     if (adopt) {
         adopt_device(&app, saved);

@@ -191,7 +191,7 @@ bool net_state_from_json(JsonNode *node, NetState *st, GError **error)
 
 /**
  * read_bounded() - read all of @fd, refusing more than @max bytes
- * @fd:		an open regular file
+ * @fd:		an open file or pipe
  * @max:	the most bytes accepted
  * @len:	receives the length
  * @error:	set on failure, not naming the file
@@ -211,12 +211,12 @@ static char *read_bounded(int fd, size_t max, size_t *len, GError **error)
                     g_strerror(err));
         return NULL;
     }
-    if (!S_ISREG(sb.st_mode)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "not a regular file");
+    if (S_ISDIR(sb.st_mode)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "a directory");
         return NULL;
     }
-    if ((uint64_t)sb.st_size > max) {
+    /* A pipe (--restore <(...)) has no size: the read loop bounds it. */
+    if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > max) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                     "larger than %zu bytes", max);
         return NULL;

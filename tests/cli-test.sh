@@ -70,11 +70,22 @@ false,"alluni":false,"nomulti":false,"nouni":false,"nobcast":false},
 "multicast-overflow":false},"vlans":[],"queue-pairs":1,"guest-offloads":0,
 "announce-acks":0}}'
 echo "$state" >"$tmp/s.json"
+# The source's command line plus --restore: contradictions are refused,
+# naming the member and both values; agreement is fine.
 expect_usage --restore "$tmp/s.json" --tap t --mac 02:00:00:00:00:02
-expect_usage --restore "$tmp/s.json" --tap t --queues 1
+expect_usage --restore "$tmp/s.json" --tap t --queues 2
 expect_usage --restore "$tmp/s.json" --tap t --name other
-expect_usage --state-file "$tmp/s.json" --tap t --mtu 1500
-expect_usage --restore "$tmp/s.json" --tap t --features -mtu
+expect_usage --restore "$tmp/s.json" --tap t --ctrl-vq off
+expect_usage --state-file "$tmp/s.json" --tap t --mtu 9000
+err=$("$bin" --restore "$tmp/s.json" --tap t --mtu 9000 2>&1 >/dev/null)
+echo "$err" | grep -q "mtu 9000.*device.mtu 1500" || fail "contradiction not named: $err"
+for agree in "--name vm0" "--mac 02:00:00:00:00:01" "--mtu 1500" "--queues 1" \
+    "--ctrl-vq on" "--ctrl-vq auto"; do
+    # shellcheck disable=SC2086
+    err=$("$bin" --restore "$tmp/s.json" --tap t $agree 2>&1 >/dev/null)
+    rc=$?
+    [ $rc != 2 ] || fail "--restore with $agree refused: $err"
+done
 echo "$state" | sed 's/"version":1/"version":9/' >"$tmp/v9.json"
 for f in "$tmp/missing.json" "$tmp/v9.json"; do
     err=$("$bin" --restore "$f" --tap t 2>&1 >/dev/null)
