@@ -14,7 +14,9 @@
  * so a lookup is a binary search. Dataplane threads translate under the read
  * side of a reader/writer lock; a miss or an invalidation takes the write
  * side. Host addresses handed out stay valid until the range is invalidated:
- * the device layer quiesces every user before it invalidates.
+ * the device layer quiesces every user before it invalidates. Each
+ * virtqueue keeps the last region it used (VduseIotlbCache) and translates
+ * through it without the lock while no invalidation happened since.
  */
 #include "config.h"
 
@@ -375,4 +377,54 @@ void *vduse_iotlb_ptr(VduseIotlb *iotlb, uint32_t asid, uint64_t iova,
 uint64_t vduse_iotlb_generation(VduseIotlb *iotlb)
 {
     return __atomic_load_n(&iotlb->generation, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * cache_fill() - remember the region holding @iova in @cache
+ * @iotlb:	the IOTLB
+ * @cache:	the cache
+ * @asid:	address space, checked
+ * @iova:	an address just translated
+ */
+static void cache_fill(VduseIotlb *iotlb, VduseIotlbCache *cache, uint32_t asid,
+                       uint64_t iova)
+{
+    IotlbRegion *r;
+
+    g_rw_lock_reader_lock(&iotlb->lock);
+    r = space_lookup(iotlb->spaces[asid], iova);
+    cache->valid = r != NULL;
+    if (r) {
+        /* Read under the lock: the region and the generation agree. */
+        cache->generation =
+            __atomic_load_n(&iotlb->generation, __ATOMIC_RELAXED);
+        cache->asid = asid;
+        cache->start = r->start;
+        cache->last = r->last;
+        cache->perm = r->perm;
+        cache->host = r->host;
+    }
+    g_rw_lock_reader_unlock(&iotlb->lock);
+}
+
+int vduse_iotlb_translate_cached(VduseIotlb *iotlb, VduseIotlbCache *cache,
+                                 uint32_t asid, uint64_t iova, uint64_t len,
+                                 uint8_t access, struct iovec *iov,
+                                 unsigned int max_iov)
+{
+    int ret;
+
+    if (cache->valid && cache->asid == asid && len > 0 && max_iov > 0 &&
+        iova >= cache->start && iova <= cache->last &&
+        len - 1 <= cache->last - iova && (cache->perm & access) == access &&
+        cache->generation == vduse_iotlb_generation(iotlb)) {
+        iov[0].iov_base = cache->host + (iova - cache->start);
+        iov[0].iov_len = len;
+        return 1;
+    }
+    ret = vduse_iotlb_translate(iotlb, asid, iova, len, access, iov, max_iov);
+    if (ret > 0) {
+        cache_fill(iotlb, cache, asid, iova);
+    }
+    return ret;
 }

@@ -47,6 +47,7 @@
  * @avail:		host address of the available ring
  * @used:		host address of the used ring
  * @generation:		IOTLB generation the host addresses belong to
+ * @tcache:		the region the last buffer was in (no lock on a hit)
  * @last_avail:		next available index to consume
  * @used_idx:		used index as published to the driver
  * @pending_used:	pushed entries not yet published
@@ -68,6 +69,7 @@ struct VduseVq {
     struct vring_avail *avail;
     struct vring_used *used;
     uint64_t generation;
+    VduseIotlbCache tcache;
     uint16_t last_avail;
     uint16_t used_idx;
     uint16_t pending_used;
@@ -271,9 +273,10 @@ static int vq_map_desc(VduseVq *vq, VduseVqElem *elem,
         return vq_fail(vq, "device-readable descriptor after a writable one");
     }
     *writable_seen |= writable;
-    n = vduse_iotlb_translate(vq->iotlb, vq->asid, addr, len,
-                              writable ? VDUSE_IOTLB_WRITE : VDUSE_IOTLB_READ,
-                              &elem->iov[used], VDUSE_VQ_MAX_IOV - used);
+    n = vduse_iotlb_translate_cached(
+        vq->iotlb, &vq->tcache, vq->asid, addr, len,
+        writable ? VDUSE_IOTLB_WRITE : VDUSE_IOTLB_READ, &elem->iov[used],
+        VDUSE_VQ_MAX_IOV - used);
     switch (n) {
     case -EFAULT:
         return vq_fail(vq,
@@ -301,6 +304,28 @@ static int vq_map_desc(VduseVq *vq, VduseVqElem *elem,
         elem->out_len += len;
     }
     return 0;
+}
+
+/**
+ * vq_ptr() - translate a buffer that must be host-contiguous, through the
+ * queue's cache
+ * @vq:		the queue
+ * @iova:	first IOVA
+ * @len:	length, at least 1
+ * @access:	VDUSE_IOTLB_READ and/or VDUSE_IOTLB_WRITE
+ *
+ * Return: the host address, or NULL (see vduse_iotlb_ptr()).
+ */
+static const void *vq_ptr(VduseVq *vq, uint64_t iova, uint64_t len,
+                          uint8_t access)
+{
+    struct iovec iov;
+
+    if (vduse_iotlb_translate_cached(vq->iotlb, &vq->tcache, vq->asid, iova,
+                                     len, access, &iov, 1) != 1) {
+        return NULL;
+    }
+    return iov.iov_base;
 }
 
 /**
@@ -360,8 +385,7 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
                                "queue size %u",
                                len / sizeof(struct vring_desc), vq->num);
             }
-            table = vduse_iotlb_ptr(vq->iotlb, vq->asid, addr, len,
-                                    VDUSE_IOTLB_READ);
+            table = vq_ptr(vq, addr, len, VDUSE_IOTLB_READ);
             if (!table) {
                 return vq_fail(vq,
                                "indirect table [0x%" G_GINT64_MODIFIER

@@ -117,6 +117,44 @@ void *vduse_iotlb_ptr(VduseIotlb *iotlb, uint32_t asid, uint64_t iova,
 /* vduse_iotlb_generation() - a counter bumped by every invalidation. */
 uint64_t vduse_iotlb_generation(VduseIotlb *iotlb);
 
+/**
+ * struct VduseIotlbCache - the region one thread last translated through
+ * @valid:	the members below mean something
+ * @generation:	the IOTLB's generation when it was filled
+ * @asid:	its address space
+ * @start:	first IOVA of the region
+ * @last:	last IOVA of the region
+ * @perm:	what the region grants
+ * @host:	host address of @start
+ *
+ * Owned by one thread (a virtqueue's), zeroed to start empty. A hit costs
+ * no lock: guest memory is a few large regions, so nearly every buffer
+ * hits. Any invalidation empties every cache (the generation moves), and
+ * the device layer quiesces a cache's thread before it unmaps what that
+ * thread may use, as for any host address handed out.
+ */
+typedef struct VduseIotlbCache {
+    bool valid;
+    uint64_t generation;
+    uint32_t asid;
+    uint64_t start;
+    uint64_t last;
+    uint8_t perm;
+    uint8_t *host;
+} VduseIotlbCache;
+
+/**
+ * vduse_iotlb_translate_cached() - vduse_iotlb_translate() through @cache
+ * @iotlb:	the IOTLB
+ * @cache:	the calling thread's cache; refilled on a miss
+ *
+ * Other arguments and return value as vduse_iotlb_translate().
+ */
+int vduse_iotlb_translate_cached(VduseIotlb *iotlb, VduseIotlbCache *cache,
+                                 uint32_t asid, uint64_t iova, uint64_t len,
+                                 uint8_t access, struct iovec *iov,
+                                 unsigned int max_iov);
+
 /*
  * The most segments one descriptor chain may translate to; a longer chain
  * fails its queue. Linux's virtio-net uses at most MAX_SKB_FRAGS + 2.

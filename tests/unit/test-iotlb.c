@@ -485,6 +485,87 @@ static void test_threads(void)
  *
  * Return: what g_test_run() returns.
  */
+/**
+ * test_cache() - the per-thread cache answers exactly as the tables do:
+ * inside its region only, with the region's access, in its ASID, and not
+ * after an invalidation (a remap to other memory is seen at once)
+ */
+static void test_cache(void)
+{
+    TestMem *a = test_mem_new(8192), *b = test_mem_new(8192);
+    VduseIotlb *iotlb = vduse_iotlb_new(2, NULL, NULL);
+    VduseIotlbCache cache = {0};
+    struct iovec iov[2];
+
+    g_assert_cmpint(test_mem_map(a, iotlb, 0, 0x1000, 0, 4096, RD), ==, 0);
+    g_assert_cmpint(test_mem_map(a, iotlb, 0, 0x2000, 4096, 4096, RW), ==, 0);
+    g_assert_cmpint(test_mem_map(b, iotlb, 1, 0x1000, 0, 4096, RW), ==, 0);
+    for (size_t i = 0; i < 8192; i++) {
+        a->host[i] = (uint8_t)(i / 16);
+        b->host[i] = (uint8_t)(0x80 | i / 16);
+    }
+
+    /* Filled by a first translation, then hit. */
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1010, 16, RD, iov, 2),
+        ==, 1);
+    g_assert_true(cache.valid);
+    g_assert_cmpuint(*(uint8_t *)iov[0].iov_base, ==, a->host[0x10]);
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1ff0, 16, RD, iov, 2),
+        ==, 1);
+    g_assert_cmpuint(*(uint8_t *)iov[0].iov_base, ==, a->host[0xff0]);
+    /* The region is read-only: a write is refused, cache or not. */
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1010, 16, WR, iov, 2),
+        ==, -EACCES);
+    /* Past its end: two regions, two segments. */
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1ff8, 16, RD, iov, 2),
+        ==, 2);
+    g_assert_cmpuint(iov[0].iov_len, ==, 8);
+    /* Another ASID: its own memory at the same IOVA. */
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 1, 0x1010, 16, RD, iov, 2),
+        ==, 1);
+    g_assert_cmpuint(*(uint8_t *)iov[0].iov_base, ==, b->host[0x10]);
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1010, 16, RD, iov, 2),
+        ==, 1);
+    g_assert_cmpuint(*(uint8_t *)iov[0].iov_base, ==, a->host[0x10]);
+    /* An address below, above, or wrapping: not from the cache. */
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x0ff0, 8, RD, iov, 2),
+        ==, -EFAULT);
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1010, 8, RD, iov, 2),
+        ==, 1);
+    g_assert_cmpint(vduse_iotlb_translate_cached(
+                        iotlb, &cache, 0, 0x7000000000ull, 8, RD, iov, 2),
+                    ==, -EFAULT);
+    g_assert_cmpint(vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1010,
+                                                 UINT64_MAX, RD, iov, 2),
+                    <, 0);
+
+    /* Invalidated and mapped again from other memory: seen at once. */
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1010, 8, RD, iov, 2),
+        ==, 1);
+    vduse_iotlb_invalidate(iotlb, 0, 0x1000, 0x1fff);
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1010, 8, RD, iov, 2),
+        ==, -EFAULT);
+    g_assert_cmpint(test_mem_map(b, iotlb, 0, 0x1000, 4096, 4096, RD), ==, 0);
+    g_assert_cmpint(
+        vduse_iotlb_translate_cached(iotlb, &cache, 0, 0x1010, 8, RD, iov, 2),
+        ==, 1);
+    g_assert_cmpuint(*(uint8_t *)iov[0].iov_base, ==, b->host[4096 + 0x10]);
+
+    vduse_iotlb_free(iotlb);
+    test_mem_free(a);
+    test_mem_free(b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -497,5 +578,6 @@ int main(int argc, char **argv)
     g_test_add_func("/iotlb/invalidate", test_invalidate);
     g_test_add_func("/iotlb/miss", test_miss);
     g_test_add_func("/iotlb/threads", test_threads);
+    g_test_add_func("/iotlb/cache", test_cache);
     return g_test_run();
 }
