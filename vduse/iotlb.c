@@ -12,11 +12,13 @@
  *
  * Each ASID keeps its regions in an array sorted by start, without overlaps,
  * so a lookup is a binary search. Dataplane threads translate under the read
- * side of a reader/writer lock; a miss or an invalidation takes the write
- * side. Host addresses handed out stay valid until the range is invalidated:
- * the device layer quiesces every user before it invalidates. Each
- * virtqueue keeps the last region it used (VduseIotlbCache) and translates
- * through it without the lock while no invalidation happened since.
+ * side of a reader/writer lock; adding a region or an invalidation takes
+ * the write side, a miss only for the insert (the kernel call and the mmap
+ * happen unlocked). Host addresses handed out stay valid until the range is
+ * invalidated: the device layer quiesces every user before it invalidates.
+ * Each virtqueue keeps the last region it used (VduseIotlbCache) and
+ * translates through it without the lock while no invalidation happened
+ * since.
  */
 #include "config.h"
 
@@ -54,7 +56,6 @@ typedef struct IotlbRegion {
  * @lock:	read side for lookups, write side for changes
  * @miss:	fills a missing IOVA, or NULL
  * @opaque:	passed to @miss
- * @miss_owner:	the thread running @miss, which then holds the write side
  * @generation:	bumped by every invalidation (atomic)
  */
 struct VduseIotlb {
@@ -63,7 +64,6 @@ struct VduseIotlb {
     GRWLock lock;
     VduseIotlbMissFn miss;
     void *opaque;
-    GThread *miss_owner;
     uint64_t generation;
 };
 
@@ -166,30 +166,45 @@ static IotlbRegion *space_lookup(GArray *space, uint64_t iova)
  *
  * Return: 0 or negative errno.
  */
-static int iotlb_map_locked(VduseIotlb *iotlb, uint32_t asid, uint64_t start,
-                            uint64_t last, uint8_t perm, int fd,
-                            uint64_t offset)
+/**
+ * iotlb_insert_locked() - add a mapped region; the caller holds the write
+ * side
+ * @iotlb:	the IOTLB
+ * @asid:	address space, checked
+ * @r:		the region
+ *
+ * Return: 0, or -EINVAL if it overlaps a region of @asid.
+ */
+static int iotlb_insert_locked(VduseIotlb *iotlb, uint32_t asid,
+                               const IotlbRegion *r)
+{
+    GArray *space = iotlb->spaces[asid];
+    guint i = space_find(space, r->start);
+
+    if (i < space->len &&
+        g_array_index(space, IotlbRegion, i).start <= r->last) {
+        return -EINVAL;
+    }
+    g_array_insert_val(space, i, *r);
+    return 0;
+}
+
+int vduse_iotlb_map_fd(VduseIotlb *iotlb, uint32_t asid, uint64_t start,
+                       uint64_t last, uint8_t perm, int fd, uint64_t offset)
 {
     long page = sysconf(_SC_PAGESIZE);
     uint64_t skew = offset % (uint64_t)page;
     uint64_t len = last - start + 1;
-    GArray *space;
     IotlbRegion r;
-    guint i;
-    int prot;
+    int prot, ret;
 
     if (asid >= iotlb->nas || last < start || len == 0 ||
         len > SIZE_MAX - skew ||
         !(perm & (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE))) {
         return -EINVAL;
     }
-    space = iotlb->spaces[asid];
-    i = space_find(space, start);
-    if (i < space->len && g_array_index(space, IotlbRegion, i).start <= last) {
-        return -EINVAL;
-    }
-
-    /* A file cannot be mapped write-only; the access check is ours. */
+    /* mmap() outside the lock: the other threads go on translating. A
+     * file cannot be mapped write-only; the access check is ours. */
     prot = PROT_READ | ((perm & VDUSE_IOTLB_WRITE) ? PROT_WRITE : 0);
     r.map_len = len + skew;
     r.map_base =
@@ -201,22 +216,11 @@ static int iotlb_map_locked(VduseIotlb *iotlb, uint32_t asid, uint64_t start,
     r.last = last;
     r.perm = perm;
     r.host = (uint8_t *)r.map_base + skew;
-    g_array_insert_val(space, i, r);
-    return 0;
-}
-
-int vduse_iotlb_map_fd(VduseIotlb *iotlb, uint32_t asid, uint64_t start,
-                       uint64_t last, uint8_t perm, int fd, uint64_t offset)
-{
-    bool in_miss = iotlb->miss_owner == g_thread_self();
-    int ret;
-
-    if (!in_miss) {
-        g_rw_lock_writer_lock(&iotlb->lock);
-    }
-    ret = iotlb_map_locked(iotlb, asid, start, last, perm, fd, offset);
-    if (!in_miss) {
-        g_rw_lock_writer_unlock(&iotlb->lock);
+    g_rw_lock_writer_lock(&iotlb->lock);
+    ret = iotlb_insert_locked(iotlb, asid, &r);
+    g_rw_lock_writer_unlock(&iotlb->lock);
+    if (ret < 0) {
+        region_unmap(&r);
     }
     return ret;
 }
@@ -270,15 +274,14 @@ static bool iotlb_fill(VduseIotlb *iotlb, uint32_t asid, uint64_t iova)
     if (!iotlb->miss) {
         return false;
     }
-    g_rw_lock_writer_lock(&iotlb->lock);
+    /* No lock across the callback (an ioctl and an mmap): translations of
+     * other threads go on. Two threads missing the same region both ask;
+     * the second insert overlaps and is dropped, and the lookup below
+     * finds the first. */
+    iotlb->miss(iotlb->opaque, iotlb, asid, iova);
+    g_rw_lock_reader_lock(&iotlb->lock);
     found = space_lookup(iotlb->spaces[asid], iova) != NULL;
-    if (!found) {
-        iotlb->miss_owner = g_thread_self();
-        found = iotlb->miss(iotlb->opaque, iotlb, asid, iova) == 0 &&
-                space_lookup(iotlb->spaces[asid], iova) != NULL;
-        iotlb->miss_owner = NULL;
-    }
-    g_rw_lock_writer_unlock(&iotlb->lock);
+    g_rw_lock_reader_unlock(&iotlb->lock);
     return found;
 }
 

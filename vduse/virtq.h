@@ -29,9 +29,11 @@ typedef struct VduseIotlb VduseIotlb;
  * @asid:	address space of the missing IOVA
  * @iova:	the first missing byte
  *
- * Called with the IOTLB's write lock held: call only vduse_iotlb_map_fd().
- * Return: 0 if a region covering @iova was added, negative errno if none
- * exists (the translation then fails with -EFAULT).
+ * Called with no lock held, possibly from several threads at once (each
+ * maps what it finds with vduse_iotlb_map_fd(); an overlapping second
+ * insert is refused and harmless). Return: 0 if a region covering @iova
+ * was added, negative errno if none exists (the translation then fails
+ * with -EFAULT).
  */
 typedef int (*VduseIotlbMissFn)(void *opaque, VduseIotlb *iotlb, uint32_t asid,
                                 uint64_t iova);

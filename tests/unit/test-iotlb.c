@@ -566,6 +566,84 @@ static void test_cache(void)
     test_mem_free(b);
 }
 
+/**
+ * struct SlowMiss - a miss callback that waits for the test's word
+ * @mem:	the memory it maps
+ * @lock:	protects the flags
+ * @cond:	signalled when a flag changes
+ * @in_miss:	the callback is running
+ * @go:		the callback may finish
+ * @done:	the callback stopped waiting
+ */
+typedef struct SlowMiss {
+    TestMem *mem;
+    GMutex lock;
+    GCond cond;
+    bool in_miss;
+    bool go;
+    bool done;
+} SlowMiss;
+
+/* slow_miss() - announce the miss, wait (5 s at most) for go, then map. */
+static int slow_miss(void *opaque, VduseIotlb *iotlb, uint32_t asid,
+                     uint64_t iova)
+{
+    SlowMiss *s = opaque;
+    gint64 end = g_get_monotonic_time() + 5 * G_TIME_SPAN_SECOND;
+
+    g_mutex_lock(&s->lock);
+    s->in_miss = true;
+    g_cond_broadcast(&s->cond);
+    while (!s->go && g_cond_wait_until(&s->cond, &s->lock, end)) {
+    }
+    s->done = true;
+    g_mutex_unlock(&s->lock);
+    return test_mem_map(s->mem, iotlb, asid, 0x10000, 0x1000, 0x1000, RD);
+}
+
+/* slow_miss_thread() - translate an unmapped IOVA (which misses). */
+static gpointer slow_miss_thread(gpointer data)
+{
+    VduseIotlb *iotlb = data;
+
+    return vduse_iotlb_ptr(iotlb, 0, 0x10010, 4, RD);
+}
+
+/**
+ * test_miss_unlocked() - while one thread's miss waits on the kernel, the
+ * others translate what is mapped (the callback runs without the lock)
+ */
+static void test_miss_unlocked(void)
+{
+    SlowMiss s = {.mem = test_mem_new(0x2000)};
+    VduseIotlb *iotlb = vduse_iotlb_new(1, slow_miss, &s);
+    GThread *t;
+
+    g_mutex_init(&s.lock);
+    g_cond_init(&s.cond);
+    g_assert_cmpint(test_mem_map(s.mem, iotlb, 0, 0x1000, 0, 0x1000, RD), ==,
+                    0);
+    t = g_thread_new("miss", slow_miss_thread, iotlb);
+    g_mutex_lock(&s.lock);
+    while (!s.in_miss) {
+        g_cond_wait(&s.cond, &s.lock);
+    }
+    g_mutex_unlock(&s.lock);
+    /* With the write side held across the callback this would block until
+     * the callback gave up waiting, and go would come too late. */
+    g_assert_nonnull(vduse_iotlb_ptr(iotlb, 0, 0x1000, 16, RD));
+    g_mutex_lock(&s.lock);
+    g_assert_false(s.done);
+    s.go = true;
+    g_cond_broadcast(&s.cond);
+    g_mutex_unlock(&s.lock);
+    g_assert_nonnull(g_thread_join(t));
+    vduse_iotlb_free(iotlb);
+    g_mutex_clear(&s.lock);
+    g_cond_clear(&s.cond);
+    test_mem_free(s.mem);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -579,5 +657,6 @@ int main(int argc, char **argv)
     g_test_add_func("/iotlb/miss", test_miss);
     g_test_add_func("/iotlb/threads", test_threads);
     g_test_add_func("/iotlb/cache", test_cache);
+    g_test_add_func("/iotlb/miss-unlocked", test_miss_unlocked);
     return g_test_run();
 }
