@@ -91,6 +91,8 @@ typedef struct RxChain {
  * @tx_blocked:	the TAP refused a write; wait for POLLOUT
  * @rx_starved:	the driver gave no RX buffers; wait for its kick
  * @tap_readable: the TAP may have a frame (POLLIN seen, no EAGAIN since)
+ * @tap_gone:	reading the TAP failed for good (the interface was
+ *		deleted): it is not read or polled any more
  * @elem:	storage for one chain
  * @rx_iov:	segments of the held RX chains, one more for the spill buffer
  * @rx_chains:	the RX chains held, oldest first
@@ -124,6 +126,7 @@ struct NetPair {
     bool tx_blocked;
     bool rx_starved;
     bool tap_readable;
+    bool tap_gone;
     VduseVqElem *elem;
     struct iovec rx_iov[RX_MAX_IOV + 1];
     RxChain rx_chains[RX_MAX_CHAINS];
@@ -556,7 +559,17 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
     niov = rx_frame_iov(p);
     room = p->mrg_rxbuf ? p->rx_room : p->rx_chains[0].len;
     n = readv(p->tap_fd, p->rx_iov, (int)MIN(niov, (unsigned)IOV_MAX));
-    if (n < 0 && errno == EAGAIN) {
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        p->tap_readable = false;
+        return 0;
+    }
+    if (n < 0 && errno != EINVAL && errno != EMSGSIZE) {
+        /* EBADFD: the TAP was deleted under us; it stays so. Polling it
+         * would report an error at once, for ever: stop reading it. */
+        g_message("%s: pair %u: the TAP cannot be read (%s); receiving stops "
+                  "until vduse-net is restarted",
+                  p->name, p->index, g_strerror(errno));
+        p->tap_gone = true;
         p->tap_readable = false;
         return 0;
     }
@@ -663,7 +676,7 @@ static void rx_refresh(NetPair *p, VduseVq *rx)
     if (p->rx_starved && vduse_vq_avail_pending(rx) > 0) {
         p->rx_starved = false;
     }
-    if (!p->tap_readable) {
+    if (!p->tap_readable && !p->tap_gone) {
         struct pollfd pfd = {.fd = p->tap_fd, .events = POLLIN};
 
         p->tap_readable = poll(&pfd, 1, 0) > 0;
@@ -700,7 +713,8 @@ static gpointer pair_thread(gpointer data)
              * branch would have waited for. */
             rx_refresh(p, rx);
         }
-        if (!rx_failed && !p->rx_starved && (p->tap_readable || p->pending)) {
+        if (!rx_failed && !p->tap_gone && !p->rx_starved &&
+            (p->tap_readable || p->pending)) {
             rx_done = pair_rx_burst(p, rx);
             rx_failed = rx_done < 0;
         }
@@ -720,7 +734,7 @@ static gpointer pair_thread(gpointer data)
                 fds[nfds++] = (struct pollfd){.fd = tx_kick, .events = POLLIN};
             }
         }
-        if (!rx_failed) {
+        if (!rx_failed && !p->tap_gone) {
             if (p->rx_starved) {
                 if (vduse_vq_enable_notify(rx, true)) {
                     p->rx_starved = false;
@@ -783,6 +797,7 @@ bool net_pair_start(NetPair *p, const NetPairQueues *q, uint64_t features,
     p->tx_blocked = false;
     p->rx_starved = false;
     p->tap_readable = true;
+    p->tap_gone = false;
     p->stop_req = false;
     p->pause_req = false;
     p->paused = false;

@@ -91,6 +91,7 @@ out:
  * @source:	the socket's source in the main loop
  * @changed:	called when @up changes
  * @opaque:	passed to @changed
+ * @deleting:	the message being parsed is an RTM_DELLINK
  */
 struct NetLinkWatch {
     struct nl_sock *sk;
@@ -99,6 +100,7 @@ struct NetLinkWatch {
     GSource *source;
     NetLinkChanged changed;
     void *opaque;
+    bool deleting;
 };
 
 /**
@@ -123,10 +125,11 @@ static void watch_on_object(struct nl_object *obj, void *arg)
 {
     NetLinkWatch *w = arg;
     struct rtnl_link *link = (struct rtnl_link *)obj;
+    /* A deleted link is down for good (its index is not reused by us). */
+    bool up = !w->deleting && link_is_up(link);
 
-    if (rtnl_link_get_ifindex(link) == w->ifindex &&
-        link_is_up(link) != w->up) {
-        w->up = !w->up;
+    if (rtnl_link_get_ifindex(link) == w->ifindex && up != w->up) {
+        w->up = up;
         w->changed(w->up, w->opaque);
     }
 }
@@ -140,8 +143,13 @@ static void watch_on_object(struct nl_object *obj, void *arg)
  */
 static int watch_on_msg(struct nl_msg *msg, void *arg)
 {
-    if (nlmsg_hdr(msg)->nlmsg_type == RTM_NEWLINK) {
+    NetLinkWatch *w = arg;
+    int type = nlmsg_hdr(msg)->nlmsg_type;
+
+    if (type == RTM_NEWLINK || type == RTM_DELLINK) {
+        w->deleting = type == RTM_DELLINK;
         nl_msg_parse(msg, watch_on_object, arg);
+        w->deleting = false;
     }
     return NL_OK;
 }
