@@ -135,11 +135,12 @@ static void client_drop(MgmtClient *c)
 }
 
 /**
- * client_send() - queue @node as one line for @c
- * @c:		the client
- * @node:	the message; not consumed
+ * line_bytes() - @node as one line of valid UTF-8 JSON
+ * @node:	the message
+ *
+ * Return: the line with its newline, a new GBytes.
  */
-static void client_send(MgmtClient *c, JsonNode *node)
+static GBytes *line_bytes(JsonNode *node)
 {
     g_autofree char *text = json_to_string(node, FALSE);
     size_t len;
@@ -153,22 +154,46 @@ static void client_send(MgmtClient *c, JsonNode *node)
         text = valid;
     }
     len = strlen(text);
+    text = g_realloc(text, len + 2);
+    text[len] = '\n';
+    text[len + 1] = 0;
+    return g_bytes_new_take(g_steal_pointer(&text), len + 1);
+}
+
+/**
+ * client_queue() - queue a line for @c
+ * @c:		the client
+ * @line:	the line; a reference is taken
+ *
+ * A client whose queue would pass MGMT_MAX_QUEUED is dropped.
+ */
+static void client_queue(MgmtClient *c, GBytes *line)
+{
+    size_t len = g_bytes_get_size(line);
 
     if (c->dropped) {
         return;
     }
-    if (c->queued + len + 1 > MGMT_MAX_QUEUED) {
+    if (c->queued + len > MGMT_MAX_QUEUED) {
         g_message("mgmt: a client does not read its replies; dropping it");
         client_drop(c);
         return;
     }
-    text = g_realloc(text, len + 2);
-    text[len] = '\n';
-    text[len + 1] = 0;
-    g_queue_push_tail(&c->out,
-                      g_bytes_new_take(g_steal_pointer(&text), len + 1));
-    c->queued += len + 1;
+    g_queue_push_tail(&c->out, g_bytes_ref(line));
+    c->queued += len;
     client_write_next(c);
+}
+
+/**
+ * client_send() - queue @node as one line for @c
+ * @c:		the client
+ * @node:	the message; not consumed
+ */
+static void client_send(MgmtClient *c, JsonNode *node)
+{
+    g_autoptr(GBytes) line = line_bytes(node);
+
+    client_queue(c, line);
 }
 
 /* client_written() - an asynchronous write finished. */
@@ -553,6 +578,8 @@ static bool listen_on(Mgmt *m, const char *path, gid_t group, GError **error)
     if (!check_directory(path, error) || !remove_stale(path, error)) {
         return false;
     }
+    /* Room for a burst of clients before the main loop accepts them. */
+    g_socket_listener_set_backlog(G_SOCKET_LISTENER(m->service), 128);
     /* The socket is made with the mode the umask leaves: none for others,
      * whatever the caller's umask was. */
     old = umask(0177);
@@ -638,6 +665,7 @@ void mgmt_emit_event(Mgmt *m, const char *name, JsonNode *data)
 {
     g_autoptr(JsonBuilder) b = NULL;
     g_autoptr(JsonNode) node = NULL;
+    g_autoptr(GBytes) line = NULL;
     gint64 now = g_get_real_time();
 
     if (!m) {
@@ -663,10 +691,11 @@ void mgmt_emit_event(Mgmt *m, const char *name, JsonNode *data)
     json_builder_end_object(b);
     json_builder_end_object(b);
     node = json_builder_get_root(b);
-    /* client_send() may drop a client that does not read, which frees its
-     * list node: take the next one first. */
+    /* One text for every client. client_queue() may drop a client that
+     * does not read, which frees its list node: take the next one first. */
+    line = line_bytes(node);
     for (GList *l = m->clients, *next; l; l = next) {
         next = l->next;
-        client_send(l->data, node);
+        client_queue(l->data, line);
     }
 }

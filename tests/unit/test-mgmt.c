@@ -401,6 +401,98 @@ static char *request(int fd, const char *command)
 }
 
 /*
+ * Faults: 100 clients at once, ten of which never read while 8 MB of
+ * events flow (each is dropped when its queue passes 4 MiB; walking the
+ * client list while dropping was a use-after-free), and the others get
+ * every event and still get replies. Run under ASan in CI.
+ */
+static void test_many_clients(Fixture *f, gconstpointer data)
+{
+    enum { CLIENTS = 100, STALLED = 10, EVENTS = 2000 };
+    g_autofree char *blob = g_malloc(4097);
+    int fds[CLIENTS];
+    unsigned int got[CLIENTS] = {0};
+    char *line;
+
+    memset(blob, 'x', 4096);
+    blob[4096] = 0;
+    for (int i = 0; i < CLIENTS; i++) {
+        fds[i] = client_connect(f);
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+        line = client_line(fds[i]);
+        g_assert_true(g_str_has_prefix(line, "{\"QMP\""));
+        g_free(line);
+    }
+    for (int e = 0; e < EVENTS; e++) {
+        JsonObject *o = json_object_new();
+
+        json_object_set_string_member(o, "blob", blob);
+        mgmt_emit_event(f->m, "BIG",
+                        json_node_init_object(json_node_alloc(), o));
+        json_object_unref(o);
+        /* The readers read as the events come; the stalled ones never. */
+        for (int k = 0; k < 4; k++) {
+            g_main_context_iteration(NULL, FALSE);
+        }
+        for (int i = STALLED; i < CLIENTS && e % 16 == 0; i++) {
+            char buf[65536];
+            ssize_t n;
+
+            while ((n = read(fds[i], buf, sizeof(buf))) > 0) {
+                for (ssize_t k = 0; k < n; k++) {
+                    got[i] += buf[k] == '\n';
+                }
+            }
+        }
+    }
+    for (int spin = 0; spin < 5000; spin++) {
+        bool all = true;
+
+        g_main_context_iteration(NULL, FALSE);
+        for (int i = STALLED; i < CLIENTS; i++) {
+            char buf[65536];
+            ssize_t n;
+
+            while ((n = read(fds[i], buf, sizeof(buf))) > 0) {
+                for (ssize_t k = 0; k < n; k++) {
+                    got[i] += buf[k] == '\n';
+                }
+            }
+            all = all && got[i] == EVENTS;
+        }
+        if (all) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    for (int i = STALLED; i < CLIENTS; i++) {
+        g_assert_cmpuint(got[i], ==, EVENTS);
+    }
+    /* The stalled clients were dropped: their connections end. */
+    for (int i = 0; i < STALLED; i++) {
+        char buf[65536];
+        ssize_t n;
+        int spin = 0;
+
+        while ((n = read(fds[i], buf, sizeof(buf))) != 0 && spin < 50000) {
+            if (n < 0) {
+                g_main_context_iteration(NULL, FALSE);
+                spin++;
+            }
+        }
+        g_assert_cmpint(n, ==, 0);
+    }
+    /* A reader still gets a reply. */
+    line = request(fds[STALLED], "{\"execute\":\"echo\",\"id\":1}");
+    g_assert_cmpstr(line, ==, "{\"return\":{},\"id\":1}");
+    g_free(line);
+    for (int i = 0; i < CLIENTS; i++) {
+        close(fds[i]);
+    }
+}
+
+/*
  * export-state and restore-state name files only inside --state-dir: no
  * path, no "..", no symbolic link planted there; without a state
  * directory only the reply form works.
@@ -505,6 +597,8 @@ int main(int argc, char **argv)
     g_test_add("/mgmt/nesting-and-half-close", Fixture, NULL, fixture_setup,
                test_nesting_and_half_close, fixture_teardown);
     g_test_add_func("/mgmt/access", test_access);
+    g_test_add("/mgmt/many-clients", Fixture, NULL, fixture_setup,
+               test_many_clients, fixture_teardown);
     g_test_add("/mgmt/state-files", Fixture, NULL, fixture_setup,
                test_state_files, fixture_teardown);
     return g_test_run();
