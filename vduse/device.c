@@ -357,7 +357,21 @@ static bool dev_vq_start(VduseDev *dev, uint32_t i)
     if (!vduse_vq_start(dev->vqs[i], asid, info.num, info.desc_addr,
                         info.driver_addr, info.device_addr,
                         info.split.avail_index, event_idx, &err)) {
-        g_message("%s: vq %u not started: %s", dev->name, i, err->message);
+        /* The kernel could not hand out the ring: it has no file behind
+         * the driver's memory (a VMM's anonymous or private RAM). */
+        bool unmapped = !vduse_iotlb_ptr(dev->iotlb, asid, info.desc_addr, 1,
+                                         VDUSE_IOTLB_READ) ||
+                        !vduse_iotlb_ptr(dev->iotlb, asid, info.driver_addr, 1,
+                                         VDUSE_IOTLB_READ) ||
+                        !vduse_iotlb_ptr(dev->iotlb, asid, info.device_addr, 1,
+                                         VDUSE_IOTLB_READ);
+
+        g_message("%s: vq %u not started: %s%s", dev->name, i, err->message,
+                  unmapped ? " (the kernel maps no file there: a VMM's guest "
+                             "memory must be shared and file-backed, with "
+                             "QEMU -object memory-backend-memfd,id=mem0,"
+                             "size=...,share=on -machine memory-backend=mem0)"
+                           : "");
         return false;
     }
 
