@@ -237,6 +237,7 @@ typedef enum DevScopeKind {
     DEV_SCOPE_ALL,   /* every started queue */
     DEV_SCOPE_ASID,  /* the started queues whose group is in an ASID */
     DEV_SCOPE_GROUP, /* the started queues of a group */
+    DEV_SCOPE_VQ,    /* one queue, if started */
 } DevScopeKind;
 
 /**
@@ -265,6 +266,9 @@ static VduseVqSet dev_scope(VduseDev *dev, DevScopeKind kind, uint32_t which)
             break;
         case DEV_SCOPE_GROUP:
             in = group == which;
+            break;
+        case DEV_SCOPE_VQ:
+            in = i == which;
             break;
         default:
             in = true;
@@ -567,8 +571,10 @@ static bool dev_update_iotlb(VduseDev *dev, uint32_t asid, uint64_t start,
  * @req:	the request
  * @resp:	filled with the state
  *
- * A running queue answers the next index it will consume; a stopped one
- * answers what the driver last set, so a state round-trips unchanged.
+ * A running queue answers the next index it will consume, read while that
+ * queue alone is quiesced (its user may have popped ahead and gives back
+ * what it did not use when it pauses); a stopped one answers what the
+ * driver last set, so a state round-trips unchanged.
  * Return: true to answer OK.
  */
 static bool dev_get_vq_state(VduseDev *dev, const struct vduse_dev_request *req,
@@ -584,7 +590,11 @@ static bool dev_get_vq_state(VduseDev *dev, const struct vduse_dev_request *req,
     }
     resp->vq_state.index = i;
     if (dev->kickfd[i] >= 0) {
+        VduseVqSet vqs = dev_scope(dev, DEV_SCOPE_VQ, i);
+
+        dev_quiesce(dev, &vqs);
         resp->vq_state.split.avail_index = vduse_vq_last_avail(dev->vqs[i]);
+        dev_resume(dev, &vqs);
         return true;
     }
     if (dev_ioctl(dev, VDUSE_VQ_GET_INFO, &info) < 0)

@@ -165,6 +165,8 @@ bool vduse_vq_set_has(const VduseVqSet *set, uint32_t index);
  * that are started (a stopped queue touches nothing):
  *  - UPDATE_IOTLB of ASID a: the queues whose group is in ASID a;
  *  - SET_VQ_GROUP_ASID of group g (to another ASID): the queues of group g;
+ *  - GET_VQ_STATE of a started queue: that queue, so that its index is
+ *    exact;
  *  - SUSPEND (or vduse_dev_suspend()) and DRIVER_OK taken back: all.
  * An empty scope calls nothing. Each @quiesce is followed by a @resume with
  * the same set before the message is answered, except for SUSPEND and
