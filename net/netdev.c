@@ -815,16 +815,46 @@ static void net_driver_ok(VduseDev *dev, void *opaque)
     emit_int(nd, "STATUS_CHANGED", "status", vduse_dev_status(dev));
 }
 
-/* net_quiesce() - stop the dataplane threads touching guest memory. */
-static void net_quiesce(VduseDev *dev, void *opaque)
+/**
+ * pairs_in_scope() - apply @fn to every pair with a queue in @vqs
+ * @nd:		the model
+ * @vqs:	the queues a quiesce is about
+ * @fn:		net_pair_pause or net_pair_resume
+ *
+ * The control queue needs nothing: it is served in the main thread, the
+ * one that answers the message.
+ */
+static void pairs_in_scope(NetDev *nd, const VduseVqSet *vqs,
+                           void (*fn)(NetPair *))
 {
-    pairs_foreach(opaque, net_pair_pause);
+    for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
+        if (nd->pairs[i] && (vduse_vq_set_has(vqs, 2 * i) ||
+                             vduse_vq_set_has(vqs, 2 * i + 1))) {
+            fn(nd->pairs[i]);
+        }
+    }
 }
 
-/* net_resume() - let them go on. */
-static void net_resume(VduseDev *dev, void *opaque)
+/**
+ * net_quiesce() - stop the pairs of @vqs touching guest memory
+ * @dev:	the device
+ * @vqs:	the queues that must stop
+ * @opaque:	the model
+ */
+static void net_quiesce(VduseDev *dev, const VduseVqSet *vqs, void *opaque)
 {
-    pairs_foreach(opaque, net_pair_resume);
+    pairs_in_scope(opaque, vqs, net_pair_pause);
+}
+
+/**
+ * net_resume() - let the pairs of @vqs go on
+ * @dev:	the device
+ * @vqs:	the queues net_quiesce() stopped
+ * @opaque:	the model
+ */
+static void net_resume(VduseDev *dev, const VduseVqSet *vqs, void *opaque)
+{
+    pairs_in_scope(opaque, vqs, net_pair_resume);
 }
 
 /* net_vq_ready() - a queue was enabled or disabled after DRIVER_OK. */

@@ -19,13 +19,19 @@
  *  - SET_VQ_READY (VDUSE_F_QUEUE_READY, 7.3): a queue enabled or disabled
  *    after DRIVER_OK (vhost-vdpa enables the control queue first when it
  *    restores a device).
- *  - UPDATE_IOTLB: quiesce, drop the cached mappings of that ASID's range
- *    (they are refilled lazily by VDUSE_IOTLB_GET_FD2 on the next miss),
- *    resume.
- *  - SET_VQ_GROUP_ASID: quiesce, re-point the group's queues, resume.
- *  - SUSPEND: quiesce and stay so until reset.
+ *  - UPDATE_IOTLB: quiesce the started queues of that ASID, drop the cached
+ *    mappings of its range (they are refilled lazily by VDUSE_IOTLB_GET_FD2
+ *    on the next miss), resume them.
+ *  - SET_VQ_GROUP_ASID: quiesce the group's started queues, re-point them,
+ *    resume them.
+ *  - SUSPEND: quiesce every started queue and stay so until reset.
  *  - SET_STATUS 0: reset: the model stops, queues stop, IOTLB is emptied.
+ * A quiesce names its scope (struct VduseVqSet), so that an IOTLB update in
+ * the control queue's address space does not stop the data queues.
  * Every index the kernel hands us is checked against what we declared.
+ *
+ * The kernel is reached through a table of three calls (device-kernel.h):
+ * the system calls, or a test's own kernel.
  */
 #include "config.h"
 
@@ -38,6 +44,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "device-kernel.h"
 #include "vduse-abi.h"
 #include "vduse.h"
 
@@ -48,6 +55,8 @@
  * struct VduseDev - a device we serve
  * @name:		device name
  * @fd:			/dev/vduse/@name, non-blocking
+ * @kops:		how the kernel is reached through @fd
+ * @kopaque:		passed to @kops
  * @api_version:	control API version (0 or 1)
  * @vduse_features:	VDUSE_F_* bits
  * @vq_num:		number of queues
@@ -66,11 +75,13 @@
  * @features:		negotiated features
  * @broken:		the kernel stopped talking to us
  * @suspended:		SUSPEND received since the last reset
- * @quiesced:		the model is quiesced (by SUSPEND)
+ * @scope:		room for the indices of one quiesce's scope (@vq_num)
  */
 struct VduseDev {
     char *name;
     int fd;
+    const VduseKernelOps *kops;
+    void *kopaque;
     uint64_t api_version;
     uint64_t vduse_features;
     uint32_t vq_num;
@@ -89,7 +100,92 @@ struct VduseDev {
     uint64_t features;
     bool broken;
     bool suspended;
+    uint32_t *scope;
 };
+
+/**
+ * sys_ioctl() - ioctl(2) with the errno returned
+ * @opaque:	unused
+ * @fd:		the device fd
+ * @request:	the ioctl
+ * @arg:	its argument
+ *
+ * Return: what ioctl() returned, or negative errno.
+ */
+static int sys_ioctl(void *opaque, int fd, unsigned long request, void *arg)
+{
+    int ret = ioctl(fd, request, arg);
+
+    return ret < 0 ? -errno : ret;
+}
+
+/**
+ * sys_read_msg() - read(2) with the errno returned
+ * @opaque:	unused
+ * @fd:		the device fd
+ * @req:	where the message goes
+ * @len:	room in @req
+ *
+ * Return: bytes read, or negative errno.
+ */
+static ssize_t sys_read_msg(void *opaque, int fd, void *req, size_t len)
+{
+    ssize_t ret = read(fd, req, len);
+
+    return ret < 0 ? -errno : ret;
+}
+
+/**
+ * sys_write_msg() - write(2) with the errno returned
+ * @opaque:	unused
+ * @fd:		the device fd
+ * @resp:	the answer
+ * @len:	its size
+ *
+ * Return: bytes written, or negative errno.
+ */
+static ssize_t sys_write_msg(void *opaque, int fd, const void *resp, size_t len)
+{
+    ssize_t ret = write(fd, resp, len);
+
+    return ret < 0 ? -errno : ret;
+}
+
+const VduseKernelOps vduse_kernel_sys = {
+    .ioctl = sys_ioctl,
+    .read_msg = sys_read_msg,
+    .write_msg = sys_write_msg,
+};
+
+/**
+ * dev_ioctl() - an ioctl on the device fd, through the kernel table
+ * @dev:	the device
+ * @request:	the ioctl
+ * @arg:	its argument
+ *
+ * Return: what the ioctl returned, or negative errno.
+ */
+static int dev_ioctl(VduseDev *dev, unsigned long request, void *arg)
+{
+    return dev->kops->ioctl(dev->kopaque, dev->fd, request, arg);
+}
+
+bool vduse_vq_set_has(const VduseVqSet *set, uint32_t index)
+{
+    uint32_t lo = 0, hi = set->n;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (set->index[mid] == index)
+            return true;
+        if (set->index[mid] < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
 
 /**
  * dev_iotlb_miss() - fill the IOTLB from the kernel on a miss
@@ -114,20 +210,20 @@ static int dev_iotlb_miss(void *opaque, VduseIotlb *iotlb, uint32_t asid,
     int fd, ret;
 
     if (dev->api_version >= VDUSE_API_VERSION_1) {
-        fd = ioctl(dev->fd, VDUSE_IOTLB_GET_FD2, &entry);
+        fd = dev_ioctl(dev, VDUSE_IOTLB_GET_FD2, &entry);
     } else {
         struct vduse_iotlb_entry v0 = {.start = iova, .last = iova};
 
         if (asid != 0)
             return -EINVAL;
-        fd = ioctl(dev->fd, VDUSE_IOTLB_GET_FD, &v0);
+        fd = dev_ioctl(dev, VDUSE_IOTLB_GET_FD, &v0);
         entry.offset = v0.offset;
         entry.start = v0.start;
         entry.last = v0.last;
         entry.perm = v0.perm;
     }
     if (fd < 0)
-        return -errno;
+        return fd;
     /* VDUSE_ACCESS_RO/WO are the device's read/write, as ours. */
     ret = vduse_iotlb_map_fd(
         iotlb, asid, entry.start, entry.last,
@@ -136,26 +232,77 @@ static int dev_iotlb_miss(void *opaque, VduseIotlb *iotlb, uint32_t asid,
     return ret;
 }
 
+/* What a quiesce is about; see dev_scope(). */
+typedef enum DevScopeKind {
+    DEV_SCOPE_ALL,   /* every started queue */
+    DEV_SCOPE_ASID,  /* the started queues whose group is in an ASID */
+    DEV_SCOPE_GROUP, /* the started queues of a group */
+    DEV_SCOPE_VQ,    /* one queue, if started */
+} DevScopeKind;
+
 /**
- * dev_quiesce() - ask the model to stop touching guest memory
+ * dev_scope() - the started queues a change touches
  * @dev:	the device
+ * @kind:	what the change is about
+ * @which:	the ASID, group or queue index @kind names (unused for ALL)
  *
- * A suspended device is quiesced already, and stays so.
+ * A queue that is not started touches no guest memory and needs no
+ * quiesce. The indices go to @dev->scope, valid until the next call.
+ * Return: the set, in ascending order.
  */
-static void dev_quiesce(VduseDev *dev)
+static VduseVqSet dev_scope(VduseDev *dev, DevScopeKind kind, uint32_t which)
 {
-    if (!dev->suspended && dev->ops.quiesce)
-        dev->ops.quiesce(dev, dev->opaque);
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < dev->vq_num; i++) {
+        uint32_t group = dev->vq_group[i];
+        bool in;
+
+        if (dev->kickfd[i] < 0)
+            continue;
+        switch (kind) {
+        case DEV_SCOPE_ASID:
+            in = dev->group_asid[group] == which;
+            break;
+        case DEV_SCOPE_GROUP:
+            in = group == which;
+            break;
+        case DEV_SCOPE_VQ:
+            in = i == which;
+            break;
+        default:
+            in = true;
+            break;
+        }
+        if (in)
+            dev->scope[n++] = i;
+    }
+    return (VduseVqSet){.n = n, .index = n ? dev->scope : NULL};
 }
 
 /**
- * dev_resume() - undo dev_quiesce()
+ * dev_quiesce() - ask the model to stop the queues in @vqs
  * @dev:	the device
+ * @vqs:	the scope, from dev_scope()
+ *
+ * A suspended device is quiesced already, and stays so; an empty scope
+ * needs nobody to stop.
  */
-static void dev_resume(VduseDev *dev)
+static void dev_quiesce(VduseDev *dev, const VduseVqSet *vqs)
 {
-    if (!dev->suspended && dev->ops.resume)
-        dev->ops.resume(dev, dev->opaque);
+    if (!dev->suspended && vqs->n && dev->ops.quiesce)
+        dev->ops.quiesce(dev, vqs, dev->opaque);
+}
+
+/**
+ * dev_resume() - undo dev_quiesce() with the same scope
+ * @dev:	the device
+ * @vqs:	the scope given to dev_quiesce()
+ */
+static void dev_resume(VduseDev *dev, const VduseVqSet *vqs)
+{
+    if (!dev->suspended && vqs->n && dev->ops.resume)
+        dev->ops.resume(dev, vqs, dev->opaque);
 }
 
 /**
@@ -171,7 +318,7 @@ static void dev_vq_stop(VduseDev *dev, uint32_t i)
                                        .fd = VDUSE_EVENTFD_DEASSIGN};
 
         /* After a reset the kernel has dropped it already: no error. */
-        ioctl(dev->fd, VDUSE_VQ_SETUP_KICKFD, &efd);
+        dev_ioctl(dev, VDUSE_VQ_SETUP_KICKFD, &efd);
         close(dev->kickfd[i]);
         dev->kickfd[i] = -1;
     }
@@ -191,11 +338,13 @@ static bool dev_vq_start(VduseDev *dev, uint32_t i)
     struct vduse_vq_eventfd efd = {.index = i};
     g_autoptr(GError) err = NULL;
     bool event_idx = dev->features & VDUSE_BIT(VDUSE_F_RING_EVENT_IDX);
-    int fd;
+    uint32_t asid = dev->group_asid[dev->vq_group[i]];
+    int fd, ret;
 
-    if (ioctl(dev->fd, VDUSE_VQ_GET_INFO, &info) < 0) {
+    ret = dev_ioctl(dev, VDUSE_VQ_GET_INFO, &info);
+    if (ret < 0) {
         g_message("%s: vq %u: VDUSE_VQ_GET_INFO: %s", dev->name, i,
-                  g_strerror(errno));
+                  g_strerror(-ret));
         return false;
     }
     /*
@@ -209,11 +358,24 @@ static bool dev_vq_start(VduseDev *dev, uint32_t i)
         return false;
     }
 
-    if (!vduse_vq_start(dev->vqs[i], dev->group_asid[dev->vq_group[i]],
-                        info.num, info.desc_addr, info.driver_addr,
-                        info.device_addr, info.split.avail_index, event_idx,
-                        &err)) {
-        g_message("%s: vq %u not started: %s", dev->name, i, err->message);
+    if (!vduse_vq_start(dev->vqs[i], asid, info.num, info.desc_addr,
+                        info.driver_addr, info.device_addr,
+                        info.split.avail_index, event_idx, &err)) {
+        /* The kernel could not hand out the ring: it has no file behind
+         * the driver's memory (a VMM's anonymous or private RAM). */
+        bool unmapped = !vduse_iotlb_ptr(dev->iotlb, asid, info.desc_addr, 1,
+                                         VDUSE_IOTLB_READ) ||
+                        !vduse_iotlb_ptr(dev->iotlb, asid, info.driver_addr, 1,
+                                         VDUSE_IOTLB_READ) ||
+                        !vduse_iotlb_ptr(dev->iotlb, asid, info.device_addr, 1,
+                                         VDUSE_IOTLB_READ);
+
+        g_message("%s: vq %u not started: %s%s", dev->name, i, err->message,
+                  unmapped ? " (the kernel maps no file there: a VMM's guest "
+                             "memory must be shared and file-backed, with "
+                             "QEMU -object memory-backend-memfd,id=mem0,"
+                             "size=...,share=on -machine memory-backend=mem0)"
+                           : "");
         return false;
     }
 
@@ -224,17 +386,17 @@ static bool dev_vq_start(VduseDev *dev, uint32_t i)
         return false;
     }
     efd.fd = fd;
-    if (ioctl(dev->fd, VDUSE_VQ_SETUP_KICKFD, &efd) < 0) {
+    ret = dev_ioctl(dev, VDUSE_VQ_SETUP_KICKFD, &efd);
+    if (ret < 0) {
         g_message("%s: vq %u: VDUSE_VQ_SETUP_KICKFD: %s", dev->name, i,
-                  g_strerror(errno));
+                  g_strerror(-ret));
         close(fd);
         vduse_vq_stop(dev->vqs[i]);
         return false;
     }
     dev->kickfd[i] = fd;
     g_debug("%s: vq %u: started, size %u, ASID %u, avail index %u", dev->name,
-            i, info.num, dev->group_asid[dev->vq_group[i]],
-            info.split.avail_index);
+            i, info.num, asid, info.split.avail_index);
     return true;
 }
 
@@ -279,10 +441,11 @@ static bool dev_set_status(VduseDev *dev, uint8_t status)
 
     if ((status & VDUSE_S_FEATURES_OK) && !(old & VDUSE_S_FEATURES_OK)) {
         uint64_t features;
+        int ret = dev_ioctl(dev, VDUSE_DEV_GET_FEATURES, &features);
 
-        if (ioctl(dev->fd, VDUSE_DEV_GET_FEATURES, &features) < 0) {
+        if (ret < 0) {
             g_message("%s: VDUSE_DEV_GET_FEATURES: %s", dev->name,
-                      g_strerror(errno));
+                      g_strerror(-ret));
             return false;
         }
         if (features & VDUSE_BIT(VDUSE_F_RING_PACKED)) {
@@ -303,8 +466,11 @@ static bool dev_set_status(VduseDev *dev, uint8_t status)
         if (dev->ops.driver_ok)
             dev->ops.driver_ok(dev, dev->opaque);
     } else if (!(status & VDUSE_S_DRIVER_OK) && (old & VDUSE_S_DRIVER_OK)) {
-        /* DRIVER_OK taken back without a reset (FAILED, NEEDS_RESET). */
-        dev_quiesce(dev);
+        /* DRIVER_OK taken back without a reset (FAILED, NEEDS_RESET):
+         * quiesced until the reset, which the model's reset() ends. */
+        VduseVqSet all = dev_scope(dev, DEV_SCOPE_ALL, 0);
+
+        dev_quiesce(dev, &all);
         for (uint32_t i = 0; i < dev->vq_num; i++)
             dev_vq_stop(dev, i);
     }
@@ -352,18 +518,23 @@ static bool dev_set_vq_ready(VduseDev *dev, uint32_t index, bool ready)
  */
 static bool dev_set_group_asid(VduseDev *dev, uint32_t group, uint32_t asid)
 {
+    VduseVqSet vqs;
+
     if (group >= dev->ngroups || asid >= dev->nas) {
         g_message("%s: SET_VQ_GROUP_ASID group %u asid %u out of range",
                   dev->name, group, asid);
         return false;
     }
-    dev_quiesce(dev);
+    if (dev->group_asid[group] == asid)
+        return true; /* nothing moves: nobody stops */
+    vqs = dev_scope(dev, DEV_SCOPE_GROUP, group);
+    dev_quiesce(dev, &vqs);
     dev->group_asid[group] = asid;
     for (uint32_t i = 0; i < dev->vq_num; i++) {
         if (dev->vq_group[i] == group)
             vduse_vq_set_asid(dev->vqs[i], asid);
     }
-    dev_resume(dev);
+    dev_resume(dev, &vqs);
     return true;
 }
 
@@ -379,15 +550,18 @@ static bool dev_set_group_asid(VduseDev *dev, uint32_t group, uint32_t asid)
 static bool dev_update_iotlb(VduseDev *dev, uint32_t asid, uint64_t start,
                              uint64_t last)
 {
+    VduseVqSet vqs;
+
     if (asid >= dev->nas || last < start) {
         g_message("%s: UPDATE_IOTLB asid %u [0x%" G_GINT64_MODIFIER
                   "x, 0x%" G_GINT64_MODIFIER "x] invalid",
                   dev->name, asid, start, last);
         return false;
     }
-    dev_quiesce(dev);
+    vqs = dev_scope(dev, DEV_SCOPE_ASID, asid);
+    dev_quiesce(dev, &vqs);
     vduse_iotlb_invalidate(dev->iotlb, asid, start, last);
-    dev_resume(dev);
+    dev_resume(dev, &vqs);
     return true;
 }
 
@@ -397,8 +571,10 @@ static bool dev_update_iotlb(VduseDev *dev, uint32_t asid, uint64_t start,
  * @req:	the request
  * @resp:	filled with the state
  *
- * A running queue answers the next index it will consume; a stopped one
- * answers what the driver last set, so a state round-trips unchanged.
+ * A running queue answers the next index it will consume, read while that
+ * queue alone is quiesced (its user may have popped ahead and gives back
+ * what it did not use when it pauses); a stopped one answers what the
+ * driver last set, so a state round-trips unchanged.
  * Return: true to answer OK.
  */
 static bool dev_get_vq_state(VduseDev *dev, const struct vduse_dev_request *req,
@@ -414,10 +590,14 @@ static bool dev_get_vq_state(VduseDev *dev, const struct vduse_dev_request *req,
     }
     resp->vq_state.index = i;
     if (dev->kickfd[i] >= 0) {
+        VduseVqSet vqs = dev_scope(dev, DEV_SCOPE_VQ, i);
+
+        dev_quiesce(dev, &vqs);
         resp->vq_state.split.avail_index = vduse_vq_last_avail(dev->vqs[i]);
+        dev_resume(dev, &vqs);
         return true;
     }
-    if (ioctl(dev->fd, VDUSE_VQ_GET_INFO, &info) < 0)
+    if (dev_ioctl(dev, VDUSE_VQ_GET_INFO, &info) < 0)
         return false;
     resp->vq_state.packed = info.packed;
     return true;
@@ -432,6 +612,7 @@ static void dev_handle_request(VduseDev *dev,
                                const struct vduse_dev_request *req)
 {
     struct vduse_dev_response resp = {.request_id = req->request_id};
+    ssize_t len;
     bool ok;
 
     g_debug("%s: message %u: type %u", dev->name, req->request_id, req->type);
@@ -457,8 +638,7 @@ static void dev_handle_request(VduseDev *dev,
         ok = dev_set_vq_ready(dev, req->vq_ready.num, req->vq_ready.ready);
         break;
     case VDUSE_SUSPEND:
-        dev_quiesce(dev);
-        dev->suspended = true;
+        vduse_dev_suspend(dev);
         ok = true;
         break;
     default:
@@ -468,9 +648,11 @@ static void dev_handle_request(VduseDev *dev,
     }
 
     resp.result = ok ? VDUSE_REQ_RESULT_OK : VDUSE_REQ_RESULT_FAILED;
-    if (write(dev->fd, &resp, sizeof(resp)) != sizeof(resp))
+    len = dev->kops->write_msg(dev->kopaque, dev->fd, &resp, sizeof(resp));
+    if (len != sizeof(resp))
         g_message("%s: cannot answer message %u: %s", dev->name,
-                  req->request_id, g_strerror(errno));
+                  req->request_id,
+                  len < 0 ? g_strerror((int)-len) : "short write");
 }
 
 /**
@@ -487,16 +669,16 @@ static gboolean dev_on_message(int fd, GIOCondition cond, gpointer opaque)
 
     for (int n = 0; n < DEV_MSG_BURST; n++) {
         struct vduse_dev_request req;
-        ssize_t len = read(fd, &req, sizeof(req));
+        ssize_t len = dev->kops->read_msg(dev->kopaque, fd, &req, sizeof(req));
 
         if (len == sizeof(req)) {
             dev_handle_request(dev, &req);
             continue;
         }
-        if (len < 0 && (errno == EAGAIN || errno == EINTR))
+        if (len == -EAGAIN || len == -EINTR)
             return G_SOURCE_CONTINUE;
         g_message("%s: reading VDUSE messages: %s", dev->name,
-                  len < 0 ? g_strerror(errno) : "short read");
+                  len < 0 ? g_strerror((int)-len) : "short read");
         dev->broken = true;
         g_clear_pointer(&dev->source, g_source_unref);
         return G_SOURCE_REMOVE;
@@ -522,8 +704,10 @@ static bool dev_setup_vqs(VduseDev *dev, uint16_t max_size, GError **error)
                 dev->api_version >= VDUSE_API_VERSION_1 ? dev->vq_group[i] : 0,
         };
 
-        if (ioctl(dev->fd, VDUSE_VQ_SETUP, &vc) < 0) {
-            int err = errno;
+        int ret = dev_ioctl(dev, VDUSE_VQ_SETUP, &vc);
+
+        if (ret < 0) {
+            int err = -ret;
             g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
                         "VDUSE_VQ_SETUP of queue %u: %s", i, g_strerror(err));
             return false;
@@ -532,12 +716,13 @@ static bool dev_setup_vqs(VduseDev *dev, uint16_t max_size, GError **error)
     return true;
 }
 
-VduseDev *vduse_dev_open(const VduseDevConfig *cfg, bool setup_vqs,
-                         uint64_t api_version, uint64_t vduse_features,
-                         const VduseDevOps *ops, void *opaque,
-                         GMainContext *ctx, GError **error)
+VduseDev *vduse_dev_open_kernel(const VduseDevConfig *cfg, bool setup_vqs,
+                                uint64_t api_version, uint64_t vduse_features,
+                                const VduseDevOps *ops, void *opaque,
+                                GMainContext *ctx, int fd,
+                                const VduseKernelOps *kops, void *kopaque,
+                                GError **error)
 {
-    g_autofree char *path = g_strdup_printf("/dev/vduse/%s", cfg->name);
     VduseDev *dev;
     bool v1 = api_version >= VDUSE_API_VERSION_1;
 
@@ -545,10 +730,14 @@ VduseDev *vduse_dev_open(const VduseDevConfig *cfg, bool setup_vqs,
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "%s: a device needs queues, groups and address spaces",
                     cfg->name);
+        close(fd);
         return NULL;
     }
 
     dev = g_new0(VduseDev, 1);
+    dev->fd = fd;
+    dev->kops = kops;
+    dev->kopaque = kopaque;
     dev->name = g_strdup(cfg->name);
     dev->api_version = api_version;
     dev->vduse_features = vduse_features;
@@ -562,6 +751,7 @@ VduseDev *vduse_dev_open(const VduseDevConfig *cfg, bool setup_vqs,
     dev->kickfd = g_new(int, dev->vq_num);
     dev->vq_ready = g_new0(bool, dev->vq_num);
     dev->vqs = g_new0(VduseVq *, dev->vq_num);
+    dev->scope = g_new0(uint32_t, dev->vq_num);
     dev->iotlb = vduse_iotlb_new(dev->nas, dev_iotlb_miss, dev);
     for (uint32_t i = 0; i < dev->vq_num; i++) {
         dev->kickfd[i] = -1;
@@ -571,14 +761,6 @@ VduseDev *vduse_dev_open(const VduseDevConfig *cfg, bool setup_vqs,
         dev->ops = *ops;
     dev->opaque = opaque;
 
-    dev->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (dev->fd < 0) {
-        int err = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
-                    "cannot open %s: %s", path, g_strerror(err));
-        vduse_dev_close(dev);
-        return NULL;
-    }
     if (setup_vqs && !dev_setup_vqs(dev, cfg->vq_max_size, error)) {
         vduse_dev_close(dev);
         return NULL;
@@ -590,6 +772,26 @@ VduseDev *vduse_dev_open(const VduseDevConfig *cfg, bool setup_vqs,
     g_source_set_name(dev->source, "vduse-messages");
     g_source_attach(dev->source, ctx);
     return dev;
+}
+
+VduseDev *vduse_dev_open(const VduseDevConfig *cfg, bool setup_vqs,
+                         uint64_t api_version, uint64_t vduse_features,
+                         const VduseDevOps *ops, void *opaque,
+                         GMainContext *ctx, GError **error)
+{
+    g_autofree char *path = g_strdup_printf("/dev/vduse/%s", cfg->name);
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0) {
+        int err = errno;
+
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+                    "cannot open %s: %s", path, g_strerror(err));
+        return NULL;
+    }
+    return vduse_dev_open_kernel(cfg, setup_vqs, api_version, vduse_features,
+                                 ops, opaque, ctx, fd, &vduse_kernel_sys, NULL,
+                                 error);
 }
 
 void vduse_dev_close(VduseDev *dev)
@@ -609,6 +811,7 @@ void vduse_dev_close(VduseDev *dev)
     if (dev->fd >= 0)
         close(dev->fd);
     g_free(dev->vqs);
+    g_free(dev->scope);
     g_free(dev->vq_ready);
     g_free(dev->kickfd);
     g_free(dev->group_asid);
@@ -659,25 +862,31 @@ bool vduse_dev_vq_is_started(VduseDev *dev, uint32_t index)
 
 int vduse_dev_vq_notify(VduseDev *dev, uint32_t index)
 {
+    int ret;
+
     if (index >= dev->vq_num)
         return -EINVAL;
-    if (ioctl(dev->fd, VDUSE_VQ_INJECT_IRQ, &index) < 0)
-        return -errno;
-    return 0;
+    ret = dev_ioctl(dev, VDUSE_VQ_INJECT_IRQ, &index);
+    return ret < 0 ? ret : 0;
 }
 
 int vduse_dev_set_config(VduseDev *dev, uint32_t offset, const void *buf,
                          uint32_t len, bool notify)
 {
     g_autofree struct vduse_config_data *cd = g_malloc0(sizeof(*cd) + len);
+    int ret;
 
     cd->offset = offset;
     cd->length = len;
     memcpy(cd->buffer, buf, len);
-    if (ioctl(dev->fd, VDUSE_DEV_SET_CONFIG, cd) < 0)
-        return -errno;
-    if (notify && ioctl(dev->fd, VDUSE_DEV_INJECT_CONFIG_IRQ) < 0)
-        return -errno;
+    ret = dev_ioctl(dev, VDUSE_DEV_SET_CONFIG, cd);
+    if (ret < 0)
+        return ret;
+    if (notify) {
+        ret = dev_ioctl(dev, VDUSE_DEV_INJECT_CONFIG_IRQ, NULL);
+        if (ret < 0)
+            return ret;
+    }
     return 0;
 }
 
@@ -717,7 +926,9 @@ uint32_t vduse_dev_ngroups(const VduseDev *dev)
 
 void vduse_dev_suspend(VduseDev *dev)
 {
-    dev_quiesce(dev);
+    VduseVqSet all = dev_scope(dev, DEV_SCOPE_ALL, 0);
+
+    dev_quiesce(dev, &all);
     dev->suspended = true;
 }
 
@@ -725,6 +936,7 @@ bool vduse_dev_adopt(VduseDev *dev, uint8_t status, const uint32_t *group_asid,
                      uint32_t ngroups, GError **error)
 {
     uint64_t features = 0;
+    int ret = 0;
 
     g_return_val_if_fail(dev->status == 0, false);
     if (ngroups != dev->ngroups) {
@@ -741,9 +953,10 @@ bool vduse_dev_adopt(VduseDev *dev, uint8_t status, const uint32_t *group_asid,
             return false;
         }
     }
-    if ((status & VDUSE_S_FEATURES_OK) &&
-        ioctl(dev->fd, VDUSE_DEV_GET_FEATURES, &features) < 0) {
-        int err = errno;
+    if (status & VDUSE_S_FEATURES_OK)
+        ret = dev_ioctl(dev, VDUSE_DEV_GET_FEATURES, &features);
+    if (ret < 0) {
+        int err = -ret;
 
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
                     "%s: VDUSE_DEV_GET_FEATURES: %s", dev->name,

@@ -136,25 +136,62 @@ bool vduse_control_remove_dev(VduseControl *ctl, const char *name,
 typedef struct VduseDev VduseDev;
 
 /**
+ * struct VduseVqSet - a set of a device's virtqueues
+ * @n:		how many queues are in it
+ * @index:	their indices, ascending, no duplicates, each below the
+ *		device's number of queues; NULL when @n is 0
+ *
+ * The scope of a quiesce: the queues that must stop touching guest memory.
+ * Valid only during the callback it is given to; copy what you keep.
+ */
+typedef struct VduseVqSet {
+    uint32_t n;
+    const uint32_t *index;
+} VduseVqSet;
+
+/**
+ * vduse_vq_set_has() - whether queue @index is in @set
+ * @set:	the set
+ * @index:	a queue index
+ *
+ * Return: true if @index is one of @set's queues (binary search).
+ */
+bool vduse_vq_set_has(const VduseVqSet *set, uint32_t index);
+
+/**
  * struct VduseDevOps - what the device model is told; all run in the
  * device's main context
  * @features_ok:	the driver set FEATURES_OK with @features; return false
  *			to refuse (the kernel then fails the status change)
  * @driver_ok:		DRIVER_OK: the ready queues are started
- * @quiesce:		stop touching guest memory and the queues, and return
- *			only when every dataplane user has stopped (briefly)
- * @resume:		may touch them again (undoes @quiesce)
+ * @quiesce:		the queues in @vqs must stop touching guest memory
+ *			and their rings; return only when every dataplane
+ *			user of them has stopped (a short handshake)
+ * @resume:		the queues in @vqs may go on: undoes the last
+ *			@quiesce, with the same set
  * @vq_ready:		after DRIVER_OK, queue @index was started (@ready) or
  *			stopped by VDUSE_SET_VQ_READY
  * @reset:		the driver reset the device: stop every user of the
  *			queues; when it returns the queues are stopped and the
  *			IOTLB is emptied
+ *
+ * The scope of a quiesce is what the message touches, among the queues
+ * that are started (a stopped queue touches nothing):
+ *  - UPDATE_IOTLB of ASID a: the queues whose group is in ASID a;
+ *  - SET_VQ_GROUP_ASID of group g (to another ASID): the queues of group g;
+ *  - GET_VQ_STATE of a started queue: that queue, so that its index is
+ *    exact;
+ *  - SUSPEND (or vduse_dev_suspend()) and DRIVER_OK taken back: all.
+ * An empty scope calls nothing. Each @quiesce is followed by a @resume with
+ * the same set before the message is answered, except for SUSPEND and
+ * DRIVER_OK taken back: those stay quiesced until @reset, and while the
+ * device is suspended no further quiesce is asked for.
  */
 typedef struct VduseDevOps {
     bool (*features_ok)(VduseDev *dev, uint64_t features, void *opaque);
     void (*driver_ok)(VduseDev *dev, void *opaque);
-    void (*quiesce)(VduseDev *dev, void *opaque);
-    void (*resume)(VduseDev *dev, void *opaque);
+    void (*quiesce)(VduseDev *dev, const VduseVqSet *vqs, void *opaque);
+    void (*resume)(VduseDev *dev, const VduseVqSet *vqs, void *opaque);
     void (*vq_ready)(VduseDev *dev, uint32_t index, bool ready, void *opaque);
     void (*reset)(VduseDev *dev, void *opaque);
 } VduseDevOps;

@@ -9,11 +9,15 @@
 #include "config.h"
 
 #include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "device-kernel.h"
 #include "test-driver.h"
 
 /**
@@ -330,4 +334,794 @@ uint16_t test_ring_used_idx(TestRing *ring)
 uint16_t test_ring_used_flags(TestRing *ring)
 {
     return le16toh(__atomic_load_n(&ring->used->flags, __ATOMIC_ACQUIRE));
+}
+
+/* ------------------------------------------------------------------ */
+/* A VDUSE kernel in the test process                                  */
+
+/**
+ * struct TestKernelMap - one region of an address space
+ * @asid:	its address space
+ * @start:	first IOVA
+ * @last:	last IOVA
+ * @perm:	VDUSE_ACCESS_*
+ * @mem:	the memory behind it
+ * @offset:	file offset of @start in @mem
+ */
+typedef struct TestKernelMap {
+    uint32_t asid;
+    uint64_t start;
+    uint64_t last;
+    uint8_t perm;
+    TestMem *mem;
+    uint64_t offset;
+} TestKernelMap;
+
+/**
+ * struct TestKernel - the kernel's side of one VDUSE device
+ * @api_version:	API version of the device
+ * @vduse_features:	VDUSE_F_* enabled
+ * @vq_num:		number of queues
+ * @ngroups:		number of groups
+ * @nas:		number of address spaces
+ * @config_size:	config space size
+ * @config:		config space
+ * @config_irqs:	VDUSE_DEV_INJECT_CONFIG_IRQ calls that went through
+ * @status:		status as the device accepted it
+ * @driver_features:	what the driver set
+ * @group_asid:		ASID of each group, as the device accepted it
+ * @vqs:		the queues
+ * @maps:		TestKernelMap regions of every ASID
+ * @efd:		readable while messages wait (the device polls a dup)
+ * @send:		messages not read yet
+ * @recv:		messages read, not answered yet
+ * @next_id:		request id of the next message
+ * @answered:		whether the last message sent was answered
+ * @answer:		its answer
+ * @get_fd_calls:	VDUSE_IOTLB_GET_FD2 calls per ASID
+ * @bad_answers:	writes the kernel refused (wrong id, size, reserved)
+ * @ctx:		main context the device is served in
+ */
+struct TestKernel {
+    uint64_t api_version;
+    uint64_t vduse_features;
+    uint32_t vq_num;
+    uint32_t ngroups;
+    uint32_t nas;
+    uint32_t config_size;
+    uint8_t *config;
+    unsigned int config_irqs;
+    uint8_t status;
+    uint64_t driver_features;
+    uint32_t *group_asid;
+    TestKernelVq *vqs;
+    GArray *maps;
+    int efd;
+    GQueue send;
+    GQueue recv;
+    uint32_t next_id;
+    bool answered;
+    struct vduse_dev_response answer;
+    unsigned int *get_fd_calls;
+    unsigned int bad_answers;
+    GMainContext *ctx;
+};
+
+/**
+ * kernel_is_eventfd() - whether @fd is an eventfd, as eventfd_ctx_fdget()
+ * checks
+ * @fd:		a file descriptor
+ *
+ * Return: 0 if it is, -EBADF if @fd is not open, -EINVAL otherwise.
+ */
+static int kernel_is_eventfd(int fd)
+{
+    g_autofree char *path = g_strdup_printf("/proc/self/fd/%d", fd);
+    char target[64];
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+    if (n < 0) {
+        return -EBADF;
+    }
+    target[n] = 0;
+    return strcmp(target, "anon_inode:[eventfd]") ? -EINVAL : 0;
+}
+
+/**
+ * kernel_find_map() - the first region of @asid overlapping [start, last]
+ * @k:		the kernel
+ * @asid:	address space
+ * @start:	first IOVA
+ * @last:	last IOVA
+ *
+ * Return: the region, or NULL.
+ */
+static TestKernelMap *kernel_find_map(TestKernel *k, uint32_t asid,
+                                      uint64_t start, uint64_t last)
+{
+    TestKernelMap *best = NULL;
+
+    for (guint i = 0; i < k->maps->len; i++) {
+        TestKernelMap *m = &g_array_index(k->maps, TestKernelMap, i);
+
+        if (m->asid == asid && m->start <= last && m->last >= start &&
+            (!best || m->start < best->start)) {
+            best = m;
+        }
+    }
+    return best;
+}
+
+/**
+ * kernel_get_fd() - VDUSE_IOTLB_GET_FD2 (and GET_FD for API 0)
+ * @k:		the kernel
+ * @e:		the entry, in and out
+ *
+ * Return: a new fd for the region's memory, or negative errno.
+ */
+static int kernel_get_fd(TestKernel *k, struct vduse_iotlb_entry_v2 *e)
+{
+    TestKernelMap *m;
+    int fd;
+
+    if (e->start > e->last || e->asid >= k->nas) {
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(e->reserved); i++) {
+        if (e->reserved[i]) {
+            return -EINVAL;
+        }
+    }
+    k->get_fd_calls[e->asid]++;
+    m = kernel_find_map(k, e->asid, e->start, e->last);
+    if (!m) {
+        return -EINVAL;
+    }
+    e->offset = m->offset;
+    e->start = m->start;
+    e->last = m->last;
+    e->perm = m->perm;
+    fd = fcntl(m->mem->fd, F_DUPFD_CLOEXEC, 0);
+    return fd < 0 ? -errno : fd;
+}
+
+/**
+ * kernel_ioctl() - the device fd's ioctls, as vduse_dev_ioctl() does them
+ * @opaque:	the kernel
+ * @fd:		unused: the kernel is @opaque
+ * @request:	the ioctl
+ * @arg:	its argument
+ *
+ * Return: >= 0, or negative errno.
+ */
+static int kernel_ioctl(void *opaque, int fd, unsigned long request, void *arg)
+{
+    TestKernel *k = opaque;
+
+    switch (request) {
+    case VDUSE_IOTLB_GET_FD2:
+        if (k->api_version < VDUSE_API_VERSION_1) {
+            return -ENOTTY;
+        }
+        return kernel_get_fd(k, arg);
+    case VDUSE_IOTLB_GET_FD: {
+        struct vduse_iotlb_entry *v0 = arg;
+        struct vduse_iotlb_entry_v2 e = {.start = v0->start, .last = v0->last};
+        int ret = kernel_get_fd(k, &e);
+
+        v0->offset = e.offset;
+        v0->start = e.start;
+        v0->last = e.last;
+        v0->perm = e.perm;
+        return ret;
+    }
+    case VDUSE_DEV_GET_FEATURES:
+        *(uint64_t *)arg = k->driver_features;
+        return 0;
+    case VDUSE_DEV_SET_CONFIG: {
+        struct vduse_config_data *cd = arg;
+
+        if (cd->offset > k->config_size || cd->length == 0 ||
+            cd->length > k->config_size - cd->offset) {
+            return -EINVAL;
+        }
+        memcpy(k->config + cd->offset, cd->buffer, cd->length);
+        return 0;
+    }
+    case VDUSE_DEV_INJECT_CONFIG_IRQ:
+        if (!(k->status & VDUSE_S_DRIVER_OK)) {
+            return -EINVAL;
+        }
+        k->config_irqs++;
+        return 0;
+    case VDUSE_VQ_SETUP: {
+        struct vduse_vq_config *vc = arg;
+
+        if (vc->index >= k->vq_num || vc->reserved1) {
+            return -EINVAL;
+        }
+        if (k->api_version < VDUSE_API_VERSION_1
+                ? vc->group != 0
+                : vc->group >= k->ngroups || (k->status & VDUSE_S_DRIVER_OK)) {
+            return -EINVAL;
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(vc->reserved2); i++) {
+            if (vc->reserved2[i]) {
+                return -EINVAL;
+            }
+        }
+        k->vqs[vc->index].max_size = vc->max_size;
+        k->vqs[vc->index].group = vc->group;
+        return 0;
+    }
+    case VDUSE_VQ_GET_INFO: {
+        struct vduse_vq_info *info = arg;
+        TestKernelVq *vq;
+
+        if (info->index >= k->vq_num) {
+            return -EINVAL;
+        }
+        vq = &k->vqs[info->index];
+        info->num = vq->num;
+        info->desc_addr = vq->desc;
+        info->driver_addr = vq->driver;
+        info->device_addr = vq->device;
+        info->split.avail_index = vq->avail_index;
+        info->ready = vq->ready;
+        return 0;
+    }
+    case VDUSE_VQ_SETUP_KICKFD: {
+        struct vduse_vq_eventfd *efd = arg;
+        TestKernelVq *vq;
+        int ret, copy = -1;
+
+        if (efd->index >= k->vq_num) {
+            return -EINVAL;
+        }
+        vq = &k->vqs[efd->index];
+        if (efd->fd >= 0) {
+            ret = kernel_is_eventfd(efd->fd);
+            if (ret < 0) {
+                return ret;
+            }
+            copy = fcntl(efd->fd, F_DUPFD_CLOEXEC, 0);
+            g_assert_cmpint(copy, >=, 0);
+        } else if (efd->fd != VDUSE_EVENTFD_DEASSIGN) {
+            return 0;
+        }
+        if (vq->kickfd >= 0) {
+            close(vq->kickfd);
+        }
+        vq->kickfd = copy;
+        return 0;
+    }
+    case VDUSE_VQ_INJECT_IRQ: {
+        uint32_t index = *(uint32_t *)arg;
+
+        if (index >= k->vq_num || !(k->status & VDUSE_S_DRIVER_OK)) {
+            return -EINVAL;
+        }
+        k->vqs[index].irqs++;
+        return 0;
+    }
+    default:
+        return -ENOTTY;
+    }
+}
+
+/**
+ * kernel_read_msg() - read() on the device fd: the next message
+ * @opaque:	the kernel
+ * @fd:		unused
+ * @req:	where it goes
+ * @len:	room in @req
+ *
+ * Return: its size, -EINVAL if @len is too small, -EAGAIN if none waits.
+ */
+static ssize_t kernel_read_msg(void *opaque, int fd, void *req, size_t len)
+{
+    TestKernel *k = opaque;
+    struct vduse_dev_request *msg;
+    uint64_t count;
+
+    if (len < sizeof(*msg)) {
+        return -EINVAL;
+    }
+    msg = g_queue_pop_head(&k->send);
+    if (!msg) {
+        return -EAGAIN;
+    }
+    if (g_queue_is_empty(&k->send) &&
+        read(k->efd, &count, sizeof(count)) != sizeof(count)) {
+        g_assert_not_reached();
+    }
+    memcpy(req, msg, sizeof(*msg));
+    g_queue_push_tail(&k->recv, msg);
+    return sizeof(*msg);
+}
+
+/**
+ * kernel_write_msg() - write() on the device fd: an answer
+ * @opaque:	the kernel
+ * @fd:		unused
+ * @resp:	the answer
+ * @len:	its size
+ *
+ * Return: @len, -EINVAL (size, reserved words), -ENOENT (no such message
+ * waits for an answer).
+ */
+static ssize_t kernel_write_msg(void *opaque, int fd, const void *resp,
+                                size_t len)
+{
+    TestKernel *k = opaque;
+    struct vduse_dev_response r;
+
+    if (len < sizeof(r)) {
+        k->bad_answers++;
+        return -EINVAL;
+    }
+    memcpy(&r, resp, sizeof(r));
+    for (size_t i = 0; i < G_N_ELEMENTS(r.reserved); i++) {
+        if (r.reserved[i]) {
+            k->bad_answers++;
+            return -EINVAL;
+        }
+    }
+    for (GList *l = k->recv.head; l; l = l->next) {
+        struct vduse_dev_request *msg = l->data;
+
+        if (msg->request_id == r.request_id) {
+            g_queue_delete_link(&k->recv, l);
+            g_free(msg);
+            k->answered = true;
+            k->answer = r;
+            return (ssize_t)len;
+        }
+    }
+    k->bad_answers++;
+    return -ENOENT;
+}
+
+static const VduseKernelOps test_kernel_ops = {
+    .ioctl = kernel_ioctl,
+    .read_msg = kernel_read_msg,
+    .write_msg = kernel_write_msg,
+};
+
+/**
+ * test_kernel_new() - a kernel holding a device created with @cfg
+ * @cfg:		the device, as VDUSE_CREATE_DEV got it
+ * @api_version:	the control API version
+ * @vduse_features:	VDUSE_F_* enabled
+ * @ctx:		main context the device will be served in
+ *
+ * Return: the kernel, for test_kernel_free().
+ */
+TestKernel *test_kernel_new(const VduseDevConfig *cfg, uint64_t api_version,
+                            uint64_t vduse_features, GMainContext *ctx)
+{
+    TestKernel *k = g_new0(TestKernel, 1);
+    bool v1 = api_version >= VDUSE_API_VERSION_1;
+
+    k->api_version = api_version;
+    k->vduse_features = vduse_features;
+    k->vq_num = cfg->vq_num;
+    k->ngroups = v1 ? cfg->ngroups : 1;
+    k->nas = v1 ? cfg->nas : 1;
+    k->config_size = cfg->config_size;
+    k->config = g_malloc0(cfg->config_size + 1);
+    if (cfg->config) {
+        memcpy(k->config, cfg->config, cfg->config_size);
+    }
+    k->group_asid = g_new0(uint32_t, k->ngroups);
+    k->vqs = g_new0(TestKernelVq, k->vq_num);
+    for (uint32_t i = 0; i < k->vq_num; i++) {
+        k->vqs[i].kickfd = -1;
+    }
+    k->maps = g_array_new(FALSE, FALSE, sizeof(TestKernelMap));
+    k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    g_assert_cmpint(k->efd, >=, 0);
+    g_queue_init(&k->send);
+    g_queue_init(&k->recv);
+    k->next_id = 1000;
+    k->get_fd_calls = g_new0(unsigned int, k->nas);
+    k->ctx = ctx;
+    return k;
+}
+
+/**
+ * test_kernel_free() - free @k; close the device first
+ * @k:		the kernel
+ */
+void test_kernel_free(TestKernel *k)
+{
+    for (uint32_t i = 0; i < k->vq_num; i++) {
+        if (k->vqs[i].kickfd >= 0) {
+            close(k->vqs[i].kickfd);
+        }
+    }
+    g_queue_clear_full(&k->send, g_free);
+    g_queue_clear_full(&k->recv, g_free);
+    close(k->efd);
+    g_array_unref(k->maps);
+    g_free(k->get_fd_calls);
+    g_free(k->vqs);
+    g_free(k->group_asid);
+    g_free(k->config);
+    g_free(k);
+}
+
+/**
+ * test_kernel_open() - open the device, served by @k
+ * @k:		the kernel
+ * @cfg:	the device, as created
+ * @setup_vqs:	send VDUSE_VQ_SETUP (a new device)
+ * @ops:	the model's callbacks
+ * @opaque:	passed to @ops
+ * @error:	set on failure
+ *
+ * Return: what vduse_dev_open() would return.
+ */
+VduseDev *test_kernel_open(TestKernel *k, const VduseDevConfig *cfg,
+                           bool setup_vqs, const VduseDevOps *ops, void *opaque,
+                           GError **error)
+{
+    int fd = fcntl(k->efd, F_DUPFD_CLOEXEC, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    return vduse_dev_open_kernel(cfg, setup_vqs, k->api_version,
+                                 k->vduse_features, ops, opaque, k->ctx, fd,
+                                 &test_kernel_ops, k, error);
+}
+
+/**
+ * test_kernel_vq() - the kernel's record of queue @index
+ * @k:		the kernel
+ * @index:	below the number of queues
+ *
+ * Return: the record, owned by @k.
+ */
+TestKernelVq *test_kernel_vq(TestKernel *k, uint32_t index)
+{
+    g_assert_cmpuint(index, <, k->vq_num);
+    return &k->vqs[index];
+}
+
+/**
+ * test_kernel_status() - the status the device accepted last
+ * @k:		the kernel
+ *
+ * Return: the status.
+ */
+uint8_t test_kernel_status(TestKernel *k)
+{
+    return k->status;
+}
+
+/**
+ * test_kernel_config() - the config space as the device set it
+ * @k:		the kernel
+ *
+ * Return: the config space, owned by @k.
+ */
+const uint8_t *test_kernel_config(TestKernel *k)
+{
+    return k->config;
+}
+
+/**
+ * test_kernel_config_irqs() - config interrupts injected so far
+ * @k:		the kernel
+ *
+ * Return: the count.
+ */
+unsigned int test_kernel_config_irqs(TestKernel *k)
+{
+    return k->config_irqs;
+}
+
+/**
+ * test_kernel_get_fd_calls() - VDUSE_IOTLB_GET_FD2 calls for @asid so far
+ * @k:		the kernel
+ * @asid:	address space
+ *
+ * Return: the count.
+ */
+unsigned int test_kernel_get_fd_calls(TestKernel *k, uint32_t asid)
+{
+    g_assert_cmpuint(asid, <, k->nas);
+    return k->get_fd_calls[asid];
+}
+
+/**
+ * test_kernel_bad_answers() - answers the kernel refused so far
+ * @k:		the kernel
+ *
+ * Return: the count; a correct device makes none.
+ */
+unsigned int test_kernel_bad_answers(TestKernel *k)
+{
+    return k->bad_answers;
+}
+
+/**
+ * test_kernel_set_driver_features() - the driver writes its features
+ * @k:		the kernel
+ * @features:	what VDUSE_DEV_GET_FEATURES will return
+ */
+void test_kernel_set_driver_features(TestKernel *k, uint64_t features)
+{
+    k->driver_features = features;
+}
+
+/**
+ * test_kernel_set_vq_ring() - the driver sets queue @index's size and rings
+ * @k:		the kernel
+ * @index:	the queue
+ * @ring:	the driver's ring
+ */
+void test_kernel_set_vq_ring(TestKernel *k, uint32_t index,
+                             const TestRing *ring)
+{
+    TestKernelVq *vq = test_kernel_vq(k, index);
+
+    vq->num = ring->num;
+    vq->desc = ring->desc_iova;
+    vq->driver = ring->avail_iova;
+    vq->device = ring->used_iova;
+}
+
+/**
+ * test_kernel_set_vq_state() - the driver sets queue @index's state
+ * @k:		the kernel
+ * @index:	the queue
+ * @avail_index: the next available index the device is to consume
+ */
+void test_kernel_set_vq_state(TestKernel *k, uint32_t index,
+                              uint16_t avail_index)
+{
+    test_kernel_vq(k, index)->avail_index = avail_index;
+}
+
+/**
+ * test_kernel_map() - map [@offset, @offset + @len) of @mem at @iova
+ * @k:		the kernel
+ * @asid:	address space
+ * @iova:	IOVA of byte @offset
+ * @mem:	the memory
+ * @offset:	first byte
+ * @len:	bytes, at least 1
+ * @perm:	VDUSE_ACCESS_*
+ *
+ * As vhost-vdpa's set_map, this sends nothing: test_kernel_update_iotlb()
+ * does. Return: 0, or -EEXIST if the range overlaps a region of @asid.
+ */
+int test_kernel_map(TestKernel *k, uint32_t asid, uint64_t iova, TestMem *mem,
+                    size_t offset, size_t len, uint8_t perm)
+{
+    TestKernelMap m = {
+        .asid = asid,
+        .start = iova,
+        .last = iova + len - 1,
+        .perm = perm,
+        .mem = mem,
+        .offset = offset,
+    };
+
+    g_assert_cmpuint(asid, <, k->nas);
+    g_assert_cmpuint(offset + len, <=, mem->size);
+    if (kernel_find_map(k, asid, m.start, m.last)) {
+        return -EEXIST;
+    }
+    g_array_append_val(k->maps, m);
+    return 0;
+}
+
+/**
+ * test_kernel_unmap() - drop every region of @asid overlapping a range
+ * @k:		the kernel
+ * @asid:	address space
+ * @start:	first IOVA
+ * @last:	last IOVA
+ */
+void test_kernel_unmap(TestKernel *k, uint32_t asid, uint64_t start,
+                       uint64_t last)
+{
+    for (guint i = k->maps->len; i-- > 0;) {
+        TestKernelMap *m = &g_array_index(k->maps, TestKernelMap, i);
+
+        if (m->asid == asid && m->start <= last && m->last >= start) {
+            g_array_remove_index(k->maps, i);
+        }
+    }
+}
+
+/**
+ * test_kernel_send() - send one message and wait for the answer
+ * @k:		the kernel
+ * @req:	the message; its request id is set here
+ * @resp:	the answer, or NULL
+ *
+ * The device is served by iterating the main context, a bounded number of
+ * times; the test fails if no answer comes.
+ * Return: the answer's result.
+ */
+uint32_t test_kernel_send(TestKernel *k, struct vduse_dev_request *req,
+                          struct vduse_dev_response *resp)
+{
+    uint64_t one = 1;
+
+    req->request_id = k->next_id++;
+    k->answered = false;
+    g_queue_push_tail(&k->send, g_memdup2(req, sizeof(*req)));
+    g_assert_cmpint(write(k->efd, &one, sizeof(one)), ==, sizeof(one));
+    for (int i = 0; i < 16 && !k->answered; i++) {
+        g_main_context_iteration(k->ctx, FALSE);
+    }
+    g_assert_true(k->answered);
+    g_assert_cmpuint(k->answer.request_id, ==, req->request_id);
+    if (resp) {
+        *resp = k->answer;
+    }
+    return k->answer.result;
+}
+
+/**
+ * kernel_reset() - what vduse_dev_reset() clears after SET_STATUS 0
+ * @k:		the kernel
+ */
+static void kernel_reset(TestKernel *k)
+{
+    k->status = 0;
+    k->driver_features = 0;
+    for (uint32_t i = 0; i < k->vq_num; i++) {
+        TestKernelVq *vq = &k->vqs[i];
+
+        if (vq->kickfd >= 0) {
+            close(vq->kickfd);
+        }
+        *vq = (TestKernelVq){.max_size = vq->max_size,
+                             .group = vq->group,
+                             .kickfd = -1,
+                             .irqs = vq->irqs};
+    }
+    for (uint32_t g = 0; g < k->ngroups; g++) {
+        k->group_asid[g] = 0;
+    }
+}
+
+/**
+ * test_kernel_set_status() - the driver sets the device status
+ * @k:		the kernel
+ * @status:	the new status; 0 resets
+ *
+ * The kernel keeps the status only if the device agreed; a reset happens
+ * whatever the answer. Return: the answer's result.
+ */
+uint32_t test_kernel_set_status(TestKernel *k, uint8_t status)
+{
+    struct vduse_dev_request req = {.type = VDUSE_SET_STATUS};
+    uint32_t result;
+
+    req.s.status = status;
+    result = test_kernel_send(k, &req, NULL);
+    if (status == 0) {
+        kernel_reset(k);
+    } else if (result == VDUSE_REQ_RESULT_OK) {
+        k->status = status;
+    }
+    return result;
+}
+
+/**
+ * test_kernel_set_vq_ready() - the driver enables or disables a queue
+ * @k:		the kernel
+ * @index:	the queue
+ * @ready:	enable or disable
+ *
+ * With VDUSE_F_QUEUE_READY and DRIVER_OK set, the device is asked first
+ * and the kernel's ready bit follows only an OK; otherwise the bit is
+ * set at once, as before 7.3. Return: the answer's result (OK when none
+ * was asked).
+ */
+uint32_t test_kernel_set_vq_ready(TestKernel *k, uint32_t index, bool ready)
+{
+    struct vduse_dev_request req = {.type = VDUSE_SET_VQ_READY};
+    uint32_t result = VDUSE_REQ_RESULT_OK;
+
+    if ((k->vduse_features & VDUSE_BIT(VDUSE_F_QUEUE_READY)) &&
+        (k->status & VDUSE_S_DRIVER_OK)) {
+        req.vq_ready.num = index;
+        req.vq_ready.ready = ready;
+        result = test_kernel_send(k, &req, NULL);
+    }
+    if (result == VDUSE_REQ_RESULT_OK && index < k->vq_num) {
+        k->vqs[index].ready = ready;
+    }
+    return result;
+}
+
+/**
+ * test_kernel_get_vq_state() - ask the device for a queue's state
+ * @k:		the kernel
+ * @index:	the queue, any value
+ * @avail_index: set to the answered index on OK
+ *
+ * Return: the answer's result.
+ */
+uint32_t test_kernel_get_vq_state(TestKernel *k, uint32_t index,
+                                  uint16_t *avail_index)
+{
+    struct vduse_dev_request req = {.type = VDUSE_GET_VQ_STATE};
+    struct vduse_dev_response resp;
+    uint32_t result;
+
+    req.vq_state.index = index;
+    result = test_kernel_send(k, &req, &resp);
+    if (result == VDUSE_REQ_RESULT_OK) {
+        *avail_index = resp.vq_state.split.avail_index;
+    }
+    return result;
+}
+
+/**
+ * test_kernel_update_iotlb() - tell the device a range of @asid changed
+ * @k:		the kernel
+ * @asid:	address space, any value
+ * @start:	first IOVA
+ * @last:	last IOVA
+ *
+ * Return: the answer's result.
+ */
+uint32_t test_kernel_update_iotlb(TestKernel *k, uint32_t asid, uint64_t start,
+                                  uint64_t last)
+{
+    struct vduse_dev_request req = {.type = VDUSE_UPDATE_IOTLB};
+
+    if (k->api_version >= VDUSE_API_VERSION_1) {
+        req.iova_v2.start = start;
+        req.iova_v2.last = last;
+        req.iova_v2.asid = asid;
+    } else {
+        req.iova.start = start;
+        req.iova.last = last;
+    }
+    return test_kernel_send(k, &req, NULL);
+}
+
+/**
+ * test_kernel_set_group_asid() - the driver moves a group to an ASID
+ * @k:		the kernel
+ * @group:	the group, any value
+ * @asid:	the address space, any value
+ *
+ * Return: the answer's result.
+ */
+uint32_t test_kernel_set_group_asid(TestKernel *k, uint32_t group,
+                                    uint32_t asid)
+{
+    struct vduse_dev_request req = {.type = VDUSE_SET_VQ_GROUP_ASID};
+    uint32_t result;
+
+    req.vq_group_asid.group = group;
+    req.vq_group_asid.asid = asid;
+    result = test_kernel_send(k, &req, NULL);
+    if (result == VDUSE_REQ_RESULT_OK && group < k->ngroups) {
+        k->group_asid[group] = asid;
+    }
+    return result;
+}
+
+/**
+ * test_kernel_suspend() - the driver suspends the device
+ * @k:		the kernel, with VDUSE_F_SUSPEND
+ *
+ * Return: the answer's result.
+ */
+uint32_t test_kernel_suspend(TestKernel *k)
+{
+    struct vduse_dev_request req = {.type = VDUSE_SUSPEND};
+
+    g_assert_true(k->vduse_features & VDUSE_BIT(VDUSE_F_SUSPEND));
+    return test_kernel_send(k, &req, NULL);
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vduse-abi.h"
 #include "vduse.h"
 
 /**
@@ -96,5 +97,86 @@ void test_ring_set_used_event(TestRing *ring, uint16_t idx);
 uint16_t test_ring_avail_event(TestRing *ring);
 uint16_t test_ring_used_idx(TestRing *ring);
 uint16_t test_ring_used_flags(TestRing *ring);
+
+/* ------------------------------------------------------------------ */
+/* A VDUSE kernel in the test process                                  */
+
+/*
+ * TestKernel plays /dev/vduse/$NAME for a device opened with
+ * test_kernel_open(): it answers the device's ioctls and queues the
+ * messages the vDPA side sends, following the rules of Linux 7.3's
+ * drivers/vdpa/vdpa_user/vduse_dev.c (index checks, -EINVAL for an IOVA
+ * nobody mapped, answers matched by request id with zeroed reserved
+ * words, reset clearing the queues). Guest memory is TestMem, mapped per
+ * address space. Single-threaded: the device must be served from the
+ * test's thread.
+ */
+typedef struct TestKernel TestKernel;
+
+/**
+ * struct TestKernelVq - the kernel's record of one virtqueue
+ * @max_size:	from VDUSE_VQ_SETUP
+ * @group:	from VDUSE_VQ_SETUP
+ * @num:	size the driver set
+ * @desc:	descriptor table IOVA
+ * @driver:	available ring IOVA
+ * @device:	used ring IOVA
+ * @avail_index: the state the driver set (split)
+ * @ready:	the driver enabled it (and, with VDUSE_F_QUEUE_READY, the
+ *		device agreed)
+ * @kickfd:	the kick eventfd the device gave, or -1
+ * @irqs:	VDUSE_VQ_INJECT_IRQ calls that went through
+ */
+typedef struct TestKernelVq {
+    uint16_t max_size;
+    uint32_t group;
+    uint32_t num;
+    uint64_t desc;
+    uint64_t driver;
+    uint64_t device;
+    uint16_t avail_index;
+    bool ready;
+    int kickfd;
+    unsigned int irqs;
+} TestKernelVq;
+
+TestKernel *test_kernel_new(const VduseDevConfig *cfg, uint64_t api_version,
+                            uint64_t vduse_features, GMainContext *ctx);
+void test_kernel_free(TestKernel *k);
+VduseDev *test_kernel_open(TestKernel *k, const VduseDevConfig *cfg,
+                           bool setup_vqs, const VduseDevOps *ops, void *opaque,
+                           GError **error);
+
+/* The kernel's state, as the device left it. */
+TestKernelVq *test_kernel_vq(TestKernel *k, uint32_t index);
+uint8_t test_kernel_status(TestKernel *k);
+const uint8_t *test_kernel_config(TestKernel *k);
+unsigned int test_kernel_config_irqs(TestKernel *k);
+unsigned int test_kernel_get_fd_calls(TestKernel *k, uint32_t asid);
+unsigned int test_kernel_bad_answers(TestKernel *k);
+
+/* What the driver does through the vDPA bus. */
+void test_kernel_set_driver_features(TestKernel *k, uint64_t features);
+void test_kernel_set_vq_ring(TestKernel *k, uint32_t index,
+                             const TestRing *ring);
+void test_kernel_set_vq_state(TestKernel *k, uint32_t index,
+                              uint16_t avail_index);
+int test_kernel_map(TestKernel *k, uint32_t asid, uint64_t iova, TestMem *mem,
+                    size_t offset, size_t len, uint8_t perm);
+void test_kernel_unmap(TestKernel *k, uint32_t asid, uint64_t start,
+                       uint64_t last);
+
+/* Messages to the device; each returns VDUSE_REQ_RESULT_OK or _FAILED. */
+uint32_t test_kernel_send(TestKernel *k, struct vduse_dev_request *req,
+                          struct vduse_dev_response *resp);
+uint32_t test_kernel_set_status(TestKernel *k, uint8_t status);
+uint32_t test_kernel_set_vq_ready(TestKernel *k, uint32_t index, bool ready);
+uint32_t test_kernel_get_vq_state(TestKernel *k, uint32_t index,
+                                  uint16_t *avail_index);
+uint32_t test_kernel_update_iotlb(TestKernel *k, uint32_t asid, uint64_t start,
+                                  uint64_t last);
+uint32_t test_kernel_set_group_asid(TestKernel *k, uint32_t group,
+                                    uint32_t asid);
+uint32_t test_kernel_suspend(TestKernel *k);
 
 #endif /* VDUSE_NET_TEST_DRIVER_H */
