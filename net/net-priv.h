@@ -250,6 +250,36 @@ bool json_in_finish(JsonIn *in, GError **error);
 bool net_state_write(const char *text, const char *path, GError **error);
 
 /**
+ * NetDevOpener - open the VDUSE device a model describes
+ * @cfg:	the device
+ * @ops:	the model's callbacks
+ * @ops_opaque:	passed to @ops
+ * @ctx:	main context to serve it in
+ * @data:	what was given to net_dev_open_with()
+ * @error:	set on failure
+ *
+ * Return: the open device, or NULL.
+ */
+typedef VduseDev *(*NetDevOpener)(const VduseDevConfig *cfg,
+                                  const VduseDevOps *ops, void *ops_opaque,
+                                  GMainContext *ctx, void *data,
+                                  GError **error);
+
+/**
+ * net_dev_open_with() - net_dev_open() through @open
+ * @nd:		the model
+ * @open:	opens the device (net_dev_open(): /dev/vduse/NAME; the unit
+ *		tests: an in-process kernel)
+ * @data:	passed to @open
+ * @ctx:	main context of the message loop and the control queue
+ * @error:	set on failure
+ *
+ * Return: true on success.
+ */
+bool net_dev_open_with(NetDev *nd, NetDevOpener open, void *data,
+                       GMainContext *ctx, GError **error);
+
+/**
  * net_shadow_to_json() - @shadow as a JSON object (shadow-json.c)
  *
  * Keys: "mac", "rx-mode" (promisc, allmulti, alluni, nomulti, nouni,

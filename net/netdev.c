@@ -910,17 +910,45 @@ static const VduseDevOps net_dev_ops = {
     .reset = net_reset,
 };
 
+/**
+ * struct SysOpen - how net_dev_open() opens the real device
+ * @ctl:	the control device
+ * @setup_vqs:	as for vduse_dev_open()
+ */
+typedef struct SysOpen {
+    VduseControl *ctl;
+    bool setup_vqs;
+} SysOpen;
+
+/* sys_open() - a NetDevOpener for /dev/vduse/NAME. */
+static VduseDev *sys_open(const VduseDevConfig *cfg, const VduseDevOps *ops,
+                          void *ops_opaque, GMainContext *ctx, void *data,
+                          GError **error)
+{
+    SysOpen *o = data;
+
+    return vduse_dev_open(cfg, o->setup_vqs, vduse_control_api_version(o->ctl),
+                          vduse_control_features(o->ctl), ops, ops_opaque, ctx,
+                          error);
+}
+
 bool net_dev_open(NetDev *nd, VduseControl *ctl, bool setup_vqs,
                   GMainContext *ctx, GError **error)
+{
+    SysOpen o = {.ctl = ctl, .setup_vqs = setup_vqs};
+
+    return net_dev_open_with(nd, sys_open, &o, ctx, error);
+}
+
+bool net_dev_open_with(NetDev *nd, NetDevOpener open, void *data,
+                       GMainContext *ctx, GError **error)
 {
     VduseDevConfig cfg;
 
     g_return_val_if_fail(!nd->dev, false);
     net_dev_config(nd, &cfg);
     nd->ctx = ctx;
-    nd->dev = vduse_dev_open(&cfg, setup_vqs, vduse_control_api_version(ctl),
-                             vduse_control_features(ctl), &net_dev_ops, nd, ctx,
-                             error);
+    nd->dev = open(&cfg, &net_dev_ops, nd, ctx, data, error);
     if (!nd->dev) {
         return false;
     }
