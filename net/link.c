@@ -125,12 +125,14 @@ static void watch_on_object(struct nl_object *obj, void *arg)
 {
     NetLinkWatch *w = arg;
     struct rtnl_link *link = (struct rtnl_link *)obj;
-    /* A deleted link is down for good (its index is not reused by us). */
+    /* A link gone from this namespace is down here for good; its going
+     * is always told, down or not (it may have moved, not died). */
     bool up = !w->deleting && link_is_up(link);
 
-    if (rtnl_link_get_ifindex(link) == w->ifindex && up != w->up) {
+    if (rtnl_link_get_ifindex(link) == w->ifindex &&
+        (up != w->up || w->deleting)) {
         w->up = up;
-        w->changed(w->up, w->opaque);
+        w->changed(w->up, w->deleting, w->opaque);
     }
 }
 

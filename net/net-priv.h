@@ -50,8 +50,11 @@ typedef struct NetPairQueues {
 
 typedef struct NetLinkWatch NetLinkWatch;
 
-/* Called in the main context when the watched link goes up or down. */
-typedef void (*NetLinkChanged)(bool up, void *opaque);
+/*
+ * Called in the main context when the watched link goes up or down; @gone
+ * when it left this network namespace (deleted, or moved to another one).
+ */
+typedef void (*NetLinkChanged)(bool up, bool gone, void *opaque);
 
 /**
  * net_link_watch_new() - follow the carrier of interface @ifname

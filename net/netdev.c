@@ -68,6 +68,8 @@
  * @link:		watch on the TAP's carrier, or NULL
  * @admin_up:		the link as set by net_dev_set_link()
  * @tap_up:		the TAP's carrier as last seen
+ * @link_moved:		the TAP left for another network namespace: not
+ *			followed any more
  */
 struct NetDev {
     NetOptions opts;
@@ -101,6 +103,7 @@ struct NetDev {
     NetLinkWatch *link;
     bool admin_up;
     bool tap_up;
+    bool link_moved;
 };
 
 /**
@@ -1048,10 +1051,23 @@ void net_dev_set_link(NetDev *nd, bool up)
 }
 
 /* link_changed() - the TAP's carrier changed: the driver follows. */
-static void link_changed(bool up, void *opaque)
+static void link_changed(bool up, bool gone, void *opaque)
 {
     NetDev *nd = opaque;
+    g_autofree char *ifname = NULL;
 
+    if (nd->link_moved) {
+        return;
+    }
+    /* Gone from this namespace, but our fd still has it: it moved to
+     * another namespace, where it cannot be watched. Stop following. */
+    if (gone && (ifname = tap_fd_ifname(nd->tap_fds[0]))) {
+        g_message("%s: TAP %s moved to another network namespace: its link "
+                  "is no longer followed",
+                  nd->name, ifname);
+        nd->link_moved = true;
+        up = true;
+    }
     g_debug("%s: TAP link %s", nd->name, up ? "up" : "down");
     nd->tap_up = up;
     link_show(nd, nd->admin_up && nd->tap_up);
@@ -1070,6 +1086,7 @@ static void link_follow_tap(NetDev *nd)
     g_autofree char *ifname =
         nd->n_tap_fds ? tap_fd_ifname(nd->tap_fds[0]) : NULL;
 
+    nd->link_moved = false;
     nd->link =
         ifname ? net_link_watch_new(ifname, link_changed, nd, nd->ctx, &error)
                : NULL;
