@@ -46,6 +46,25 @@ check "replace said so" grep -q "replaced the existing device" "$DEV_LOG.err"
 check "netdev back" sh -c "[ -n \"$(dev_netdev)\" ]"
 stop_dev
 
+# SIGTERM while --replace takes the old device off the bus: it is acted
+# on once the program has a device (it once reached a NULL device model).
+start_dev --name vnet0 --tap tap0
+kill -9 "$DEV_PID"
+wait "$DEV_PID" 2>/dev/null
+vduse-net --name vnet0 --tap tap0 --replace >/tmp/rep.out 2>/tmp/rep.err &
+pid=$!
+n=0
+while [ $n -lt 2000 ] && ! ls -l /proc/$pid/fd 2>/dev/null | grep -q vduse/vnet0; do
+    n=$((n + 1))
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+cat /tmp/rep.out /tmp/rep.err
+[ $rc = 0 ] || fail "SIGTERM during --replace: exit $rc"
+[ "$(ls /dev/vduse)" = control ] || fail "devices left: $(ls /dev/vduse)"
+ok "SIGTERM during --replace: clean exit, nothing left"
+
 # vhost_vdpa: a /dev/vhost-vdpa-N for a VMM.
 start_dev --name vhost0 --tap tap0 --bus vhost
 path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
