@@ -87,6 +87,18 @@ for agree in "--name vm0" "--mac 02:00:00:00:00:01" "--mtu 1500" "--queues 1" \
     [ $rc != 2 ] || fail "--restore with $agree refused: $err"
 done
 echo "$state" | sed 's/"version":1/"version":9/' >"$tmp/v9.json"
+# 200 KB of '[' (json-glib's parser recursed until the stack overflowed),
+# an empty file, a blank one.
+head -c 200000 /dev/zero | tr '\0' '[' >"$tmp/deep.json"
+: >"$tmp/empty.json"
+printf '  \n' >"$tmp/blank.json"
+for f in "$tmp/deep.json" "$tmp/empty.json" "$tmp/blank.json"; do
+    err=$("$bin" --restore "$f" --tap t 2>&1 >/dev/null)
+    rc=$?
+    [ $rc = 1 ] || fail "--restore $f: exit $rc, not 1"
+    [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "--restore $f printed: $err"
+done
+echo "$err" | grep -q "blank.json" || fail "the error does not name the file: $err"
 for f in "$tmp/missing.json" "$tmp/v9.json"; do
     err=$("$bin" --restore "$f" --tap t 2>&1 >/dev/null)
     rc=$?
