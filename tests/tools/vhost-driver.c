@@ -3,7 +3,8 @@
  * vhost-driver.c - play the VMM on /dev/vhost-vdpa-N, as QEMU's
  * -netdev vhost-vdpa does, for the VM tests
  *
- * Usage: vhost-driver [--migrate CTLDIR] /dev/vhost-vdpa-N MAC [VLAN]
+ * Usage: vhost-driver [--migrate CTLDIR | --remap N] /dev/vhost-vdpa-N MAC
+ *        [VLAN]
  *
  * 1. QEMU's start-up probe: ACKNOWLEDGE|DRIVER, features, FEATURES_OK, the
  *    virtqueue groups and address spaces, then a reset to 0.
@@ -37,6 +38,13 @@
  * command. The destination must raise VIRTIO_NET_S_ANNOUNCE with a config
  * interrupt (acked with ANNOUNCE_ACK); then MIGRATE_FRAMES more frames
  * whose used index continues where the source stopped.
+ *
+ * With --remap N it plays a VMM remapping guest memory under traffic (as
+ * memory hotplug or a migration's dirty tracking does): N rounds, each a
+ * batched (VHOST_IOTLB_BATCH_BEGIN/END) invalidate and map again of all of
+ * ASID 0, ten frames (ethertype 0x88b6, numbered), the same for ASID 1,
+ * and a control command (ALLMULTI toggled) that must be answered OK; then
+ * it prints one line and exits 0.
  */
 #include <endian.h>
 #include <errno.h>
@@ -160,6 +168,41 @@ static void mem_map(const Mem *m)
     if (write(dev_fd, &msg, sizeof(msg)) != sizeof(msg)) {
         die("VHOST_IOTLB_UPDATE");
     }
+}
+
+/**
+ * iotlb_msg() - send one VHOST_IOTLB_MSG_V2 of @type for @m's memory
+ * @m:		the memory (its ASID, all of it)
+ * @type:	VHOST_IOTLB_UPDATE, _INVALIDATE, _BATCH_BEGIN or _BATCH_END
+ */
+static void iotlb_msg(const Mem *m, uint8_t type)
+{
+    struct vhost_msg_v2 msg = {
+        .type = VHOST_IOTLB_MSG_V2,
+        .asid = m->asid,
+        .iotlb = {.iova = IOVA_BASE,
+                  .size = MEM_SIZE,
+                  .uaddr = (uint64_t)(uintptr_t)m->host,
+                  .perm = VHOST_ACCESS_RW,
+                  .type = type},
+    };
+
+    if (write(dev_fd, &msg, sizeof(msg)) != sizeof(msg)) {
+        die("VHOST_IOTLB message");
+    }
+}
+
+/**
+ * mem_remap() - invalidate all of @m and map it again, in one batch: the
+ * device sees one update and never a gap
+ * @m:		the memory
+ */
+static void mem_remap(const Mem *m)
+{
+    iotlb_msg(m, VHOST_IOTLB_BATCH_BEGIN);
+    iotlb_msg(m, VHOST_IOTLB_INVALIDATE);
+    iotlb_msg(m, VHOST_IOTLB_UPDATE);
+    iotlb_msg(m, VHOST_IOTLB_BATCH_END);
 }
 
 /* iova() - the IOVA of byte @off of an address space's memory. */
@@ -569,6 +612,7 @@ int main(int argc, char **argv)
     uint8_t mac[6], cmd[64];
     unsigned int vlan;
     const char *migrate_dir = NULL;
+    unsigned int remap = 0;
     Mem data, ctrl;
     Ring rx, tx, rx1, tx1, cvq, decoy;
 
@@ -576,9 +620,13 @@ int main(int argc, char **argv)
         migrate_dir = argv[2];
         argc -= 2;
         argv += 2;
+    } else if (argc > 2 && !strcmp(argv[1], "--remap")) {
+        remap = (unsigned int)atoi(argv[2]);
+        argc -= 2;
+        argv += 2;
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: vhost-driver [--migrate CTLDIR] "
+        fprintf(stderr, "usage: vhost-driver [--migrate CTLDIR | --remap N] "
                         "/dev/vhost-vdpa-N MAC [VLAN]\n");
         return 2;
     }
@@ -600,7 +648,12 @@ int main(int argc, char **argv)
                 (unsigned long long)backend);
         return 1;
     }
-    want |= backend & (1ull << VHOST_BACKEND_F_SUSPEND);
+    want |= backend & ((1ull << VHOST_BACKEND_F_SUSPEND) |
+                       (1ull << VHOST_BACKEND_F_IOTLB_BATCH));
+    if (remap && !(backend & (1ull << VHOST_BACKEND_F_IOTLB_BATCH))) {
+        fprintf(stderr, "vhost-driver: FAIL: --remap needs IOTLB_BATCH\n");
+        return 1;
+    }
     xioctl(VHOST_SET_BACKEND_FEATURES, &want, "SET_BACKEND_FEATURES");
     backend = want;
 
@@ -778,6 +831,23 @@ int main(int argc, char **argv)
         }
     }
     printf("vhost-driver: frame sent from ASID 0: OK\n");
+    if (remap) {
+        for (unsigned int round = 0; round < remap; round++) {
+            uint8_t allmulti[3] = {VIRTIO_NET_CTRL_RX,
+                                   VIRTIO_NET_CTRL_RX_ALLMULTI,
+                                   (uint8_t)(round & 1)};
+
+            mem_remap(&data);
+            send_seq_frames(&tx, mac, round * 10, 10);
+            mem_remap(&ctrl);
+            cvq_command(&cvq, "ALLMULTI after a remap", allmulti,
+                        sizeof(allmulti));
+        }
+        printf("vhost-driver: remapped both ASIDs %u times under traffic: "
+               "%u frames and %u commands OK\n",
+               remap, remap * 10, remap);
+        return 0;
+    }
     if (migrate_dir) {
         Ring *rings[] = {&rx, &tx, &rx1, &tx1, &cvq};
 
