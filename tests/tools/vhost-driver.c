@@ -152,24 +152,6 @@ static Mem mem_new(unsigned int asid)
     return m;
 }
 
-/* mem_map() - VHOST_IOTLB_UPDATE of all of @m at IOVA_BASE in its ASID. */
-static void mem_map(const Mem *m)
-{
-    struct vhost_msg_v2 msg = {
-        .type = VHOST_IOTLB_MSG_V2,
-        .asid = m->asid,
-        .iotlb = {.iova = IOVA_BASE,
-                  .size = MEM_SIZE,
-                  .uaddr = (uint64_t)(uintptr_t)m->host,
-                  .perm = VHOST_ACCESS_RW,
-                  .type = VHOST_IOTLB_UPDATE},
-    };
-
-    if (write(dev_fd, &msg, sizeof(msg)) != sizeof(msg)) {
-        die("VHOST_IOTLB_UPDATE");
-    }
-}
-
 /**
  * iotlb_msg() - send one VHOST_IOTLB_MSG_V2 of @type for @m's memory
  * @m:		the memory (its ASID, all of it)
@@ -190,6 +172,12 @@ static void iotlb_msg(const Mem *m, uint8_t type)
     if (write(dev_fd, &msg, sizeof(msg)) != sizeof(msg)) {
         die("VHOST_IOTLB message");
     }
+}
+
+/* mem_map() - VHOST_IOTLB_UPDATE of all of @m at IOVA_BASE in its ASID. */
+static void mem_map(const Mem *m)
+{
+    iotlb_msg(m, VHOST_IOTLB_UPDATE);
 }
 
 /**
