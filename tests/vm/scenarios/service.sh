@@ -9,9 +9,11 @@
 
 # run_service LOG ARGS...: vduse-net under service-run, in the background
 # (SVC), with only the unit's capabilities when setpriv is here.
+# (util-linux's, by its path: busybox's sh would run its own applet.)
+SETPRIV=/usr/bin/setpriv
 caps=
-if command -v setpriv >/dev/null; then
-    caps="setpriv --bounding-set -all,+net_admin,+chown --"
+if [ -x $SETPRIV ]; then
+    caps="$SETPRIV --bounding-set -all,+net_admin,+chown --"
 else
     echo "# no setpriv in the VM: capabilities not limited"
 fi
@@ -72,13 +74,13 @@ stop_service $L
 
 # The capabilities are needed, not only enough: one line, exit 1.
 if [ -n "$caps" ]; then
-    setpriv --bounding-set -all,+net_admin -- vduse-net --name vnet0 --tap tap0 \
+    $SETPRIV --bounding-set -all,+net_admin -- vduse-net --name vnet0 --tap tap0 \
         --mgmt $R/vnet0.sock --mgmt-group netops >/tmp/nocap.out 2>&1
     rc=$?
     [ $rc = 1 ] && [ "$(wc -l </tmp/nocap.out)" = 1 ] ||
         fail "mgmt-group without CAP_CHOWN: exit $rc: $(cat /tmp/nocap.out)"
     ok "without CAP_CHOWN, mgmt-group: $(cat /tmp/nocap.out)"
-    setpriv --bounding-set -all,+chown -- vduse-net --name vnet0 --tap tap0 \
+    $SETPRIV --bounding-set -all,+chown -- vduse-net --name vnet0 --tap tap0 \
         >/tmp/nocap.out 2>&1
     rc=$?
     [ $rc = 1 ] && [ "$(wc -l </tmp/nocap.out)" = 1 ] ||
@@ -104,7 +106,7 @@ CONF
 device_of() {
     vduse-netctl --json "$1" state | grep -o '"device":{[^}]*}'
     vduse-netctl --json "$1" status | sed 's/"netdev":"[^"]*"//'
-    ip -d link show "$(vduse-netctl --json "$1" status | sed -n 's/.*"netdev":"\([^"]*\)".*/\1/p')" |
+    $IP link show "$(vduse-netctl --json "$1" status | sed -n 's/.*"netdev":"\([^"]*\)".*/\1/p')" |
         grep -o -e 'mtu [0-9]*' -e 'link/ether [0-9a-f:]*'
     ls /sys/class/net/"$(vduse-netctl --json "$1" status | sed -n 's/.*"netdev":"\([^"]*\)".*/\1/p')"/queues
 }
