@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "mgmt.h"
@@ -41,6 +42,12 @@
 
 /* The most users --mgmt-allow-uid may name. */
 #define MAX_ALLOWED_UIDS 64
+
+/* The one group of a --config file. */
+#define CONFIG_GROUP "vduse-net"
+
+/* The most fields a log message may have to get the device's added. */
+#define LOG_MAX_FIELDS 32
 
 /* How long to wait for the netdev or vhost-vdpa node after binding. */
 #define DESCRIBE_TIMEOUT_MS 5000
@@ -67,6 +74,7 @@
  * @mgmt_group:	--mgmt-group
  * @mgmt_allow_uid: --mgmt-allow-uid
  * @state_dir:	--state-dir
+ * @config:	--config
  * @version:	--version
  */
 typedef struct Options {
@@ -89,6 +97,7 @@ typedef struct Options {
     char *mgmt_group;
     char *mgmt_allow_uid;
     char *state_dir;
+    char *config;
     gboolean version;
 } Options;
 
@@ -165,6 +174,165 @@ G_GNUC_NORETURN static void usage_error(const char *fmt, ...)
     fputs(" (see --help)\n", stderr);
     exit(2);
 }
+
+/**
+ * notify() - tell the service manager (sd_notify(3)), if there is one
+ * @fmt:	printf format of the assignments, "READY=1\nSTATUS=..."
+ *
+ * Without $NOTIFY_SOCKET nothing is sent. A failure is logged, never fatal:
+ * the device works whether or not systemd heard about it.
+ */
+G_GNUC_PRINTF(1, 2) static void notify(const char *fmt, ...)
+{
+    g_autofree char *text = NULL;
+    va_list ap;
+    int ret;
+
+    va_start(ap, fmt);
+    text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    ret = sd_notify(0, text);
+    if (ret < 0) {
+        g_message("sd_notify: %s", g_strerror(-ret));
+    }
+}
+
+/* The device name log_writer() adds to every message, or NULL. */
+static const char *log_device;
+
+/**
+ * log_writer() - GLib's default writer, with the device's name as a field
+ * @level:	the message's level
+ * @fields:	its fields
+ * @n_fields:	entries in @fields
+ * @data:	unused
+ *
+ * In the journal a message gets VDUSE_NET_DEVICE=NAME (journalctl
+ * VDUSE_NET_DEVICE=vnet0); on a terminal nothing changes.
+ * Return: what g_log_writer_default() returns.
+ */
+static GLogWriterOutput log_writer(GLogLevelFlags level,
+                                   const GLogField *fields, gsize n_fields,
+                                   gpointer data)
+{
+    GLogField all[LOG_MAX_FIELDS + 1];
+
+    if (!log_device || n_fields > LOG_MAX_FIELDS) {
+        return g_log_writer_default(level, fields, n_fields, data);
+    }
+    memcpy(all, fields, n_fields * sizeof(*fields));
+    all[n_fields] = (GLogField){"VDUSE_NET_DEVICE", log_device, -1};
+    return g_log_writer_default(level, all, n_fields + 1, data);
+}
+
+/**
+ * log_set_device() - from now on, log messages name device @name
+ * @name:	the device name; must live as long as the program logs
+ */
+static void log_set_device(const char *name)
+{
+    log_device = name;
+    g_log_set_writer_func(log_writer, NULL, NULL);
+}
+
+/**
+ * config_entry() - the option a configuration key names
+ * @entries:	the options
+ * @key:	the key
+ *
+ * Return: the option, or NULL if there is none (or it cannot be set in a
+ * file: --config, --version).
+ */
+static const GOptionEntry *config_entry(const GOptionEntry *entries,
+                                        const char *key)
+{
+    if (!strcmp(key, "config") || !strcmp(key, "version")) {
+        return NULL;
+    }
+    for (const GOptionEntry *e = entries; e->long_name; e++) {
+        if (!strcmp(e->long_name, key)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/**
+ * config_args() - a --config file as arguments to put before the command
+ * line's, which therefore win
+ * @path:	the key file: group [vduse-net], keys the long option names
+ * @entries:	the options
+ *
+ * Exits with one line: 1 if the file cannot be read, 2 if it is not a key
+ * file, has another group or an unknown key, or a value of the wrong type.
+ * Return: "--KEY=VALUE" per key, nothing for a false boolean
+ * (g_strfreev()).
+ */
+static char **config_args(const char *path, const GOptionEntry *entries)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GStrvBuilder) args = g_strv_builder_new();
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) groups = NULL;
+    g_auto(GStrv) keys = NULL;
+
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error)) {
+        if (error->domain == G_FILE_ERROR) {
+            die("--config %s: %s", path, error->message);
+        }
+        usage_error("--config %s: %s", path, error->message);
+    }
+    groups = g_key_file_get_groups(kf, NULL);
+    for (char **g = groups; *g; g++) {
+        if (strcmp(*g, CONFIG_GROUP)) {
+            usage_error("--config %s: unknown group [%s]: the options go in "
+                        "[" CONFIG_GROUP "]",
+                        path, *g);
+        }
+    }
+    keys = g_key_file_get_keys(kf, CONFIG_GROUP, NULL, NULL);
+    for (char **k = keys; k && *k; k++) {
+        const GOptionEntry *e = config_entry(entries, *k);
+        g_autofree char *value = NULL;
+        g_autofree char *arg = NULL;
+
+        if (!e) {
+            usage_error("--config %s: unknown key '%s' (the keys are the "
+                        "long options, as in mtu = 9000)",
+                        path, *k);
+        }
+        if (e->arg == G_OPTION_ARG_NONE) {
+            gboolean on = g_key_file_get_boolean(kf, CONFIG_GROUP, *k, &error);
+
+            if (error) {
+                usage_error("--config %s: %s: use true or false", path, *k);
+            }
+            if (on) {
+                arg = g_strdup_printf("--%s", *k);
+                g_strv_builder_add(args, arg);
+            }
+            continue;
+        }
+        if (e->arg == G_OPTION_ARG_INT) {
+            int n = g_key_file_get_integer(kf, CONFIG_GROUP, *k, &error);
+
+            if (error) {
+                usage_error("--config %s: %s: not a number", path, *k);
+            }
+            value = g_strdup_printf("%d", n);
+        } else {
+            value = g_key_file_get_string(kf, CONFIG_GROUP, *k, &error);
+            if (!value) {
+                usage_error("--config %s: %s: %s", path, *k, error->message);
+            }
+        }
+        arg = g_strdup_printf("--%s=%s", *k, value);
+        g_strv_builder_add(args, arg);
+    }
+    return g_strv_builder_end(args);
+}
+
+static void options_free(Options *o);
 
 /**
  * parse_tap_fds() - parse --tap-fd N[,N...] and check each fd
@@ -281,6 +449,7 @@ static gboolean on_signal(gpointer data)
     App *app = data;
 
     if (!app->stopping) {
+        notify("STOPPING=1\nSTATUS=stopping");
         stop(app);
     }
     return G_SOURCE_CONTINUE;
@@ -310,6 +479,25 @@ static gboolean on_report(gpointer data)
     printf("%s\n", text);
     fflush(stdout);
     return G_SOURCE_CONTINUE;
+}
+
+/**
+ * notify_ready() - READY=1 and a status line for the service manager
+ * @where:	the netdev or /dev/vhost-vdpa-N the driver made, or NULL if
+ *		none appeared
+ *
+ * Sent once the device is usable: its netdev or vhost-vdpa node exists.
+ */
+static void notify_ready(const char *where)
+{
+    if (!where) {
+        notify("READY=1\nSTATUS=on the vDPA bus; no netdev or vhost-vdpa "
+               "device appeared");
+    } else if (g_str_has_prefix(where, "/dev/")) {
+        notify("READY=1\nSTATUS=ready: %s", where);
+    } else {
+        notify("READY=1\nSTATUS=ready: netdev %s", where);
+    }
 }
 
 /**
@@ -345,6 +533,7 @@ static gboolean report_ready(gpointer data)
         printf("vduse-net: %s ready: netdev %s\n", app->name, what);
     }
     fflush(stdout);
+    notify_ready(what);
     g_free(app->where);
     app->where = g_steal_pointer(&what);
     app->dev.where = app->where;
@@ -486,6 +675,7 @@ static void adopt_device(App *app, const NetState *saved)
            "0x%02x)\n",
            app->name, saved->status);
     fflush(stdout);
+    notify("READY=1\nSTATUS=taken over from its saved state");
 }
 
 /**
@@ -542,6 +732,54 @@ static NetState *load_saved_state(Options *o)
         o->name = g_strdup(st->name);
     }
     return g_steal_pointer(&st);
+}
+
+/**
+ * options_parse_args() - parse arguments with the program's options
+ * @entries:	the options, bound to the Options being filled in
+ * @argc:	the number of arguments; left ones remain
+ * @argv:	the arguments; left ones remain
+ *
+ * Exits with one line (2) on a bad option.
+ */
+static void options_parse_args(const GOptionEntry *entries, int *argc,
+                               char ***argv)
+{
+    g_autoptr(GOptionContext) octx = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_option_context_set_summary(
+        octx, "A virtio-net device in userspace: VDUSE on one side, a TAP "
+              "device on the other.");
+    g_option_context_add_main_entries(octx, entries, NULL);
+    if (!g_option_context_parse(octx, argc, argv, &error)) {
+        usage_error("%s", error->message);
+    }
+}
+
+/**
+ * options_with_config() - the arguments to parse when there is a --config
+ * @cmdline:	the command line as main() got it
+ * @file_args:	the file's options (config_args())
+ *
+ * The file's options come first, so that where both set an option the
+ * command line wins.
+ * Return: the arguments, NULL-terminated, pointing into @cmdline and
+ * @file_args (g_ptr_array_unref()).
+ */
+static GPtrArray *options_with_config(char **cmdline, char **file_args)
+{
+    GPtrArray *all = g_ptr_array_new();
+
+    g_ptr_array_add(all, cmdline[0]);
+    for (char **a = file_args; *a; a++) {
+        g_ptr_array_add(all, *a);
+    }
+    for (char **a = cmdline + 1; *a; a++) {
+        g_ptr_array_add(all, *a);
+    }
+    g_ptr_array_add(all, NULL);
+    return all;
 }
 
 /**
@@ -628,19 +866,28 @@ static void options_parse(int argc, char **argv, Options *o)
          "(\"file\": a name in it, never a path); without it they only "
          "reply with the state",
          "DIR"},
+        {"config", 0, 0, G_OPTION_ARG_FILENAME, &o->config,
+         "Read options from this key file: group [vduse-net], keys the long "
+         "option names (mtu = 9000, replace = true); the command line wins",
+         "FILE"},
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version,
          "Print the version and exit", NULL},
         G_OPTION_ENTRY_NULL,
     };
-    g_autoptr(GOptionContext) octx = g_option_context_new(NULL);
-    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) cmdline = g_strdupv(argv);
+    g_auto(GStrv) file_args = NULL;
+    g_autoptr(GPtrArray) all = NULL;
 
-    g_option_context_set_summary(
-        octx, "A virtio-net device in userspace: VDUSE on one side, a TAP "
-              "device on the other.");
-    g_option_context_add_main_entries(octx, entries, NULL);
-    if (!g_option_context_parse(octx, &argc, &argv, &error)) {
-        usage_error("%s", error->message);
+    options_parse_args(entries, &argc, &argv);
+    if (o->config) {
+        /* Again, from scratch, with the file's options first. */
+        file_args = config_args(o->config, entries);
+        all = options_with_config(cmdline, file_args);
+        options_free(o);
+        *o = (Options){.queues = QUEUES_UNSET};
+        argc = (int)all->len - 1;
+        argv = (char **)all->pdata;
+        options_parse_args(entries, &argc, &argv);
     }
     if (o->version) {
         printf("vduse-net %s\n", VDUSE_NET_VERSION);
@@ -870,12 +1117,12 @@ static void on_event(const char *event, JsonNode *data, void *opaque)
  */
 static void options_free(Options *o)
 {
-    char **strings[] = {&o->name,     &o->mac,        &o->bus,
-                        &o->ctrl_vq,  &o->tap,        &o->tap_fd,
-                        &o->bridge,   &o->pcap,       &o->pcap_filter,
-                        &o->mgmt,     &o->restore,    &o->state_file,
-                        &o->features, &o->mgmt_group, &o->mgmt_allow_uid,
-                        &o->state_dir};
+    char **strings[] = {&o->name,      &o->mac,        &o->bus,
+                        &o->ctrl_vq,   &o->tap,        &o->tap_fd,
+                        &o->bridge,    &o->pcap,       &o->pcap_filter,
+                        &o->mgmt,      &o->restore,    &o->state_file,
+                        &o->features,  &o->mgmt_group, &o->mgmt_allow_uid,
+                        &o->state_dir, &o->config};
 
     for (size_t i = 0; i < G_N_ELEMENTS(strings); i++) {
         g_clear_pointer(strings[i], g_free);
@@ -903,6 +1150,7 @@ int main(int argc, char **argv)
     options_parse(argc, argv, &o);
     saved = load_saved_state(&o);
     options_device(&o, saved, &net, &mode, &app.bus, &features_on);
+    log_set_device(o.name);
     mgmt_access(&o, &access, allowed_uids);
     state_dir = open_state_dir(&o);
     app.name = o.name;
@@ -991,6 +1239,7 @@ int main(int argc, char **argv)
                "mgmtdev vduse\n",
                app.name, app.name);
         fflush(stdout);
+        notify("READY=1\nSTATUS=created; not on the vDPA bus");
     } else {
         app.bus_busy = true;
         vdpa_bus_add_async(app.name, app.bus, bus_add_done, &app);

@@ -5,6 +5,6 @@
 # Usage: tests/check-format.sh SOURCE_DIR
 set -eu
 cd "$1"
-files=$(find util vduse net ctrlvq mgmt tests -name '*.[ch]' 2>/dev/null || true; ls ./*.c)
+files=$(find util vduse net ctrlvq mgmt netctl tests -name '*.[ch]' 2>/dev/null || true; ls ./*.c)
 # shellcheck disable=SC2086
 clang-format --dry-run --Werror $files

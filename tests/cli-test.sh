@@ -1,7 +1,8 @@
 #!/bin/sh
 # cli-test.sh - the command line, on a host without VDUSE: --help tells
-# every option, bad values give one line and exit 2, and a missing VDUSE
-# module is explained.
+# every option, bad values give one line and exit 2, a --config file is
+# the same as its options on the command line (which win over it), and a
+# missing VDUSE module is explained.
 #
 # Usage: tests/cli-test.sh BUILD/vduse-net
 set -u
@@ -16,7 +17,7 @@ fail() {
 help=$("$bin" --help) || fail "--help exits non-zero"
 for opt in --name --mac --mtu --queues --bus --ctrl-vq --replace --tap \
     --tap-fd --bridge --pcap --pcap-filter --mgmt --restore --state-file \
-    --features --mgmt-group --mgmt-allow-uid --state-dir --version; do
+    --features --mgmt-group --mgmt-allow-uid --state-dir --config --version; do
     echo "$help" | grep -q -- "$opt" || fail "--help does not mention $opt"
 done
 "$bin" --version | grep -q '^vduse-net [0-9]' || fail "--version"
@@ -106,6 +107,67 @@ for f in "$tmp/missing.json" "$tmp/v9.json"; do
     [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "--restore $f printed: $err"
 done
 echo "$err" | grep -q "version 9" || fail "--restore of version 9: $err"
+
+# --config: a key file is the same as its options on the command line.
+# Without VDUSE here the same result is the same first error: a usage
+# line, a contradiction with a restored state, or the missing module.
+# same_as_options FILE-LINES -- ARGS...: write the key file, compare.
+same_as_options() {
+    printf '[vduse-net]\n' >"$tmp/c.conf"
+    while [ "$1" != -- ]; do
+        printf '%s\n' "$1" >>"$tmp/c.conf"
+        shift
+    done
+    shift
+    want=$("$bin" "$@" 2>&1)
+    want_rc=$?
+    got=$("$bin" --config "$tmp/c.conf" 2>&1)
+    got_rc=$?
+    [ "$got_rc" = "$want_rc" ] && [ "$got" = "$want" ] ||
+        fail "--config ($(tr '\n' ' ' <"$tmp/c.conf")) gave $got_rc '$got', the options $want_rc '$want'"
+}
+same_as_options 'name = x' 'tap = t' 'mtu = 67' -- --name x --tap t --mtu 67
+same_as_options 'name = x' 'tap = t' 'queues = 17' -- --name x --tap t --queues 17
+same_as_options 'name = x' 'tap = t' 'bus = pci' -- --name x --tap t --bus pci
+same_as_options 'name = x' 'tap = t' 'features = -csum' -- --name x --tap t --features -csum
+same_as_options 'name = x' 'tap = t' 'mgmt-group = root' -- --name x --tap t --mgmt-group root
+same_as_options "restore = $tmp/s.json" 'tap = t' 'mtu = 9000' -- \
+    --restore "$tmp/s.json" --tap t --mtu 9000
+same_as_options 'name = x' 'tap = t' 'mtu = 9000' 'queues = 2' 'bus = vhost' \
+    'ctrl-vq = on' 'replace = true' 'mac = 02:00:00:00:00:05' 'features = -guest-ecn' \
+    "state-dir = $tmp" -- --name x --tap t --mtu 9000 --queues 2 --bus vhost \
+    --ctrl-vq on --replace --mac 02:00:00:00:00:05 --features -guest-ecn \
+    --state-dir "$tmp"
+# A boolean that is false sets nothing: --tap-fd with "replace = false"
+# is refused for --tap-fd, not for replace.
+same_as_options 'name = x' 'tap-fd = 99' 'replace = false' -- --name x --tap-fd 99
+
+# The command line wins over the file.
+printf '[vduse-net]\nname = x\ntap = t\nmtu = 67\nbus = pci\n' >"$tmp/w.conf"
+err=$("$bin" --config "$tmp/w.conf" --mtu 1500 --bus virtio 2>&1)
+rc=$?
+[ $rc != 2 ] || fail "--config with --mtu 1500 --bus virtio on the command line: $err"
+err=$("$bin" --mtu 1500 --config "$tmp/w.conf" 2>&1)
+echo "$err" | grep -q -- "--bus 'pci'" || fail "the file's bus not used: $err"
+
+# A bad file: one line, exit 2 (1 if it cannot be read).
+expect_config_usage() {
+    printf '%b' "$1" >"$tmp/bad.conf"
+    expect_usage --config "$tmp/bad.conf"
+    echo "$err" | grep -q -- "$2" || fail "--config with '$1': $err"
+}
+expect_config_usage '[vduse-net]\nname = x\nfoo = 1\n' "unknown key 'foo'"
+expect_config_usage '[vduse-net]\nname = x\nmtu = abc\n' "mtu: not a number"
+expect_config_usage '[vduse-net]\nname = x\nreplace = maybe\n' "replace: use true or false"
+expect_config_usage '[other]\nname = x\n' "unknown group \\[other\\]"
+expect_config_usage 'name = x\n' "bad.conf: "
+expect_config_usage '[vduse-net]\nconfig = /etc/x.conf\n' "unknown key 'config'"
+expect_config_usage '[vduse-net]\nversion = true\n' "unknown key 'version'"
+err=$("$bin" --config "$tmp/missing.conf" 2>&1)
+rc=$?
+[ $rc = 1 ] || fail "--config missing.conf: exit $rc, not 1"
+[ "$err" = "vduse-net: --config $tmp/missing.conf: No such file or directory" ] ||
+    fail "--config missing.conf: $err"
 
 err=$("$bin" --name x --tap t --state-dir /nonexistent/dir 2>&1 >/dev/null)
 rc=$?
