@@ -6,7 +6,8 @@
 # The input formats are those the targets read (see each fuzz-*.c); each
 # seed is one honest or hostile scenario a driver could play, so that
 # libFuzzer starts from inputs that reach deep. The text targets (state,
-# mgmt) have their seeds written by hand in corpus/.
+# mgmt) have their seeds written by hand in corpus/. Reproducers of bugs
+# found (corpus/*/crash-*) are kept as libFuzzer wrote them, not made here.
 import os
 import struct
 
@@ -153,8 +154,96 @@ write("ctrlvq", "restore", cvq_header() + cmd(4, 0, struct.pack("<H", 3)) +
       cmd(1, 1, UNI) + restore() + restore(pairs=2, offloads=0) +
       restore(features=ALL & ~(1 << F["MQ"])) + RESET())
 # Issue 17, item 11: queue pairs stay applied after the offloads are
-# refused. A reproducer, not a seed (replay.c skips crash-*).
+# refused. A reproducer, not a seed (replay.c skips crash-*); hand-made,
+# so it is written here.
 write("ctrlvq", "crash-restore-partial",
       cvq_header((1 << F["MQ"]) | (1 << F["GUEST_CSUM"]) |
                  (1 << F["CTRL_GUEST_OFFLOADS"])) +
       REFUSE(False, True) + restore(pairs=2, offloads=0))
+
+# ---- fuzz-datapath ------------------------------------------------------
+DP = {"MRG": 0, "CSUM": 1, "TSO4": 2, "TSO6": 3, "ECN": 4, "USO4": 5,
+      "USO6": 6, "CTRL_RX": 7, "CTRL_VLAN": 8, "RX_EXTRA": 9, "MAC_ADDR": 10,
+      "CTRL_OFFLOADS": 11, "EVENT_IDX": 12}
+
+
+def dp_header(feats, log2num=7, hostile=False, start=0, mtu=1500):
+    bits = sum(1 << DP[n] for n in feats)
+    b = (log2num - 1) | (0x80 if hostile else 0)
+    return struct.pack("<HBHH", bits, b, start, mtu - 68)
+
+
+def rx_bufs(n, lens=None, nbufs=1, readable=False):
+    out = bytes([0, n - 1])
+    for _ in range(n):
+        b = (nbufs - 1) | (4 if lens else 0) | (8 if readable else 0)
+        out += bytes([b])
+        if lens:
+            out += b"".join(struct.pack("<H", l) for l in lens[:nbufs])
+    return out
+
+
+def tx_frame(body, hdr=bytes(12), split=True):
+    return bytes([1, 1 if split else 0]) + struct.pack("<H", body) + hdr
+
+
+def tap_frame(dst=3, body=100, flags=0, gso=0, gso_size=0, vid=None,
+              raw=False, raw_body=False):
+    b = dst | (4 if vid is not None else 0) | (0x20 if raw_body else 0) | \
+        (0x40 if gso else 0) | (0x80 if raw else 0)
+    out = struct.pack("<BBBBHHH", 2, b, flags, gso, 0, gso_size, body)
+    if vid is not None:
+        out += struct.pack("<H", vid)
+    return out
+
+
+STEP = lambda pause=0: bytes([3, pause])
+
+
+def dp_cmd(data):
+    return bytes([5, len(data)]) + data
+
+
+def dp_poke(off, data):
+    return struct.pack("<BHB", 6, off, len(data)) + data
+
+
+write("datapath", "basic", dp_header(["MRG", "CSUM", "EVENT_IDX"]) +
+      rx_bufs(8) + tap_frame(3, 100) + tap_frame(0, 1400) + STEP() +
+      tx_frame(60) + tx_frame(1500, split=False) + STEP(1))
+write("datapath", "filter",
+      dp_header(["MRG", "CTRL_RX", "CTRL_VLAN", "RX_EXTRA", "MAC_ADDR"]) +
+      rx_bufs(8) + dp_cmd(bytes([0, 0, 0])) +
+      dp_cmd(bytes([2, 0]) + struct.pack("<H", 5)) +
+      dp_cmd(bytes([1, 0]) + mac_table([UNI], [MULTI])) +
+      tap_frame(0) + tap_frame(1) + tap_frame(2) + tap_frame(3, vid=5) +
+      tap_frame(3, vid=6) + STEP() + dp_cmd(bytes([0, 5, 1])) +
+      tap_frame(0) + STEP() + rx_bufs(4) + STEP())
+write("datapath", "gso", dp_header(["MRG", "CSUM", "TSO4", "TSO6", "ECN",
+                                    "CTRL_OFFLOADS"]) +
+      rx_bufs(8) + rx_bufs(8) + rx_bufs(8) + rx_bufs(8) + rx_bufs(8) +
+      tap_frame(3, 60000, flags=1, gso=1, gso_size=1448, raw_body=True) +
+      tap_frame(3, 3000, gso=5, raw_body=True) + STEP() + rx_bufs(8) +
+      rx_bufs(8) + rx_bufs(8) + rx_bufs(8) + STEP() +
+      dp_cmd(bytes([5, 0]) + struct.pack("<Q", 0)) +
+      tap_frame(3, 200, flags=2) + tap_frame(3, 9000, gso=0x81,
+                                             raw_body=True) + STEP())
+write("datapath", "small-buffers", dp_header(["CSUM"], log2num=2, mtu=9000) +
+      rx_bufs(3, lens=[100]) + rx_bufs(1, lens=[8]) +
+      tap_frame(3, 50, flags=2) + tap_frame(3, 500) + STEP() +
+      rx_bufs(2, lens=[9100, 9100, 9100], nbufs=3) + tap_frame(3, 8000) +
+      STEP(1) + STEP())
+write("datapath", "held-chains", dp_header(["MRG", "EVENT_IDX"], log2num=4,
+                                           start=65530) +
+      rx_bufs(4, lens=[600]) + tap_frame(3, 100) + STEP() +
+      tap_frame(3, 1400) + STEP() + STEP(1) + rx_bufs(8, lens=[600]) +
+      tap_frame(3, 1500) + STEP())
+write("datapath", "tx-burst", dp_header(["MRG"], log2num=5) +
+      b"".join(tx_frame(100 + i, split=(i % 2 == 0)) for i in range(24)) +
+      STEP() + STEP() + STEP() + tx_frame(0) + STEP())
+write("datapath", "hostile", dp_header(["MRG", "EVENT_IDX"], log2num=3,
+                                       hostile=True) +
+      rx_bufs(4, readable=True) + rx_bufs(4) + tap_frame(3, 100) + STEP() +
+      dp_poke(0, struct.pack("<QIHH", 0x7000000000, 100, 1, 0)) +
+      dp_poke(0x4000 + 16 * 8 + 2, struct.pack("<H", 40)) + tx_frame(50) +
+      tap_frame(3, 100) + STEP() + STEP(1))
