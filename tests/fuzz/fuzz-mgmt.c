@@ -102,6 +102,32 @@ static int make_state_dir(World *w)
     return fd;
 }
 
+static World *the_world;
+
+/**
+ * remove_world() - at exit: close the listener, remove the directories
+ *
+ * Without it every run would leave a directory in /dev/shm.
+ */
+static void remove_world(void)
+{
+    World *w = the_world;
+    g_autofree char *state = NULL;
+
+    if (!w) {
+        return;
+    }
+    mgmt_free(w->m);
+    for (size_t i = 0; i < G_N_ELEMENTS(state_files); i++) {
+        unlinkat(w->dev.state_dir, state_files[i],
+                 !strcmp(state_files[i], "sub") ? AT_REMOVEDIR : 0);
+    }
+    close(w->dev.state_dir);
+    state = g_build_filename(w->dir, "state", NULL);
+    rmdir(state);
+    rmdir(w->dir);
+}
+
 /**
  * world() - the listener and its directories, made once
  * Return: the world.
@@ -139,6 +165,8 @@ static World *world(void)
     w->dev.bus = "virtio";
     w->dev.state_dir = make_state_dir(w);
     mgmt_add_device_commands(w->m, &w->dev);
+    the_world = w;
+    atexit(remove_world);
     return w;
 }
 
