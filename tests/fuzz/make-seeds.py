@@ -153,10 +153,9 @@ write("ctrlvq", "no-features", cvq_header(0, 1) + cmd(0, 0, b"\0") +
 write("ctrlvq", "restore", cvq_header() + cmd(4, 0, struct.pack("<H", 3)) +
       cmd(1, 1, UNI) + restore() + restore(pairs=2, offloads=0) +
       restore(features=ALL & ~(1 << F["MQ"])) + RESET())
-# Issue 17, item 11: queue pairs stay applied after the offloads are
-# refused. A reproducer, not a seed (replay.c skips crash-*); hand-made,
-# so it is written here.
-write("ctrlvq", "crash-restore-partial",
+# Issue 17, item 11: the queue pairs were left applied when the device
+# then refused the offloads (fixed by ffbe83e; a reproducer until then).
+write("ctrlvq", "restore-partial-refused",
       cvq_header((1 << F["MQ"]) | (1 << F["GUEST_CSUM"]) |
                  (1 << F["CTRL_GUEST_OFFLOADS"])) +
       REFUSE(False, True) + restore(pairs=2, offloads=0))
