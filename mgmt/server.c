@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "mgmt-priv.h"
 #include "mgmt.h"
 #include "util.h"
 
@@ -242,17 +243,16 @@ static void client_write_next(MgmtClient *c)
 }
 
 /**
- * reply_error() - send an error reply
- * @c:		the client
+ * reply_error() - an error reply
  * @id:		the request's "id", or NULL
  * @class:	error class
  * @desc:	human-readable description
+ *
+ * Return: the reply, a new node.
  */
-static void reply_error(MgmtClient *c, JsonNode *id, const char *class,
-                        const char *desc)
+static JsonNode *reply_error(JsonNode *id, const char *class, const char *desc)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) node = NULL;
 
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "error");
@@ -267,77 +267,71 @@ static void reply_error(MgmtClient *c, JsonNode *id, const char *class,
         json_builder_add_value(b, json_node_copy(id));
     }
     json_builder_end_object(b);
-    node = json_builder_get_root(b);
-    client_send(c, node);
+    return json_builder_get_root(b);
 }
 
 /**
- * client_execute() - run one line from @c
- * @c:		the client
+ * execute_line() - run one request line
+ * @m:		the listener
  * @line:	the line, NUL-terminated, without its newline
+ *
+ * Return: the reply, a new node.
  */
-static void client_execute(MgmtClient *c, const char *line)
+static JsonNode *execute_line(Mgmt *m, const char *line)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonObject) empty = json_object_new();
     g_autoptr(JsonBuilder) b = NULL;
-    g_autoptr(JsonNode) reply = NULL;
     JsonNode *root, *id = NULL, *ret;
     JsonObject *req, *args = empty;
     const char *name;
     MgmtCommand *cmd;
 
     if (!json_depth_ok(line, strlen(line), JSON_MAX_DEPTH)) {
-        reply_error(
-            c, NULL, "GenericError",
+        return reply_error(
+            NULL, "GenericError",
             "JSON nested deeper than " G_STRINGIFY(JSON_MAX_DEPTH) " levels");
-        return;
     }
     if (!json_parser_load_from_data(parser, line, -1, &error)) {
-        reply_error(c, NULL, "GenericError", error->message);
-        return;
+        return reply_error(NULL, "GenericError", error->message);
     }
     root = json_parser_get_root(parser);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        reply_error(c, NULL, "GenericError", "expected a JSON object");
-        return;
+        return reply_error(NULL, "GenericError", "expected a JSON object");
     }
     req = json_node_get_object(root);
     id = json_object_get_member(req, "id");
     if (!json_object_has_member(req, "execute") ||
         json_node_get_value_type(json_object_get_member(req, "execute")) !=
             G_TYPE_STRING) {
-        reply_error(c, id, "GenericError",
-                    "\"execute\" must be a command name (a string)");
-        return;
+        return reply_error(id, "GenericError",
+                           "\"execute\" must be a command name (a string)");
     }
     name = json_object_get_string_member(req, "execute");
     if (json_object_has_member(req, "arguments")) {
         JsonNode *a = json_object_get_member(req, "arguments");
 
         if (!JSON_NODE_HOLDS_OBJECT(a)) {
-            reply_error(c, id, "GenericError",
-                        "\"arguments\" must be an object");
-            return;
+            return reply_error(id, "GenericError",
+                               "\"arguments\" must be an object");
         }
         args = json_node_get_object(a);
     }
-    cmd = g_hash_table_lookup(c->m->commands, name);
+    cmd = g_hash_table_lookup(m->commands, name);
     if (!cmd) {
         g_autofree char *desc = g_strdup_printf("unknown command '%s'", name);
 
-        reply_error(c, id, "CommandNotFound", desc);
-        return;
+        return reply_error(id, "CommandNotFound", desc);
     }
     ret = cmd->fn(args, &error, cmd->opaque);
     if (!ret) {
-        reply_error(c, id,
-                    g_error_matches(error, MGMT_ERROR, MGMT_ERROR_NOT_FOUND)
-                        ? "CommandNotFound"
-                        : "GenericError",
-                    error ? error->message : "failed");
-        return;
+        return reply_error(
+            id,
+            g_error_matches(error, MGMT_ERROR, MGMT_ERROR_NOT_FOUND)
+                ? "CommandNotFound"
+                : "GenericError",
+            error ? error->message : "failed");
     }
     b = json_builder_new();
     json_builder_begin_object(b);
@@ -348,8 +342,29 @@ static void client_execute(MgmtClient *c, const char *line)
         json_builder_add_value(b, json_node_copy(id));
     }
     json_builder_end_object(b);
-    reply = json_builder_get_root(b);
+    return json_builder_get_root(b);
+}
+
+/**
+ * client_execute() - run one line from @c and queue the reply
+ * @c:		the client
+ * @line:	the line, NUL-terminated, without its newline
+ */
+static void client_execute(MgmtClient *c, const char *line)
+{
+    g_autoptr(JsonNode) reply = execute_line(c->m, line);
+
     client_send(c, reply);
+}
+
+char *mgmt_execute_line(Mgmt *m, const char *line)
+{
+    g_autoptr(JsonNode) reply = execute_line(m, line);
+    g_autoptr(GBytes) bytes = line_bytes(reply);
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+
+    return g_strndup(data, len);
 }
 
 /* client_on_read() - a chunk arrived: execute every whole line. */

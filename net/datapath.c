@@ -781,12 +781,64 @@ static gpointer pair_thread(gpointer data)
     return NULL;
 }
 
+static void pair_setup(NetPair *p, const NetPairQueues *q, uint64_t features,
+                       uint16_t mtu);
+
 bool net_pair_start(NetPair *p, const NetPairQueues *q, uint64_t features,
                     uint16_t mtu, GError **error)
 {
     g_autofree char *name = NULL;
 
     g_return_val_if_fail(!p->thread, false);
+    pair_setup(p, q, features, mtu);
+    name = g_strdup_printf("pair%u", p->index);
+    p->thread = g_thread_try_new(name, pair_thread, p, error);
+    return p->thread != NULL;
+}
+
+void net_pair_attach(NetPair *p, const NetPairQueues *q, uint64_t features,
+                     uint16_t mtu)
+{
+    g_return_if_fail(!p->thread);
+    pair_setup(p, q, features, mtu);
+}
+
+int net_pair_step(NetPair *p, bool pause)
+{
+    int tx, rx = 0;
+
+    g_return_val_if_fail(!p->thread, -EINVAL);
+    /* What poll() reports when everything is ready: the TAP writable and
+     * readable, both queues kicked. */
+    p->tx_blocked = false;
+    p->rx_starved = false;
+    p->tap_readable = !p->tap_gone;
+    vduse_vq_enable_notify(p->q.tx, false);
+    tx = pair_tx_burst(p, p->q.tx);
+    if (!p->tap_gone) {
+        rx = pair_rx_burst(p, p->q.rx);
+    }
+    if (pause) {
+        rx_release(p, p->q.rx);
+    }
+    vduse_vq_enable_notify(p->q.tx, true);
+    if (p->rx_starved) {
+        vduse_vq_enable_notify(p->q.rx, true);
+    }
+    return tx < 0 || rx < 0 ? -EIO : tx + rx;
+}
+
+/**
+ * pair_setup() - what a pair starts from: its queues and the limits the
+ * features set, nothing held, every flag clear
+ * @p:		the pair, its thread not running
+ * @q:		the queues, copied
+ * @features:	negotiated features
+ * @mtu:	the MTU offered in config space
+ */
+static void pair_setup(NetPair *p, const NetPairQueues *q, uint64_t features,
+                       uint16_t mtu)
+{
     p->q = *q;
     p->mrg_rxbuf = features & VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
     p->rx_frame_max = net_rx_frame_max(features, mtu);
@@ -801,9 +853,6 @@ bool net_pair_start(NetPair *p, const NetPairQueues *q, uint64_t features,
     p->stop_req = false;
     p->pause_req = false;
     p->paused = false;
-    name = g_strdup_printf("pair%u", p->index);
-    p->thread = g_thread_try_new(name, pair_thread, p, error);
-    return p->thread != NULL;
 }
 
 /**

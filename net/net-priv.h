@@ -122,6 +122,32 @@ void net_pair_free(NetPair *p);
 bool net_pair_start(NetPair *p, const NetPairQueues *q, uint64_t features,
                     uint16_t mtu, GError **error);
 
+/**
+ * net_pair_attach() - set @p up as net_pair_start() does, without its thread
+ * @p:		the pair, not running
+ * @q:		the queues to serve, copied (the kick fds are not used)
+ * @features:	negotiated features
+ * @mtu:	the MTU offered in config space
+ *
+ * For the fuzz target (tests/fuzz/fuzz-datapath.c): the caller then runs
+ * the pair's loop itself, one round at a time, with net_pair_step().
+ */
+void net_pair_attach(NetPair *p, const NetPairQueues *q, uint64_t features,
+                     uint16_t mtu);
+
+/**
+ * net_pair_step() - one round of the pair's loop, in the caller's thread
+ * @p:		a pair set up by net_pair_attach()
+ * @pause:	end the round as a pause does: the RX chains held are given
+ *		back
+ *
+ * As if poll() had said everything is ready (both queues kicked, the TAP
+ * readable and writable): a TX burst, then an RX burst, each published
+ * with its interrupt; then kicks asked for again.
+ * Return: TX chains and RX frames handled, or -EIO if a queue failed.
+ */
+int net_pair_step(NetPair *p, bool pause);
+
 /* net_pair_stop() - stop the thread and wait for it; nothing is in flight. */
 void net_pair_stop(NetPair *p);
 

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+# make-seeds.py - write the hand-made seeds of the binary fuzz targets
+#
+# Usage: tests/fuzz/make-seeds.py
+#
+# The input formats are those the targets read (see each fuzz-*.c); each
+# seed is one honest or hostile scenario a driver could play, so that
+# libFuzzer starts from inputs that reach deep. The text targets (state,
+# mgmt) have their seeds written by hand in corpus/. Reproducers of bugs
+# found (corpus/*/crash-*) are kept as libFuzzer wrote them, not made here.
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---- fuzz-virtq ---------------------------------------------------------
+def vq_header(asid=0, event_idx=False, log2num=3, desc=0, avail=128,
+              used=4096, last_avail=0):
+    b = asid | (2 if event_idx else 0) | (log2num << 2)
+    return struct.pack("<BHHHH", b, desc, avail, used, last_avail)
+
+
+def vq_desc(idx, addr_off, length, flags=0, nxt=0, mem=0):
+    # op 0, ring descriptor idx, buffer at GUEST_IOVA + addr_off
+    return struct.pack("<BBBHHBB", 0, mem, idx, addr_off, length, flags, nxt)
+
+
+def vq_desc_at(off, addr_off, length, flags=0, nxt=0, mem=0):
+    # op 0 with an absolute offset (indirect tables)
+    return struct.pack("<BBHHHBB", 0, mem | 16, off, addr_off, length, flags,
+                       nxt)
+
+
+def vq_avail(head, other_asid=False):
+    return struct.pack("<BBB", 1, 1 if other_asid else 0, head)
+
+
+POP = lambda n=1: bytes([4, n - 1])
+PUSH = lambda n=1, written=0: struct.pack("<BBH", 5, n - 1, written)
+FLUSH = bytes([6])
+NOTIFY = lambda on=1: bytes([7, on])
+UNPOP = lambda n=1: bytes([8, n - 1])
+RESTART = bytes([9])
+SET_ASID = bytes([10])
+REMAP = lambda b: bytes([11, b])
+NEXT, WRITE, INDIRECT = 1, 2, 4
+
+write("virtq", "chain", vq_header() +
+      vq_desc(0, 0x2000, 12, NEXT, 1) + vq_desc(1, 0x2100, 50, NEXT, 2) +
+      vq_desc(2, 0x3000, 1500, WRITE) + vq_avail(0) + POP() + PUSH(1, 1500) +
+      FLUSH + NOTIFY())
+write("virtq", "indirect", vq_header(event_idx=True) +
+      vq_desc_at(0x5000, 0x2000, 12, NEXT, 1) +
+      vq_desc_at(0x5010, 0x3000, 2000, WRITE) +
+      vq_desc(0, 0x5000, 32, INDIRECT) + vq_avail(0) + POP() + PUSH() +
+      FLUSH + NOTIFY())
+write("virtq", "asid1-switch", vq_header(asid=1, log2num=2) +
+      vq_desc(0, 0x2000, 64, WRITE, mem=1) + vq_desc(0, 0x2000, 64, 0) +
+      vq_avail(0) + vq_avail(0, other_asid=True) + POP() + PUSH() + FLUSH +
+      SET_ASID + POP() + PUSH() + FLUSH)
+write("virtq", "loop", vq_header() + vq_desc(0, 0x2000, 8, NEXT, 1) +
+      vq_desc(1, 0x2000, 8, NEXT, 0) + vq_avail(0) + POP() + POP())
+write("virtq", "readonly-write", vq_header() +
+      vq_desc(0, 0xc100, 64, WRITE) + vq_avail(0) + POP())
+write("virtq", "span-regions", vq_header() +
+      vq_desc(0, 0xbff0, 64, 0) + vq_avail(0) + POP() + PUSH() + FLUSH)
+write("virtq", "reuse-heads", vq_header(log2num=1) +
+      vq_desc(0, 0x2000, 8, WRITE) + vq_avail(0) + vq_avail(0) +
+      vq_avail(0) + POP(3) + PUSH(3) + FLUSH)
+write("virtq", "unpop-restart", vq_header(event_idx=True) +
+      vq_desc(0, 0x2000, 8, WRITE) + vq_desc(1, 0x2000, 8, WRITE) +
+      vq_avail(0) + vq_avail(1) + POP(2) + UNPOP(1) + PUSH() + FLUSH +
+      RESTART + POP(2) + PUSH(2) + FLUSH)
+write("virtq", "remap-readonly", vq_header() + vq_desc(0, 0x2000, 8, WRITE) +
+      vq_avail(0) + REMAP(2) + POP() + REMAP(4) + POP())
+write("virtq", "max-size", vq_header(log2num=8, avail=4096, used=8192,
+                                     last_avail=65535) +
+      vq_desc(255, 0x4000, 100, WRITE) + vq_avail(255) + POP() + PUSH() +
+      FLUSH)
+
+# ---- fuzz-ctrlvq --------------------------------------------------------
+F = {"CSUM": 0, "GUEST_CSUM": 1, "CTRL_GUEST_OFFLOADS": 2, "GUEST_TSO4": 7,
+     "GUEST_TSO6": 8, "GUEST_ECN": 9, "CTRL_VQ": 17, "CTRL_RX": 18,
+     "CTRL_VLAN": 19, "CTRL_RX_EXTRA": 20, "GUEST_ANNOUNCE": 21, "MQ": 22,
+     "CTRL_MAC_ADDR": 23}
+ALL = sum(1 << b for b in F.values())
+
+
+def cvq_header(features=ALL, pairs=4):
+    return struct.pack("<QB", features, pairs - 1)
+
+
+def cmd(cls, c, payload=b""):
+    data = bytes([cls, c]) + payload
+    return struct.pack("<BH", 0, len(data)) + data
+
+
+def mac_table(uni, multi):
+    t = struct.pack("<I", len(uni)) + b"".join(uni)
+    return t + struct.pack("<I", len(multi)) + b"".join(multi)
+
+
+UNI = bytes([2, 0, 0, 0, 0, 1])
+MULTI = bytes([1, 0, 0x5e, 0, 0, 1])
+REFUSE = lambda pairs, offloads: bytes([3, (1 if pairs else 0) |
+                                        (2 if offloads else 0)])
+RESET = lambda f=ALL: struct.pack("<BQ", 4, f)
+
+
+def restore(pairs=None, offloads=None, features=None):
+    b = (1 if pairs is not None else 0) | (2 if offloads is not None else 0) \
+        | (4 if features is not None else 0)
+    out = struct.pack("<BB", 5, b)
+    if pairs is not None:
+        out += struct.pack("<H", pairs)
+    if offloads is not None:
+        out += struct.pack("<Q", offloads)
+    if features is not None:
+        out += struct.pack("<Q", features)
+    return out
+
+
+write("ctrlvq", "rx-modes", cvq_header() +
+      b"".join(cmd(0, c, bytes([c & 1])) for c in range(6)) + cmd(0, 0, b"\2"))
+write("ctrlvq", "mac-tables", cvq_header() +
+      cmd(1, 0, mac_table([UNI] * 3, [MULTI] * 2)) +
+      cmd(1, 0, mac_table([UNI] * 65, [MULTI] * 65)) +
+      cmd(1, 0, mac_table([UNI], [UNI])) + cmd(1, 0, b"\1\0\0\0"))
+write("ctrlvq", "mac-addr", cvq_header() + cmd(1, 1, UNI) +
+      cmd(1, 1, MULTI) + cmd(1, 1, bytes(6)) + cmd(1, 1, UNI[:5]))
+write("ctrlvq", "vlans", cvq_header() + cmd(2, 0, struct.pack("<H", 5)) +
+      cmd(2, 0, struct.pack("<H", 4095)) + cmd(2, 0, struct.pack("<H", 4096)) +
+      cmd(2, 1, struct.pack("<H", 5)))
+write("ctrlvq", "announce", cvq_header() + cmd(3, 0) + cmd(3, 0, b"x"))
+write("ctrlvq", "queue-pairs", cvq_header() +
+      cmd(4, 0, struct.pack("<H", 4)) + cmd(4, 0, struct.pack("<H", 5)) +
+      cmd(4, 0, struct.pack("<H", 0)) + REFUSE(True, False) +
+      cmd(4, 0, struct.pack("<H", 2)))
+write("ctrlvq", "offloads", cvq_header() +
+      cmd(5, 0, struct.pack("<Q", 1 << 1)) +
+      cmd(5, 0, struct.pack("<Q", 1 << 10)) + REFUSE(False, True) +
+      cmd(5, 0, struct.pack("<Q", 0)))
+write("ctrlvq", "no-features", cvq_header(0, 1) + cmd(0, 0, b"\0") +
+      cmd(4, 0, struct.pack("<H", 1)) + cmd(9, 9) + cmd(0, 0))
+write("ctrlvq", "restore", cvq_header() + cmd(4, 0, struct.pack("<H", 3)) +
+      cmd(1, 1, UNI) + restore() + restore(pairs=2, offloads=0) +
+      restore(features=ALL & ~(1 << F["MQ"])) + RESET())
+# Issue 17, item 11: the queue pairs were left applied when the device
+# then refused the offloads (fixed by ffbe83e; a reproducer until then).
+write("ctrlvq", "restore-partial-refused",
+      cvq_header((1 << F["MQ"]) | (1 << F["GUEST_CSUM"]) |
+                 (1 << F["CTRL_GUEST_OFFLOADS"])) +
+      REFUSE(False, True) + restore(pairs=2, offloads=0))
+
+# ---- fuzz-datapath ------------------------------------------------------
+DP = {"MRG": 0, "CSUM": 1, "TSO4": 2, "TSO6": 3, "ECN": 4, "USO4": 5,
+      "USO6": 6, "CTRL_RX": 7, "CTRL_VLAN": 8, "RX_EXTRA": 9, "MAC_ADDR": 10,
+      "CTRL_OFFLOADS": 11, "EVENT_IDX": 12}
+
+
+def dp_header(feats, log2num=7, hostile=False, start=0, mtu=1500):
+    bits = sum(1 << DP[n] for n in feats)
+    b = (log2num - 1) | (0x80 if hostile else 0)
+    return struct.pack("<HBHH", bits, b, start, mtu - 68)
+
+
+def rx_bufs(n, lens=None, nbufs=1, readable=False):
+    out = bytes([0, n - 1])
+    for _ in range(n):
+        b = (nbufs - 1) | (4 if lens else 0) | (8 if readable else 0)
+        out += bytes([b])
+        if lens:
+            out += b"".join(struct.pack("<H", l) for l in lens[:nbufs])
+    return out
+
+
+def tx_frame(body, hdr=bytes(12), split=True):
+    return bytes([1, 1 if split else 0]) + struct.pack("<H", body) + hdr
+
+
+def tap_frame(dst=3, body=100, flags=0, gso=0, gso_size=0, vid=None,
+              raw=False, raw_body=False):
+    b = dst | (4 if vid is not None else 0) | (0x20 if raw_body else 0) | \
+        (0x40 if gso else 0) | (0x80 if raw else 0)
+    out = struct.pack("<BBBBHHH", 2, b, flags, gso, 0, gso_size, body)
+    if vid is not None:
+        out += struct.pack("<H", vid)
+    return out
+
+
+STEP = lambda pause=0: bytes([3, pause])
+
+
+def dp_cmd(data):
+    return bytes([5, len(data)]) + data
+
+
+def dp_poke(off, data):
+    return struct.pack("<BHB", 6, off, len(data)) + data
+
+
+write("datapath", "basic", dp_header(["MRG", "CSUM", "EVENT_IDX"]) +
+      rx_bufs(8) + tap_frame(3, 100) + tap_frame(0, 1400) + STEP() +
+      tx_frame(60) + tx_frame(1500, split=False) + STEP(1))
+write("datapath", "filter",
+      dp_header(["MRG", "CTRL_RX", "CTRL_VLAN", "RX_EXTRA", "MAC_ADDR"]) +
+      rx_bufs(8) + dp_cmd(bytes([0, 0, 0])) +
+      dp_cmd(bytes([2, 0]) + struct.pack("<H", 5)) +
+      dp_cmd(bytes([1, 0]) + mac_table([UNI], [MULTI])) +
+      tap_frame(0) + tap_frame(1) + tap_frame(2) + tap_frame(3, vid=5) +
+      tap_frame(3, vid=6) + STEP() + dp_cmd(bytes([0, 5, 1])) +
+      tap_frame(0) + STEP() + rx_bufs(4) + STEP())
+write("datapath", "gso", dp_header(["MRG", "CSUM", "TSO4", "TSO6", "ECN",
+                                    "CTRL_OFFLOADS"]) +
+      rx_bufs(8) + rx_bufs(8) + rx_bufs(8) + rx_bufs(8) + rx_bufs(8) +
+      tap_frame(3, 60000, flags=1, gso=1, gso_size=1448, raw_body=True) +
+      tap_frame(3, 3000, gso=5, raw_body=True) + STEP() + rx_bufs(8) +
+      rx_bufs(8) + rx_bufs(8) + rx_bufs(8) + STEP() +
+      dp_cmd(bytes([5, 0]) + struct.pack("<Q", 0)) +
+      tap_frame(3, 200, flags=2) + tap_frame(3, 9000, gso=0x81,
+                                             raw_body=True) + STEP())
+write("datapath", "small-buffers", dp_header(["CSUM"], log2num=2, mtu=9000) +
+      rx_bufs(3, lens=[100]) + rx_bufs(1, lens=[8]) +
+      tap_frame(3, 50, flags=2) + tap_frame(3, 500) + STEP() +
+      rx_bufs(2, lens=[9100, 9100, 9100], nbufs=3) + tap_frame(3, 8000) +
+      STEP(1) + STEP())
+write("datapath", "held-chains", dp_header(["MRG", "EVENT_IDX"], log2num=4,
+                                           start=65530) +
+      rx_bufs(4, lens=[600]) + tap_frame(3, 100) + STEP() +
+      tap_frame(3, 1400) + STEP() + STEP(1) + rx_bufs(8, lens=[600]) +
+      tap_frame(3, 1500) + STEP())
+write("datapath", "tx-burst", dp_header(["MRG"], log2num=5) +
+      b"".join(tx_frame(100 + i, split=(i % 2 == 0)) for i in range(24)) +
+      STEP() + STEP() + STEP() + tx_frame(0) + STEP())
+write("datapath", "hostile", dp_header(["MRG", "EVENT_IDX"], log2num=3,
+                                       hostile=True) +
+      rx_bufs(4, readable=True) + rx_bufs(4) + tap_frame(3, 100) + STEP() +
+      dp_poke(0, struct.pack("<QIHH", 0x7000000000, 100, 1, 0)) +
+      dp_poke(0x4000 + 16 * 8 + 2, struct.pack("<H", 40)) + tx_frame(50) +
+      tap_frame(3, 100) + STEP() + STEP(1))
