@@ -386,7 +386,8 @@ static void rx_release(NetPair *p, VduseVq *vq)
 /**
  * rx_header_ok() - check and fix the frame's virtio-net header
  * @p:		the pair
- * @niov:	segments of the frame in @p->rx_iov (header first)
+ * @iov:	segments holding the frame (header first)
+ * @niov:	their number
  * @len:	bytes received, header included
  *
  * The TAP's offloads follow the driver's, but a frame queued before a
@@ -396,13 +397,14 @@ static void rx_release(NetPair *p, VduseVq *vq)
  * without GUEST_CSUM (cleared), or a frame over the MTU without GSO.
  * Return: true to deliver.
  */
-static bool rx_header_ok(NetPair *p, unsigned int niov, size_t len)
+static bool rx_header_ok(NetPair *p, const struct iovec *iov, unsigned int niov,
+                         size_t len)
 {
     const uint64_t o = p->guest_offloads;
     struct virtio_net_hdr_v1 h;
     bool ok;
 
-    if (iov_to_buf(p->rx_iov, niov, 0, &h, sizeof(h)) < sizeof(h)) {
+    if (iov_to_buf(iov, niov, 0, &h, sizeof(h)) < sizeof(h)) {
         return false;
     }
     switch (h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
@@ -432,7 +434,7 @@ static bool rx_header_ok(NetPair *p, unsigned int niov, size_t len)
             ok = false;
         } else if (h.flags) {
             h.flags = 0; /* DATA_VALID means nothing to this driver */
-            iov_from_buf(p->rx_iov, niov, 0, &h.flags, sizeof(h.flags));
+            iov_from_buf(iov, niov, 0, &h.flags, sizeof(h.flags));
         }
     }
     return ok;
@@ -518,6 +520,15 @@ static void rx_deliver(NetPair *p, VduseVq *vq, size_t len)
  */
 static int rx_deliver_pending(NetPair *p, VduseVq *vq)
 {
+    struct iovec whole = {.iov_base = p->spill, .iov_len = p->pending};
+
+    /* The driver may have changed its offloads while the frame waited
+     * (GUEST_OFFLOADS_SET): it gets only what it accepts now. */
+    if (!rx_header_ok(p, &whole, 1, p->pending)) {
+        stat_add(&p->stats.rx_dropped, 1);
+        p->pending = 0;
+        return 1;
+    }
     if (rx_fill(p, vq, p->pending) < 0) {
         return -EIO;
     }
@@ -579,7 +590,7 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
         stat_add(&p->stats.rx_dropped, 1);
         return n == 0 ? 0 : 1;
     }
-    if (!rx_header_ok(p, niov, (size_t)n)) {
+    if (!rx_header_ok(p, p->rx_iov, niov, (size_t)n)) {
         stat_add(&p->stats.rx_dropped, 1);
         return 1;
     }
