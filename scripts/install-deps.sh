@@ -12,7 +12,7 @@ libglib2.0-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libpcap-dev
 libjson-glib-dev libsystemd-dev scdoc
 mandoc systemd bash-completion util-linux
 qemu-system-x86 busybox-static iproute2 ethtool iperf3 cpio xz-utils
-clang-format ca-certificates debian-archive-keyring"
+clang-format libclang-rt-14-dev ca-certificates debian-archive-keyring"
 
 todo=
 for p in $packages; do
