@@ -37,8 +37,11 @@ touch $C/go
 wait_for 10 grep -q "closed the source" /tmp/driver.out || fail "driver did not close"
 stop_dev
 
-start_dev --restore $R/state.json --tap tap1 --bus vhost --mgmt $R/m1 \
-    --pcap /tmp/dst.pcap
+# The destination gets the source's command line (its own TAP, socket and
+# capture) plus --restore, as QEMU's -incoming habit has it.
+start_dev --name vm0 --tap tap1 --bus vhost --queues 2 --mgmt $R/m1 \
+    --state-dir $R --pcap /tmp/dst.pcap --features +guest-announce \
+    --restore $R/state.json
 echo 1 >/proc/sys/net/ipv6/conf/tap1/disable_ipv6
 $IP link set tap1 up
 sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out" >$C/dest.tmp
