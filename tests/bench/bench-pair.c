@@ -27,6 +27,11 @@
  *    running beside the reader cannot outrun it, and a reader that runs
  *    dry pays a wake-up per frame: the figure would be the generator's.
  *
+ * Then the RX latency of single 60-byte frames (one every 2 ms, from
+ * the peer's send() to the driver's RX thread taking the chain back),
+ * with the TX ring idle and kept full of 64 KiB GSO frames: neither
+ * direction may starve the other.
+ *
  * The raw loops are the limit of a TAP backend that makes one syscall
  * per frame: the same frames with writev() on the TAP (TX), or readv()
  * from it in the same rounds (RX), no virtqueue. Each is run before and
@@ -89,6 +94,8 @@
 #define GSO_FRAME (14 + 20 + 20 + 64000)
 #define FRAME_ROOM 65600
 #define ETHERTYPE_BENCH 0x88b5
+/* Frames the latency measurement sends, at most. */
+#define LAT_MAX 1000
 #define RW (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE)
 
 #define F(bit) VDUSE_BIT(VIRTIO_NET_F_##bit)
@@ -164,7 +171,8 @@ typedef struct Result {
  * @tx:		the pair's TX queue
  * @rx_kick:	RX kick eventfd
  * @tx_kick:	TX kick eventfd
- * @irq_fd:	eventfd the pair's interrupts are written to
+ * @irq_fd:	eventfds the pair's interrupts are written to, per vq (RX 0,
+ *		TX 1)
  * @tap_fd:	the TAP queue
  * @ifname:	the TAP's name
  * @pair:	the dataplane under test, or NULL for a raw row
@@ -173,7 +181,11 @@ typedef struct Result {
  * @fill_n:	frames per fill
  * @fill_req:	fills asked of the generator (atomic)
  * @fill_done:	the last fill it completed (atomic)
- * @driver:	the driver's thread
+ * @both:	TX rows only: also post RX buffers and run the RX side
+ * @rx_seen:	RX chains the driver took back (atomic)
+ * @rx_seen_ns:	when it last did (now_ns(), atomic)
+ * @driver:	the driver's thread for the measured direction
+ * @driver_rx:	the driver's RX thread when @both
  * @gen:	the generator's thread
  */
 typedef struct Bench {
@@ -190,7 +202,7 @@ typedef struct Bench {
     VduseVq *tx;
     int rx_kick;
     int tx_kick;
-    int irq_fd;
+    int irq_fd[2];
     int tap_fd;
     char ifname[IFNAMSIZ];
     NetPair *pair;
@@ -199,7 +211,11 @@ typedef struct Bench {
     unsigned int fill_n;
     int fill_req;
     int fill_done;
+    bool both;
+    uint64_t rx_seen;
+    uint64_t rx_seen_ns;
     GThread *driver;
+    GThread *driver_rx;
     GThread *gen;
 } Bench;
 
@@ -229,6 +245,19 @@ static double now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/**
+ * now_ns() - monotonic time
+ *
+ * Return: nanoseconds.
+ */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /**
@@ -426,7 +455,7 @@ static int bench_irq(void *opaque, uint32_t index)
     Bench *b = opaque;
     uint64_t one = 1;
 
-    if (write(b->irq_fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
+    if (write(b->irq_fd[index & 1], &one, sizeof(one)) < 0 && errno != EAGAIN) {
         return -errno;
     }
     return 0;
@@ -460,15 +489,15 @@ static void kick_if_asked(TestRing *r, int fd, uint16_t old)
 }
 
 /**
- * wait_irq() - sleep until the device interrupts, at most 10 ms
- * @b:		the bench
+ * wait_irq() - sleep until the device interrupts for a vq, at most 10 ms
+ * @fd:		the vq's interrupt eventfd
  */
-static void wait_irq(Bench *b)
+static void wait_irq(int fd)
 {
-    struct pollfd pfd = {.fd = b->irq_fd, .events = POLLIN};
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
     uint64_t count;
 
-    if (poll(&pfd, 1, 10) > 0 && read(b->irq_fd, &count, sizeof(count)) < 0) {
+    if (poll(&pfd, 1, 10) > 0 && read(fd, &count, sizeof(count)) < 0) {
         g_printerr("irq read: %s\n", g_strerror(errno));
     }
 }
@@ -521,12 +550,15 @@ static gpointer driver_rx(gpointer data)
             rx_post(b);
         }
         if (r->avail_idx != old) {
+            __atomic_store_n(&b->rx_seen_ns, now_ns(), __ATOMIC_RELAXED);
+            __atomic_add_fetch(&b->rx_seen, (uint16_t)(r->avail_idx - old),
+                               __ATOMIC_RELEASE);
             kick_if_asked(r, b->rx_kick, old);
         }
         test_ring_set_used_event(r, r->last_used);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (test_ring_used_idx(r) == r->last_used) {
-            wait_irq(b);
+            wait_irq(b->irq_fd[0]);
         }
     }
     return NULL;
@@ -563,7 +595,7 @@ static gpointer driver_tx(gpointer data)
         test_ring_set_used_event(r, (uint16_t)(r->last_used + half - 1));
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if ((uint16_t)(test_ring_used_idx(r) - r->last_used) < half) {
-            wait_irq(b);
+            wait_irq(b->irq_fd[1]);
         }
     }
     return NULL;
@@ -693,7 +725,8 @@ static Bench *bench_new(Dir dir, const FeatureSet *fs, int size, GError **error)
     b->fill_n = (b->fill_n + GEN_BATCH - 1) / GEN_BATCH * GEN_BATCH;
     b->rx_kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     b->tx_kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    b->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    b->irq_fd[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    b->irq_fd[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     b->tap_fd = -1;
     g_snprintf(b->ifname, sizeof(b->ifname), "vbench%d", n++);
     if (!tap_open(b->ifname, 1, &b->tap_fd, error) ||
@@ -735,6 +768,9 @@ static void bench_free(Bench *b)
     if (b->driver) {
         g_thread_join(b->driver);
     }
+    if (b->driver_rx) {
+        g_thread_join(b->driver_rx);
+    }
     vduse_vq_free(b->rx);
     vduse_vq_free(b->tx);
     vduse_iotlb_free(b->iotlb);
@@ -746,7 +782,8 @@ static void bench_free(Bench *b)
     }
     close(b->rx_kick);
     close(b->tx_kick);
-    close(b->irq_fd);
+    close(b->irq_fd[0]);
+    close(b->irq_fd[1]);
     g_free(b->frame);
     g_free(b);
 }
@@ -786,10 +823,12 @@ static bool bench_start_pair(Bench *b, GError **error)
     q.tx = b->tx;
     b->pair = net_pair_new("bench", 0, b->tap_fd);
     net_pair_set_filter(b->pair, NULL, false, features);
-    if (b->dir == DIR_RX) {
+    if (b->dir == DIR_RX || b->both) {
         for (unsigned int i = 0; i < RING_SIZE; i++) {
             rx_post(b);
         }
+    }
+    if (b->dir == DIR_RX) {
         b->gen = g_thread_new("generator", generator, b);
     }
     if (!net_pair_start(b->pair, &q, features, MTU, error)) {
@@ -798,6 +837,10 @@ static bool bench_start_pair(Bench *b, GError **error)
     b->driver =
         g_thread_new("driver", b->dir == DIR_RX ? driver_rx : driver_tx, b);
     kick(b->dir == DIR_RX ? b->rx_kick : b->tx_kick);
+    if (b->both) {
+        b->driver_rx = g_thread_new("driver-rx", driver_rx, b);
+        kick(b->rx_kick);
+    }
     return true;
 }
 
@@ -1011,6 +1054,116 @@ static void raw_rx(Bench *b, Result *out)
 }
 
 /**
+ * cmp_double() - qsort() order of two doubles
+ * @a:		one
+ * @b:		the other
+ *
+ * Return: <0, 0 or >0.
+ */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/**
+ * struct Latency - RX latency of single frames
+ * @ms:		each frame's, sorted
+ * @n:		how many were seen
+ * @lost:	frames not seen within 200 ms
+ * @tx_frames:	TX frames the pair sent meanwhile
+ */
+typedef struct Latency {
+    double ms[LAT_MAX];
+    unsigned int n;
+    unsigned int lost;
+    uint64_t tx_frames;
+} Latency;
+
+/**
+ * latency_run() - the time from a peer's send() of one 60 B frame to the
+ * driver's RX thread taking its chain back, frame after frame, with the
+ * TX ring idle or kept full of 64 KiB GSO frames
+ * @tx_load:	keep the TX ring full
+ * @out:	filled in
+ *
+ * Return: true if it ran.
+ */
+static bool latency_run(bool tx_load, Latency *out)
+{
+    g_autoptr(GError) error = NULL;
+    Bench *b = bench_new(tx_load ? DIR_TX : DIR_RX, &feature_sets[FS_MRG_GSO],
+                         tx_load ? SZ_GSO : SZ_60, &error);
+    uint8_t frame[NET_HDR_LEN + 60];
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+                              .sll_protocol = htons(ETHERTYPE_BENCH)};
+    NetPairStats s0, s1;
+    double deadline;
+    int s = -1;
+
+    memset(out, 0, sizeof(*out));
+    b->both = tx_load;
+    if (error || !bench_start_pair(b, &error)) {
+        g_printerr("bench-pair: %s\n", error->message);
+        bench_free(b);
+        return false;
+    }
+    make_frame(frame, 60, false);
+    sll.sll_ifindex = (int)if_nametoindex(b->ifname);
+    s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    g_usleep(100 * 1000); /* the TX ring fills, the pair runs */
+    net_pair_get_stats(b->pair, &s0);
+    deadline = now() + opt_seconds;
+    while (s >= 0 && out->n + out->lost < LAT_MAX && now() < deadline) {
+        uint64_t seen = __atomic_load_n(&b->rx_seen, __ATOMIC_ACQUIRE);
+        uint64_t t0 = now_ns();
+
+        if (sendto(s, frame + NET_HDR_LEN, 60, 0, (struct sockaddr *)&sll,
+                   sizeof(sll)) < 0) {
+            g_printerr("bench-pair: latency: send: %s\n", g_strerror(errno));
+            break;
+        }
+        while (__atomic_load_n(&b->rx_seen, __ATOMIC_ACQUIRE) == seen &&
+               now_ns() - t0 < 200000000ull) {
+            g_usleep(20);
+        }
+        if (__atomic_load_n(&b->rx_seen, __ATOMIC_ACQUIRE) == seen) {
+            out->lost++;
+        } else {
+            uint64_t t1 = __atomic_load_n(&b->rx_seen_ns, __ATOMIC_RELAXED);
+
+            out->ms[out->n++] = t1 > t0 ? (double)(t1 - t0) / 1e6 : 0;
+        }
+        g_usleep(2000);
+    }
+    net_pair_get_stats(b->pair, &s1);
+    out->tx_frames = s1.tx_packets - s0.tx_packets;
+    if (s >= 0) {
+        close(s);
+    }
+    bench_free(b);
+    qsort(out->ms, out->n, sizeof(out->ms[0]), cmp_double);
+    return out->n > 0;
+}
+
+/**
+ * print_latency() - one line of the latency table
+ * @what:	the condition
+ * @l:		the result
+ */
+static void print_latency(const char *what, const Latency *l)
+{
+    if (!l->n) {
+        printf("  %-34s (did not run)\n", what);
+        return;
+    }
+    printf("  %-34s %5u %8.3f %8.3f %8.3f %5u %10" PRIu64 "\n", what, l->n,
+           l->ms[l->n / 2], l->ms[(size_t)l->n * 99 / 100], l->ms[l->n - 1],
+           l->lost, l->tx_frames);
+}
+
+/**
  * run_row() - set up, measure and tear down one row
  * @dir:	TX or RX
  * @fs:		the driver's features (NULL for a raw row)
@@ -1192,8 +1345,9 @@ static void target(const char *what, double value, double limit, bool at_least)
 /**
  * print_targets() - the targets of issue 12 against this run's figures
  * @groups:	the results, [direction][size]
+ * @loaded:	RX latency with the TX ring kept full
  */
-static void print_targets(Group groups[2][SZ_COUNT])
+static void print_targets(Group groups[2][SZ_COUNT], const Latency *loaded)
 {
     static const int rx_sets[] = {FS_NONE, FS_MRG, FS_GSO, FS_MRG_GSO};
     static const int tx_sets[] = {FS_NONE, FS_MRG_GSO};
@@ -1223,6 +1377,14 @@ static void print_targets(Group groups[2][SZ_COUNT])
     without = cpu_us(&rx60->pair[FS_NONE]);
     target("RX CPU/60 B frame, gso <= 1.2x none",
            with > 0 && without > 0 ? with / without : -1, 1.2, false);
+    if (loaded->n) {
+        double p99 = loaded->ms[(size_t)loaded->n * 99 / 100];
+
+        printf("  %-40s %5.2f ms %s\n", "RX latency p99, TX ring full, <= 5 ms",
+               p99, p99 <= 5 && !loaded->lost ? "met" : "NOT MET");
+    } else {
+        printf("  %-40s not measured\n", "RX latency p99, TX ring full");
+    }
 }
 
 /**
@@ -1325,6 +1487,7 @@ int main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     const char *env = g_getenv("BENCH_SECONDS");
     static Group groups[2][SZ_COUNT];
+    static Latency idle, loaded;
     int fd;
 
     if (env) {
@@ -1359,7 +1522,16 @@ int main(int argc, char **argv)
     for (int size = 0; size < SZ_COUNT; size++) {
         run_group(DIR_RX, size, &groups[DIR_RX][size]);
     }
-    print_targets(groups);
+    printf("\nRX latency of one 60 B frame (mrg+gso): the peer's send() to "
+           "the driver's RX thread taking\nthe chain back, one frame every "
+           "2 ms, for the row's time (ms):\n");
+    printf("  %-34s %5s %8s %8s %8s %5s %10s\n", "TX ring", "n", "p50", "p99",
+           "max", "lost", "TX frames");
+    latency_run(false, &idle);
+    print_latency("idle", &idle);
+    latency_run(true, &loaded);
+    print_latency("kept full of 64 KiB GSO frames", &loaded);
+    print_targets(groups, &loaded);
     print_legend();
     return 0;
 }
