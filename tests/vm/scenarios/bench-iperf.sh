@@ -25,6 +25,10 @@ iperf() {
     for attempt in 1 2; do
         if timeout $((T + 30)) iperf3 -c "$dest" -t "$T" -P "$streams" -f g "$@" \
             >/tmp/iperf.out 2>&1; then
+            # The sender's retransmissions, for measure().
+            grep sender /tmp/iperf.out | tail -n 1 |
+                awk '{ for (i = 1; i <= NF; i++) if ($i == "Gbits/sec") print $(i + 1) }' \
+                >/tmp/iperf.retr
             grep receiver /tmp/iperf.out | tail -n 1 |
                 awk '{ for (i = 1; i <= NF; i++) if ($i == "Gbits/sec") print $(i - 1) }'
             return
@@ -44,12 +48,15 @@ drops() {
 # measure NAME DEST STREAMS: both ways, recorded as "NAME STREAMS IN OUT"
 # (IN: into the guest side, OUT: out of it).
 measure() {
+    : >/tmp/iperf.retr
     d0=$(drops)
     in=$(iperf "$2" "$3")
     d1=$(drops)
+    rin=$(cat /tmp/iperf.retr)
     out=$(iperf "$2" "$3" -R)
+    rout=$(cat /tmp/iperf.retr)
     echo "$1 $3 ${in:-0} ${out:-0}" >>$RES
-    ok "$1, $3 stream(s): TAP->guest $in Gbit/s ($((d1 - d0)) frames dropped by tap0), guest->TAP $out Gbit/s"
+    ok "$1, $3 stream(s): TAP->guest $in Gbit/s (${rin:-?} retransmits, $((d1 - d0)) frames dropped by tap0), guest->TAP $out Gbit/s (${rout:-?} retransmits)"
 }
 
 # get NAME STREAMS FIELD: a recorded figure (FIELD 3: in, 4: out).
@@ -90,10 +97,12 @@ start_vduse() {
     wait_for 5 test -s /tmp/iperf-a.pid || fail "iperf3 server in a"
 }
 
-# stop_vduse: the iperf3 server in a, then the device.
+# stop_vduse: the iperf3 server in a, then the device; its counters
+# (dropped frames on either side explain a TCP stream that stalls).
 stop_vduse() {
     kill "$(cat /tmp/iperf-a.pid)" 2>/dev/null
     stop_dev
+    grep ' pair [0-9]*: ' "$DEV_LOG.err" | sed 's/^/counters: /'
 }
 
 start_vduse 1
