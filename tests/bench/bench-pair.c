@@ -356,6 +356,7 @@ static uint64_t tap_tx_dropped(const char *ifname)
  * set_up() - bring interface @ifname up, its queue @qlen frames long
  * @ifname:	the interface
  * @qlen:	txqueuelen: for a TAP, the frames it queues for its reader
+ *		(a failure to set it is only reported)
  *
  * Return: 0 or a negative errno.
  */
@@ -379,7 +380,10 @@ static int set_up(const char *ifname, int qlen)
     }
     ifr.ifr_qlen = qlen;
     if (!ret && ioctl(s, SIOCSIFTXQLEN, &ifr) < 0) {
-        ret = -errno;
+        /* Not fatal: a shorter queue drops part of each fill, and fill()
+         * counts only what it queued. */
+        g_printerr("bench-pair: %s: txqueuelen %d: %s\n", ifname, qlen,
+                   g_strerror(errno));
     }
     close(s);
     return ret;
@@ -1505,7 +1509,7 @@ int main(int argc, char **argv)
     if (unshare(CLONE_NEWNET) < 0 || access("/dev/net/tun", R_OK | W_OK) < 0) {
         printf("bench-pair: SKIP: needs root (a network namespace and "
                "/dev/net/tun)\n");
-        return 0;
+        return 77; /* meson's SKIP */
     }
     /* No IPv6 chatter (router solicitations) on the TAPs. */
     fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY);
