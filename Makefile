@@ -9,6 +9,9 @@
 #   make fuzz       build the libFuzzer targets (clang, ASan, UBSan) in
 #                   build-fuzz and run each for FUZZ_SECONDS (default 60)
 #                   with seed FUZZ_SEED (default 1); FUZZ_TARGETS to pick
+#   make bench      build and run the benchmarks (host level, then VM level;
+#                   docs/performance.md); BENCH_SECONDS=1 BENCH_VM_SECONDS=2
+#                   for a short run; the VM ones need VDUSE_NET_TEST_KERNEL
 #   make clean      remove what the build produced
 
 BUILD ?= build
@@ -17,8 +20,11 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 1
 FUZZ_TARGETS ?= virtq ctrlvq state mgmt datapath
+# Seconds per host-level row, and per iperf3 run in the VM.
+BENCH_SECONDS ?= 2
+BENCH_VM_SECONDS ?= 5
 
-.PHONY: all check check-unit demo install fuzz clean distclean
+.PHONY: all check check-unit demo install fuzz bench clean distclean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -44,6 +50,15 @@ fuzz: $(FUZZ_BUILD)/build.ninja
 
 $(FUZZ_BUILD)/build.ninja:
 	./configure --builddir=$(FUZZ_BUILD) --enable-fuzzing
+
+# The suite bench is outside meson's default test setup: only this runs it.
+# Each benchmark prints its table; none fails on speed.
+bench: all
+	BENCH_SECONDS=$(BENCH_SECONDS) \
+	VDUSE_NET_VM_CMDLINE="tsc=unstable bench_seconds=$(BENCH_VM_SECONDS)" \
+	VDUSE_NET_VM_TIMEOUT=560 \
+	meson test -C $(BUILD) --setup bench --suite bench --print-errorlogs \
+		$(MESON_TEST_ARGS)
 
 clean:
 	-ninja -C $(BUILD) clean
