@@ -57,7 +57,12 @@ wait_for() {
 # start_dev ARGS...: start vduse-net in the background and wait until it
 # printed its ready line (or exited). Sets DEV_PID and DEV_LOG.
 start_dev() {
-    DEV_LOG=/tmp/vduse-net.$$.$#
+    # A name of its own per start: a log left by an earlier start with as
+    # many arguments could be read before this one's redirection truncated
+    # it, and the ready line seen too early.
+    DEV_SEQ=$((${DEV_SEQ:-0} + 1))
+    DEV_LOG=/tmp/vduse-net.$$.$DEV_SEQ
+    : >"$DEV_LOG.out"
     vduse-net "$@" >"$DEV_LOG.out" 2>"$DEV_LOG.err" &
     DEV_PID=$!
     wait_for 30 grep -q -e ' ready: ' -e ' created; ' "$DEV_LOG.out" ||
