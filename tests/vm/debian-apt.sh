@@ -31,7 +31,7 @@ debian_mirror() {
         /etc/apt/sources.list.d/*.sources 2>/dev/null |
         sed -n -e 's/^[[:space:]]*deb[[:space:]]\+\(\[[^]]*\][[:space:]]*\)\?\([^[:space:]]*\).*/\2/p' \
             -e 's/^[[:space:]]*URIs:[[:space:]]*\(.*\)/\1/p' |
-        tr ' \t' '\n\n' | grep -E '^https?://[^ ]*/debian/?$' | head -n 1)
+        tr -s ' \t' '\n' | grep -E '^https?://[^ ]*/debian/?$' | head -n 1)
     if [ -z "$found" ]; then
         echo "debian-apt: no Debian archive among the host's apt sources; set VDUSE_NET_DEBIAN_MIRROR to a mirror's URI" >&2
         return 1

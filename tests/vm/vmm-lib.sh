@@ -14,6 +14,7 @@ GUEST_MEM=128M
 # Seconds until the guest's first step: two thirds of the scenario's time.
 GUEST_BOOT_LIMIT=${GUEST_BOOT_LIMIT:-$((${VM_TIMEOUT:-360} * 2 / 3))}
 # Killed by /init's time limit: show what the guest got to.
+# shellcheck disable=SC2154 # c is the loop's
 trap 'for c in /tmp/*.console; do vmm_console "$c"; done; exit 143' TERM
 
 # vmm_serve TAP ADDR: the TAP side: ADDR/24 on TAP, busybox udhcpd
