@@ -56,11 +56,15 @@ vmm_guest_initrd() {
     rm -rf "$d"
 }
 
-# vmm_qemu NAME VHOST_VDPA INITRD [ARGS...]: start vmm-qemu in the
+# vmm_qemu NAME VHOST_VDPA INITRD MAC [ARGS...]: start vmm-qemu in the
 # background for a guest with GUEST_MEM of shared memfd memory (what
 # vhost-vdpa needs to map a VDUSE device's guest memory), one vCPU,
 # virtio-net-pci with every queue pair on VHOST_VDPA, its console in
-# /tmp/NAME.console and QMP on $R/NAME.qmp. Sets QEMU_PID. The guest
+# /tmp/NAME.console and QMP on $R/NAME.qmp. Sets QEMU_PID. MAC must be
+# the device's: the guest reads the device's MAC from config space, but
+# QEMU 11.1 pushes its own (mac=, else 52:54:00:12:34:56) into the device
+# with MAC_ADDR_SET at start, and vduse-net then filters out unicast to
+# the guest's MAC (seen: DHCP worked, ping did not). The guest
 # boots with acpi=off: under TCG in TCG the ACPI interpreter is so slow
 # that AML loops hit its 30 s limit (AE_AML_LOOP_TIMEOUT in _PRT, seen)
 # and the boot takes minutes; without ACPI it cannot power QEMU off, so
@@ -69,7 +73,8 @@ vmm_qemu() {
     name=$1
     vhost=$2
     initrd=$3
-    shift 3
+    mac=$4
+    shift 4
     rm -f /tmp/"$name".console
     vmm-qemu -accel tcg -M pc,memory-backend=mem0 -m $GUEST_MEM \
         -object memory-backend-memfd,id=mem0,size=$GUEST_MEM,share=on \
@@ -79,7 +84,7 @@ vmm_qemu() {
         -kernel /vmm/bzImage -initrd "$initrd" \
         -append "console=ttyS0 quiet panic=-1 acpi=off" \
         -netdev vhost-vdpa,vhostdev="$vhost",id=n0 \
-        -device virtio-net-pci,netdev=n0,mq=on,romfile= \
+        -device virtio-net-pci,netdev=n0,mq=on,romfile=,mac="$mac" \
         "$@" >/tmp/"$name".qemu 2>&1 &
     QEMU_PID=$!
     echo "vmm: $(cat /vmm/qemu-version) started ($name, pid $QEMU_PID, $vhost)"
@@ -188,7 +193,7 @@ vmm_guest_checks() {
         GUEST_IPERF_SECONDS=3 GUEST_NEW_MAC=$new_mac GUEST_GROUP=239.1.2.3 \
         GUEST_PAIRS=$pairs GUEST_CTRL_VQ=$ctrl
     VMM_T0=$(cut -d' ' -f1 /proc/uptime)
-    vmm_qemu guest "$vhost" /tmp/guest.cpio.gz
+    vmm_qemu guest "$vhost" /tmp/guest.cpio.gz "$mac0"
     C=/tmp/guest.console
 
     vmm_step dhcp $C $GUEST_BOOT_LIMIT

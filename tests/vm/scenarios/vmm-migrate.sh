@@ -49,9 +49,9 @@ done
 
 vmm_guest_initrd /tmp/guest.cpio.gz GUEST_MODE=migrate GUEST_PEER=$PEER
 VMM_T0=$(cut -d' ' -f1 /proc/uptime)
-vmm_qemu dst "$dst_vhost" /tmp/guest.cpio.gz -incoming unix:$R/migrate.sock
+vmm_qemu dst "$dst_vhost" /tmp/guest.cpio.gz $MAC -incoming unix:$R/migrate.sock
 DST_QEMU=$QEMU_PID
-vmm_qemu src "$src_vhost" /tmp/guest.cpio.gz
+vmm_qemu src "$src_vhost" /tmp/guest.cpio.gz $MAC
 SRC_QEMU=$QEMU_PID
 vmm_step dhcp /tmp/src.console $GUEST_BOOT_LIMIT
 guest_ip=$(tr -d '\r' </tmp/src.console | sed -n 's/^GUEST-STEP dhcp \([0-9.]*\)$/\1/p')
@@ -117,8 +117,7 @@ answered=${2:-0}
 echo "ping: $answered of $sent answered across the migration"
 [ "$sent" -gt 0 ] && [ "$answered" = "$sent" ] || fail "pings lost: $answered of $sent answered"
 ok "every ping answered, the last ones through the destination"
-# Gratuitous: sender and target address are the guest's own (its MAC is
-# QEMU's, which QEMU sets through the control queue).
+# Gratuitous: sender and target address are the guest's own.
 pcap-check /tmp/dst.pcap 1 "arp src host $guest_ip and arp dst host $guest_ip" >/tmp/garp.out 2>&1 ||
     { cat /tmp/garp.out; fail "no gratuitous ARP from the guest on the destination's TAP"; }
 ok "the guest announced itself on the destination: $(cat /tmp/garp.out)"
