@@ -17,7 +17,8 @@
 #
 # Needs build-essential flex bison bc libelf-dev libssl-dev, ~3 GB of disk
 # (in $TMPDIR) and about 20 minutes on two cores.
-# Environment: VDUSE_NET_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# Environment: VDUSE_NET_DEBIAN_MIRROR (default: the host's own Debian
+# mirror, from its apt sources; see debian-apt.sh).
 set -eu
 
 usage="usage: build-test-kernel.sh [--no-build] OUTDIR [LINUX_SOURCE_DIR]"
@@ -27,7 +28,8 @@ if [ "${1:-}" = --no-build ]; then
     shift
 fi
 out=${1:?$usage}
-mirror=${VDUSE_NET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/debian-apt.sh"
 die() {
     echo "build-test-kernel: $*" >&2
     exit 1
@@ -53,21 +55,12 @@ if [ $# -ge 2 ]; then
 else
     tarball=/usr/src/linux-source-7.3.tar.xz
     if [ ! -f "$tarball" ]; then
-        apt=$work/apt
-        mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
-        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-backports main" >"$apt/sources.list"
-        set -- -q -o Dir::Etc::SourceList="$apt/sources.list" \
-            -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$apt/lists" \
-            -o Dir::Cache="$apt/cache" -o Dir::State::Status=/dev/null \
-            -o Debug::NoLocking=1 -o APT::Sandbox::User=root
-        # apt-get update exits 0 when it could not fetch: read its log too.
-        if ! apt-get "$@" update >"$apt/update.log" 2>&1 ||
-            grep -q -e '^[WE]: Failed to fetch' -e '^E:' "$apt/update.log"; then
-            die "cannot fetch the trixie-backports package list from $mirror: $(grep -m1 -e '^[WE]:' "$apt/update.log" || true)"
-        fi
+        apt_private_init "$work/apt" || exit 1
+        apt_private_update trixie-backports || exit 1
         echo "build-test-kernel: downloading linux-source-7.3" >&2
-        (cd "$work" && apt-get "$@" download linux-source-7.3) >"$apt/download.log" 2>&1 ||
-            die "download of linux-source-7.3 failed: $(tail -n 1 "$apt/download.log")"
+        (cd "$work" && apt_private trixie-backports apt-get download linux-source-7.3) \
+            >"$work/apt/download.log" 2>&1 ||
+            die "download of linux-source-7.3 failed: $(tail -n 1 "$work/apt/download.log")"
         dpkg-deb -x "$work"/linux-source-7.3_*.deb "$work/deb"
         tarball=$work/deb/usr/src/linux-source-7.3.tar.xz
     fi

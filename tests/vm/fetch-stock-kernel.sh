@@ -12,13 +12,14 @@
 #   modules.order      their names, one a line, in load order
 #   release            the kernel release (e.g. 7.3.4+deb13-cloud-amd64)
 # Does nothing if CACHE_DIR/vmlinuz and CACHE_DIR/modules.order exist.
-# Environment: VDUSE_NET_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# Environment: VDUSE_NET_DEBIAN_MIRROR (default: the host's own Debian
+# mirror, from its apt sources; see debian-apt.sh).
 # Exit: 0 done, 1 with one line on stderr saying why (network, no kernel).
 set -eu
 
 cache=${1:?usage: fetch-stock-kernel.sh CACHE_DIR}
-mirror=${VDUSE_NET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/debian-apt.sh"
 # Loaded in this order. The first two lines should be modules (one that is
 # not is taken as built in, with a warning; vduse must be there); the last
 # is loaded when the package has it.
@@ -32,31 +33,12 @@ die() {
     echo "fetch-stock-kernel: $*" >&2
     exit 1
 }
-for tool in apt-get apt-cache dpkg-deb xz; do
-    command -v $tool >/dev/null || die "$tool not found (a Debian host with xz-utils is needed)"
-done
-[ -f "$keyring" ] || die "no $keyring (apt-get install debian-archive-keyring)"
-
-mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial"
+command -v xz >/dev/null || die "xz not found (apt-get install xz-utils)"
+mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+apt_private_init "$cache/apt" || exit 1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-# apt_private SUITE APT-COMMAND ARGS...: apt-get or apt-cache with SUITE
-# as the only source and every state file under CACHE_DIR/apt.
-apt_private() {
-    suite=$1
-    tool=$2
-    shift 2
-    echo "deb [signed-by=$keyring] $mirror $suite main" >"$cache/apt/$suite.list"
-    "$tool" -q -o Dir::Etc::SourceList="$cache/apt/$suite.list" \
-        -o Dir::Etc::SourceParts=/dev/null \
-        -o Dir::State::Lists="$cache/apt/lists" \
-        -o Dir::Cache="$cache/apt/cache" \
-        -o Dir::State::Status=/dev/null \
-        -o Debug::NoLocking=1 -o APT::Get::List-Cleanup=0 \
-        -o APT::Sandbox::User=root "$@"
-}
 
 # newest_cloud_kernel SUITE: the release of the newest 7.2+ cloud kernel
 # in SUITE whose linux-binary and linux-modules packages both exist there.
@@ -74,11 +56,7 @@ newest_cloud_kernel() {
 
 release=
 for suite in trixie-backports sid; do
-    # apt-get update exits 0 when it could not fetch: read its log too.
-    if ! apt_private "$suite" apt-get update >"$cache/apt/update.log" 2>&1 ||
-        grep -q -e '^[WE]: Failed to fetch' -e '^E:' "$cache/apt/update.log"; then
-        die "cannot fetch the $suite package list from $mirror (network unreachable? see $cache/apt/update.log)"
-    fi
+    apt_private_update "$suite" || exit 1
     release=$(newest_cloud_kernel "$suite")
     [ -z "$release" ] || break
 done

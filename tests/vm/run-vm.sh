@@ -17,6 +17,16 @@
 # VDUSE_NET_VM_CMDLINE (more kernel arguments, default tsc=unstable).
 # The scenario sees VM_KERNEL (stock|cvq), VM_SCENARIO (its name) and
 # VM_TIMEOUT, and the helpers of lib.sh as /lib.sh.
+# Lines in the scenario's header set, for it alone:
+#   # vm-memory: MB       the VM's memory (default 1024)
+#   # vm-timeout: S       the hard limit when VDUSE_NET_VM_TIMEOUT is unset
+#   # vm-qemu: bookworm|newest
+#                         a VMM scenario: the host's QEMU (bookworm) or
+#                         sid's (fetch-qemu.sh, cached like the stock
+#                         kernel) goes into the VM with the kernel and a
+#                         guest initramfs (mkvmm.sh), and vmm-lib.sh and
+#                         vmm-guest.sh beside lib.sh
+# The VM has no network card.
 # Exit: 0 pass, 77 skip (meson's SKIP), 1 fail.
 set -eu
 
@@ -30,7 +40,6 @@ else
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 name=$(basename "$scenario" .sh)
-limit=${VDUSE_NET_VM_TIMEOUT:-280}
 cache=${VDUSE_NET_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vduse-net/vm}
 
 # skip WHY: one line, then SKIP (77), or FAIL if the VM tests are required.
@@ -44,6 +53,15 @@ skip() {
 }
 
 [ -f "$scenario" ] || { echo "run-vm.sh: no scenario $scenario" >&2; exit 2; }
+# header KEY: the value of the scenario's "# vm-KEY: VALUE" line.
+header() {
+    sed -n "s/^# vm-$1: *\([^ ]*\) *\$/\1/p" "$scenario" | head -n 1
+}
+memory=$(header memory)
+memory=${memory:-1024}
+limit=$(header timeout)
+limit=${VDUSE_NET_VM_TIMEOUT:-${limit:-280}}
+vmm=$(header qemu)
 command -v qemu-system-x86_64 >/dev/null ||
     skip "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"
 binary=${VDUSE_NET_BINARY:?VDUSE_NET_BINARY must name the vduse-net to test}
@@ -73,6 +91,19 @@ cvq)
     ;;
 esac
 
+# build_cached OUT INPUTS COMMAND...: run COMMAND (which writes OUT)
+# unless OUT exists and was made from the same INPUTS (a listing of path,
+# size and mtime of each input file); one build at a time.
+build_cached() {
+    # shellcheck disable=SC2016 # $1 is for the inner sh
+    flock "$work/.lock" sh -c '
+        cmp -s "$1.inputs" "$2" && [ -f "$1" ] && exit 0
+        out=$1 inputs=$2
+        shift 2
+        "$@" && cp "$inputs" "$out.inputs"
+    ' sh "$@"
+}
+
 # The base initramfs, rebuilt when one of its inputs changed (path, size,
 # mtime of each: the binaries, the modules, the script that builds it).
 base=$work/base-$kernel_kind.cpio.gz
@@ -83,28 +114,58 @@ ls -lL --time-style=+%s.%N "$binary" ${VDUSE_NET_VM_TOOLS:-} \
     "$here/mkinitramfs.sh" >"$extra/inputs"
 [ "$modules" = - ] || ls -lL --time-style=+%s.%N "$modules" "$modules/../modules.order" \
     >>"$extra/inputs"
-# shellcheck disable=SC2016,SC2086 # $1 is for the inner sh; a list
-flock "$work/.lock" sh -c '
-    cmp -s "$1.inputs" "$2" && [ -f "$1" ] && exit 0
-    base=$1 inputs=$2
-    shift 2
-    "$@" && cp "$inputs" "$base.inputs"
-' sh "$base" "$extra/inputs" "$here/mkinitramfs.sh" "$base" "$modules" \
+# shellcheck disable=SC2086 # a list
+build_cached "$base" "$extra/inputs" "$here/mkinitramfs.sh" "$base" "$modules" \
     "$binary" ${VDUSE_NET_VM_TOOLS:-}
+images=$base
+
+# A VMM scenario: QEMU, the guest's kernel (this one) and initramfs.
+case $vmm in
+"") ;;
+bookworm)
+    qroot=/
+    ;;
+newest)
+    mkdir -p "$cache"
+    if ! flock "$cache/.lock" "$here/fetch-qemu.sh" "$cache" >&2; then
+        skip "the newest QEMU could not be fetched (see the line above)"
+    fi
+    qroot=$cache/qemu-sid/root
+    ;;
+*)
+    echo "run-vm.sh: $scenario: unknown vm-qemu '$vmm' (bookworm or newest)" >&2
+    exit 2
+    ;;
+esac
+if [ -n "$vmm" ]; then
+    vmm_image=$work/vmm-$vmm-$kernel_kind.cpio.gz
+    ls -lL --time-style=+%s.%N "$qroot/usr/bin/qemu-system-x86_64" "$kernel" \
+        "$here/mkvmm.sh" "$here/mkinitramfs.sh" >"$extra/vmm-inputs"
+    [ "$modules" = - ] || ls -lL --time-style=+%s.%N "$modules" >>"$extra/vmm-inputs"
+    build_cached "$vmm_image" "$extra/vmm-inputs" "$here/mkvmm.sh" "$vmm_image" \
+        "$qroot" "$kernel" "$modules"
+    images="$images $vmm_image"
+fi
 
 # The scenario, its library and its environment, as a second archive.
 cp "$scenario" "$extra/scenario.sh"
 cp "$here/lib.sh" "$extra/lib.sh"
+files="scenario.sh lib.sh scenario.env"
+if [ -n "$vmm" ]; then
+    cp "$here/vmm-lib.sh" "$here/vmm-guest.sh" "$extra/"
+    files="$files vmm-lib.sh vmm-guest.sh"
+fi
 printf 'VM_KERNEL=%s\nVM_SCENARIO=%s\nVM_TIMEOUT=%s\n' \
     "$kernel_kind" "$name" $((limit > 80 ? limit - 40 : limit / 2)) >"$extra/scenario.env"
-(cd "$extra" && printf 'scenario.sh\nlib.sh\nscenario.env\n' |
+(cd "$extra" && echo "$files" | tr ' ' '\n' |
     cpio -o -H newc --quiet | gzip -1) >"$extra/scenario.cpio.gz"
-cat "$base" "$extra/scenario.cpio.gz" >"$extra/initrd.gz"
+# shellcheck disable=SC2086 # a list
+cat $images "$extra/scenario.cpio.gz" >"$extra/initrd.gz"
 
 # boot: run QEMU under the hard timeout; rc is its exit status.
 boot() {
     rc=0
-    timeout "$limit" qemu-system-x86_64 -m 1024 -smp 2 -nographic -no-reboot \
+    timeout "$limit" qemu-system-x86_64 -m "$memory" -smp 2 -nographic -no-reboot -nic none \
         -cpu "${VDUSE_NET_VM_CPU:-max}" -kernel "$kernel" -initrd "$extra/initrd.gz" \
         -append "console=ttyS0 quiet panic=-1 $cmdline" </dev/null >"$log" 2>&1 || rc=$?
 }
