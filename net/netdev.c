@@ -365,7 +365,9 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
     nd->name = g_strdup(opts->name);
     nd->opts = *opts;
     nd->opts.name = nd->name;
-    memcpy(nd->tap_fds, tap_fds, n_tap_fds * sizeof(int));
+    if (n_tap_fds > 0) { /* memcpy() from NULL is undefined, even of 0 */
+        memcpy(nd->tap_fds, tap_fds, n_tap_fds * sizeof(int));
+    }
     nd->n_tap_fds = n_tap_fds;
     nd->uso = n_tap_fds > 0 && tap_supports_uso(tap_fds[0]);
     nd->active_pairs = 1;
