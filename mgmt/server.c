@@ -387,9 +387,13 @@ static void client_on_read(GObject *src, GAsyncResult *res, gpointer data)
         return;
     }
     g_byte_array_append(c->in, c->chunk, (guint)n);
-    for (guint i = 0; i < c->in->len; i++) {
+    /* What came before this chunk holds no newline: look at the chunk. */
+    for (guint i = c->in->len - (guint)n; i < c->in->len; i++) {
         if (c->in->data[i] != '\n') {
             continue;
+        }
+        if (i - start > MGMT_MAX_LINE) {
+            break; /* over the bound, whatever the chunks were */
         }
         c->in->data[i] = 0;
         if (i > start && !c->dropped) {

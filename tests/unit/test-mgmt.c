@@ -181,7 +181,7 @@ static void test_events_and_abuse(Fixture *f, gconstpointer data)
 {
     int a = client_connect(f), b = client_connect(f);
     g_autofree char *ga = client_line(a), *gb = client_line(b);
-    g_autofree char *big = g_malloc(1024 * 1024 + 2);
+    g_autofree char *big = g_malloc(1024 * 1024 + 3);
     JsonObject *o = json_object_new();
     char *line;
 
@@ -204,6 +204,26 @@ static void test_events_and_abuse(Fixture *f, gconstpointer data)
     big[1024 * 1024 + 1] = 0;
     client_send(a, big);
     g_assert_null(client_line(a));
+    /* The bound is on the line without its newline, however the bytes
+     * arrive: exactly 1 MiB is answered (an error: it is no JSON), a byte
+     * more is not, even when its last byte comes with the newline. */
+    for (int extra = 0; extra < 2; extra++) {
+        int c = client_connect(f);
+        g_autofree char *greeting = client_line(c);
+        g_autofree char *reply = NULL;
+
+        memset(big, 'x', 1024 * 1024 + extra);
+        strcpy(big + 1024 * 1024 + extra, "\n");
+        client_send(c, big);
+        reply = client_line(c);
+        if (extra) {
+            g_assert_null(reply);
+        } else {
+            g_assert_nonnull(reply);
+            g_assert_true(g_str_has_prefix(reply, "{\"error\""));
+        }
+        close(c);
+    }
     /* Client b did not notice. */
     client_send(b, "{\"execute\":\"echo\"}\n");
     line = client_line(b);
