@@ -1102,6 +1102,13 @@ static int open_state_dir(const Options *o)
     return fd;
 }
 
+/* stop_broken() - the idle stop after DEVICE_BROKEN (out of the device's
+ * own message callback, which the stop closes). */
+static void stop_broken(gpointer data)
+{
+    stop((App *)data);
+}
+
 /* on_event() - a device event: to every management client; save. */
 static void on_event(const char *event, JsonNode *data, void *opaque)
 {
@@ -1109,6 +1116,19 @@ static void on_event(const char *event, JsonNode *data, void *opaque)
 
     mgmt_emit_event(app->mgmt, event, data);
     net_state_saver_request(app->saver);
+    if (!strcmp(event, "DEVICE_BROKEN") && !app->stopping) {
+        /* Nothing can serve the driver again but a new device: stop (the
+         * state file keeps the shadow, not a reset) and say how to go on. */
+        fprintf(stderr,
+                "vduse-net: %s is broken for good: removing it and exiting; "
+                "start vduse-net again to make it anew%s\n",
+                app->name,
+                app->saver ? " (with --state-file, from its saved state)" : "");
+        app->exit_code = 1;
+        app->stopping = true;
+        notify("STOPPING=1\nSTATUS=the kernel marked the device broken");
+        g_idle_add_once(stop_broken, app);
+    }
 }
 
 /**
@@ -1181,6 +1201,15 @@ int main(int argc, char **argv)
     dev_path = g_strdup_printf("/dev/vduse/%s", app.name);
     if (g_file_test(dev_path, G_FILE_TEST_EXISTS)) {
         adopt = saved && o.state_file && !o.restore && !o.replace;
+        if (adopt && vduse_dev_name_is_broken(app.name)) {
+            /* Taking it over would serve nobody: make it anew instead. */
+            fprintf(stderr,
+                    "vduse-net: the kernel marked %s broken: making it anew "
+                    "from %s\n",
+                    app.name, o.state_file);
+            adopt = false;
+            o.replace = true;
+        }
         if (!adopt && !o.replace) {
             die("a VDUSE device named %s already exists (use --replace to "
                 "take it over)",

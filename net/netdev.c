@@ -906,6 +906,16 @@ static void net_reset(VduseDev *dev, void *opaque)
     emit_int(nd, "STATUS_CHANGED", "status", 0);
 }
 
+/* net_broken() - the kernel stopped talking to the device: say so. */
+static void net_broken(VduseDev *dev, void *opaque)
+{
+    NetDev *nd = opaque;
+    JsonObject *o = json_object_new();
+
+    emit(nd, "DEVICE_BROKEN", json_node_init_object(json_node_alloc(), o));
+    json_object_unref(o);
+}
+
 static const VduseDevOps net_dev_ops = {
     .features_ok = net_features_ok,
     .driver_ok = net_driver_ok,
@@ -913,6 +923,7 @@ static const VduseDevOps net_dev_ops = {
     .resume = net_resume,
     .vq_ready = net_vq_ready,
     .reset = net_reset,
+    .broken = net_broken,
 };
 
 /**

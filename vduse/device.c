@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -675,12 +676,23 @@ static gboolean dev_on_message(int fd, GIOCondition cond, gpointer opaque)
             dev_handle_request(dev, &req);
             continue;
         }
-        if (len == -EAGAIN || len == -EINTR)
+        if ((len == -EAGAIN || len == -EINTR) && !(cond & G_IO_ERR))
             return G_SOURCE_CONTINUE;
-        g_message("%s: reading VDUSE messages: %s", dev->name,
-                  len < 0 ? g_strerror((int)-len) : "short read");
+        /* POLLERR with nothing to read: the kernel gave up waiting for an
+         * answer (vduse_dev_broken()); it stays so until destroyed. */
+        if (len == -EAGAIN || len == -EINTR) {
+            g_message("%s: the kernel marked the device broken (a request "
+                      "went unanswered for longer than "
+                      "/sys/class/vduse/%s/msg_timeout)",
+                      dev->name, dev->name);
+        } else {
+            g_message("%s: reading VDUSE messages: %s", dev->name,
+                      len < 0 ? g_strerror((int)-len) : "short read");
+        }
         dev->broken = true;
         g_clear_pointer(&dev->source, g_source_unref);
+        if (dev->ops.broken)
+            dev->ops.broken(dev, dev->opaque);
         return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
@@ -772,6 +784,33 @@ VduseDev *vduse_dev_open_kernel(const VduseDevConfig *cfg, bool setup_vqs,
     g_source_set_name(dev->source, "vduse-messages");
     g_source_attach(dev->source, ctx);
     return dev;
+}
+
+/**
+ * fd_marked_broken() - whether the kernel marked the device of @fd broken
+ * (it then polls POLLERR for good)
+ * @fd:		an open device fd
+ *
+ * Return: true if so.
+ */
+static bool fd_marked_broken(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+    return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR);
+}
+
+bool vduse_dev_name_is_broken(const char *name)
+{
+    g_autofree char *path = g_strdup_printf("/dev/vduse/%s", name);
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    bool broken;
+
+    if (fd < 0)
+        return false;
+    broken = fd_marked_broken(fd);
+    close(fd);
+    return broken;
 }
 
 VduseDev *vduse_dev_open(const VduseDevConfig *cfg, bool setup_vqs,

@@ -174,6 +174,10 @@ bool vduse_vq_set_has(const VduseVqSet *set, uint32_t index);
  * @reset:		the driver reset the device: stop every user of the
  *			queues; when it returns the queues are stopped and the
  *			IOTLB is emptied
+ * @broken:		the kernel stopped talking to us (it marked the device
+ *			broken after an unanswered request, or the fd failed):
+ *			no message comes any more; only destroying the device
+ *			ends that. Called once.
  *
  * The scope of a quiesce is what the message touches, among the queues
  * that are started (a stopped queue touches nothing):
@@ -194,6 +198,7 @@ typedef struct VduseDevOps {
     void (*resume)(VduseDev *dev, const VduseVqSet *vqs, void *opaque);
     void (*vq_ready)(VduseDev *dev, uint32_t index, bool ready, void *opaque);
     void (*reset)(VduseDev *dev, void *opaque);
+    void (*broken)(VduseDev *dev, void *opaque);
 } VduseDevOps;
 
 /**
@@ -214,6 +219,16 @@ VduseDev *vduse_dev_open(const VduseDevConfig *cfg, bool setup_vqs,
                          uint64_t api_version, uint64_t vduse_features,
                          const VduseDevOps *ops, void *opaque,
                          GMainContext *ctx, GError **error);
+
+/**
+ * vduse_dev_name_is_broken() - whether /dev/vduse/@name exists, nobody
+ * serves it, and the kernel marked it broken (a request it sent went
+ * unanswered past msg_timeout: only destroying it helps)
+ * @name:	device name
+ *
+ * Return: true if so; false also when it cannot be opened.
+ */
+bool vduse_dev_name_is_broken(const char *name);
 
 /**
  * vduse_dev_close() - stop serving and close the device fd
