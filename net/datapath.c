@@ -14,9 +14,10 @@
  *  - a wake eventfd, through which the main thread asks it to pause or
  *    stop.
  *
- * TX: pop chains in a burst and writev() each one to the TAP as it is: the
- * driver's 12-byte virtio-net header is the TAP's vnet header (set to 12
- * bytes with TUNSETVNETHDRSZ).
+ * TX: pop chains in a burst and write each one to the TAP as it is (the
+ * driver's 12-byte virtio-net header is the TAP's vnet header, set to 12
+ * bytes with TUNSETVNETHDRSZ), the whole burst in one system call with
+ * io_uring where it is there, else one writev() per frame (tap-batch.c).
  *
  * RX takes only what a frame needs. The pair holds popped RX chains from
  * one frame to the next (translated once), enough for an MTU-sized frame,
@@ -93,7 +94,9 @@ typedef struct RxChain {
  * @tap_readable: the TAP may have a frame (POLLIN seen, no EAGAIN since)
  * @tap_gone:	reading the TAP failed for good (the interface was
  *		deleted): it is not read or polled any more
- * @elem:	storage for one chain
+ * @elem:	storage for one chain (RX)
+ * @tx_elems:	storage for the chains of a TX burst
+ * @tx_batch:	writes a TX burst to the TAP
  * @rx_iov:	segments of the held RX chains, one more for the spill buffer
  * @rx_chains:	the RX chains held, oldest first
  * @rx_held:	how many
@@ -128,6 +131,8 @@ struct NetPair {
     bool tap_readable;
     bool tap_gone;
     VduseVqElem *elem;
+    VduseVqElem *tx_elems;
+    TapBatch *tx_batch;
     struct iovec rx_iov[RX_MAX_IOV + 1];
     RxChain rx_chains[RX_MAX_CHAINS];
     unsigned int rx_held;
@@ -159,8 +164,28 @@ NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd)
     g_mutex_init(&p->lock);
     g_cond_init(&p->cond);
     p->elem = g_new(VduseVqElem, 1);
+    /* 16 KiB each, of which a chain touches its few segments. */
+    p->tx_elems = g_new(VduseVqElem, BURST);
+    p->tx_batch = tap_batch_new(tap_fd, BURST, true, NULL);
     p->spill = g_malloc(RX_SPILL);
     return p;
+}
+
+void net_pair_set_io_uring(NetPair *p, bool on)
+{
+    g_autofree char *why_not = NULL;
+
+    tap_batch_free(p->tx_batch);
+    p->tx_batch = tap_batch_new(p->tap_fd, BURST, on, &why_not);
+    if (on && why_not) {
+        g_debug("%s: pair %u: %s: one writev() per TX frame", p->name, p->index,
+                why_not);
+    }
+}
+
+bool net_pair_uses_io_uring(const NetPair *p)
+{
+    return tap_batch_uses_uring(p->tx_batch);
 }
 
 void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
@@ -191,6 +216,8 @@ void net_pair_free(NetPair *p)
     g_mutex_clear(&p->lock);
     g_cond_clear(&p->cond);
     g_free(p->elem);
+    g_free(p->tx_elems);
+    tap_batch_free(p->tx_batch);
     g_free(p->spill);
     g_free(p->name);
     g_free(p);
@@ -259,35 +286,65 @@ static void pair_notify(NetPair *p, VduseVq *vq, uint32_t vq_index,
 }
 
 /**
+ * tx_chain_ok() - whether a popped TX chain is a frame we can send
+ * @e:		the chain
+ *
+ * Return: true if it is a header and a frame, nothing writable.
+ */
+static bool tx_chain_ok(const VduseVqElem *e)
+{
+    return e->out_len > NET_HDR_LEN && e->in_num == 0;
+}
+
+/**
  * pair_tx_burst() - send up to BURST frames from the TX vq to the TAP
  * @p:		the pair
  * @vq:		TX vq
+ *
+ * The chains are popped first, then their frames written to the TAP in
+ * one batch (tap-batch.c: one system call with io_uring), in order; what
+ * the TAP refused with EAGAIN and everything after it goes back to the
+ * ring, and the thread waits for POLLOUT.
  *
  * Return: number of chains consumed, or -EIO if the queue failed.
  */
 static int pair_tx_burst(NetPair *p, VduseVq *vq)
 {
-    VduseVqElem *e = p->elem;
-    int done = 0;
+    TapFrame frames[BURST];
+    ssize_t res[BURST];
+    unsigned int popped = 0, nframes = 0, i;
+    int ret = 0;
 
-    while (done < BURST) {
-        ssize_t n;
-        int ret = vduse_vq_pop(vq, e);
+    while (popped < BURST && (ret = vduse_vq_pop(vq, &p->tx_elems[popped])) > 0)
+        popped++;
+    if (ret < 0) {
+        /* The queue failed: what was popped is not given back. */
+        pair_notify(p, vq, p->q.tx_index, &p->stats.tx_irqs);
+        return -EIO;
+    }
+    for (i = 0; i < popped; i++) {
+        const VduseVqElem *e = &p->tx_elems[i];
 
-        if (ret <= 0) {
-            pair_notify(p, vq, p->q.tx_index, &p->stats.tx_irqs);
-            return ret < 0 ? -EIO : done;
+        if (tx_chain_ok(e)) {
+            frames[nframes++] =
+                (TapFrame){e->iov, (int)MIN(e->out_num, (unsigned int)IOV_MAX)};
         }
-        if (e->out_len <= NET_HDR_LEN || e->in_num > 0) {
-            /* A TX chain is a header and a frame, nothing writable. */
+    }
+    tap_batch_write(p->tx_batch, frames, nframes, res);
+
+    /* In pop order, so that what is given back is the last popped. */
+    for (i = 0, nframes = 0; i < popped; i++) {
+        const VduseVqElem *e = &p->tx_elems[i];
+        ssize_t n;
+
+        if (!tx_chain_ok(e)) {
             stat_add(&p->stats.tx_dropped, 1);
             vduse_vq_push(vq, e->id, 0);
-            done++;
             continue;
         }
-        n = writev(p->tap_fd, e->iov, (int)MIN(e->out_num, (unsigned)IOV_MAX));
-        if (n < 0 && errno == EAGAIN) {
-            vduse_vq_unpop(vq, 1);
+        n = res[nframes++];
+        if (n == -EAGAIN || n == -ECANCELED) {
+            vduse_vq_unpop(vq, popped - i);
             p->tx_blocked = true;
             break;
         }
@@ -303,10 +360,9 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
             stat_add(&p->stats.tx_bytes, e->out_len - NET_HDR_LEN);
         }
         vduse_vq_push(vq, e->id, 0);
-        done++;
     }
     pair_notify(p, vq, p->q.tx_index, &p->stats.tx_irqs);
-    return done;
+    return (int)i;
 }
 
 /**

@@ -87,6 +87,17 @@ void net_link_watch_free(NetLinkWatch *w);
 NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd);
 
 /**
+ * net_pair_set_io_uring() - write TX bursts with io_uring (the default,
+ * where the kernel allows it) or one writev() per frame
+ * @p:		the pair, not running
+ * @on:		try io_uring
+ */
+void net_pair_set_io_uring(NetPair *p, bool on);
+
+/* net_pair_uses_io_uring() - whether TX bursts go through io_uring. */
+bool net_pair_uses_io_uring(const NetPair *p);
+
+/**
  * net_pair_set_filter() - what the pair lets through to the driver
  * @p:		the pair, paused or not running
  * @shadow:	the driver's receive filter settings, copied; NULL for no
@@ -330,5 +341,51 @@ JsonNode *net_shadow_to_json(const CtrlvqShadow *shadow);
  * Return: true on success.
  */
 bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out);
+
+/* tap-batch.c: a burst of frames to a TAP in one system call. */
+
+typedef struct TapBatch TapBatch;
+
+/**
+ * struct TapFrame - one frame to write: its segments, vnet header first
+ * @iov:	the segments
+ * @iovcnt:	how many
+ */
+typedef struct TapFrame {
+    const struct iovec *iov;
+    int iovcnt;
+} TapFrame;
+
+/**
+ * tap_batch_new() - a writer for bursts of up to @max frames on @fd
+ * @fd:		the TAP fd; not owned
+ * @max:	frames per burst at most
+ * @allow_uring: try io_uring (false: one writev() per frame)
+ * @why_not:	receives why io_uring is not used (g_free()), or NULL; may
+ *		be NULL
+ *
+ * Return: the writer, owned by the caller (tap_batch_free()); never NULL:
+ * without io_uring it writes frame by frame.
+ */
+TapBatch *tap_batch_new(int fd, unsigned int max, bool allow_uring,
+                        char **why_not);
+
+/* tap_batch_uses_uring() - whether bursts go through io_uring. */
+bool tap_batch_uses_uring(const TapBatch *b);
+
+/**
+ * tap_batch_write() - write @n frames in order, in one system call where
+ * io_uring is used
+ * @b:		the writer
+ * @frames:	the frames; their segments must stay valid until it returns
+ * @n:		how many (at most the writer's @max)
+ * @res:	receives per frame the bytes written or -errno; the frames
+ *		after the first -EAGAIN are not written (-ECANCELED)
+ */
+void tap_batch_write(TapBatch *b, const TapFrame *frames, unsigned int n,
+                     ssize_t *res);
+
+/* tap_batch_free() - close the ring; NULL is fine. */
+void tap_batch_free(TapBatch *b);
 
 #endif /* VDUSE_NET_NET_PRIV_H */

@@ -8,7 +8,7 @@
 set -eu
 
 packages="build-essential clang meson ninja-build pkg-config
-libglib2.0-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libpcap-dev
+libglib2.0-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libpcap-dev liburing-dev
 libjson-glib-dev libsystemd-dev scdoc
 mandoc systemd bash-completion util-linux
 qemu-system-x86 busybox-static iproute2 ethtool iperf3 cpio xz-utils
