@@ -114,6 +114,13 @@ vmm_step() {
         sleep 1
     done
     vmm_console "$2"
+    # What else might say why: QEMU's own output, and the devices.
+    for q in /tmp/*.qemu; do
+        [ -s "$q" ] && echo "--- $q" && tail -n 10 "$q"
+    done
+    for m in "$R"/m*; do
+        [ -S "$m" ] && echo "--- query-state on $m: $(vmm_state "$m")"
+    done
     fail "no step $1 from the guest in ${3:-120} s"
 }
 
