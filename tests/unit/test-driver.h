@@ -99,6 +99,67 @@ uint16_t test_ring_used_idx(TestRing *ring);
 uint16_t test_ring_used_flags(TestRing *ring);
 
 /* ------------------------------------------------------------------ */
+/* The driver's side of a packed virtqueue (virtio 1.2 section 2.8)    */
+
+/* The most buffer ids a TestPRing tracks: its queue size at most. */
+#define TEST_PRING_MAX 4096
+
+/**
+ * struct TestPRing - the driver's side of a packed virtqueue
+ * @mem:	memory holding the ring
+ * @iova:	IOVA of @mem's first byte in the ring's ASID
+ * @num:	queue size
+ * @desc:	descriptor ring, in @mem
+ * @driver:	driver event suppression area, in @mem
+ * @device:	device event suppression area, in @mem
+ * @desc_iova:	IOVA of the descriptor ring
+ * @driver_iova: IOVA of the driver area
+ * @device_iova: IOVA of the device area
+ * @avail_idx:	the next slot the driver makes available
+ * @avail_wrap:	its wrap counter
+ * @used_idx:	the next slot the driver reads a used descriptor from
+ * @used_wrap:	its wrap counter
+ * @free:	slots the driver may still fill
+ * @id_slots:	per buffer id, the slots its chain took (to skip on use)
+ */
+typedef struct TestPRing {
+    TestMem *mem;
+    uint64_t iova;
+    uint32_t num;
+    struct vring_packed_desc *desc;
+    struct vring_packed_desc_event *driver;
+    struct vring_packed_desc_event *device;
+    uint64_t desc_iova;
+    uint64_t driver_iova;
+    uint64_t device_iova;
+    uint16_t avail_idx;
+    bool avail_wrap;
+    uint16_t used_idx;
+    bool used_wrap;
+    uint32_t free;
+    uint16_t id_slots[TEST_PRING_MAX];
+} TestPRing;
+
+void test_pring_init(TestPRing *ring, TestMem *mem, uint64_t iova,
+                     size_t offset, uint32_t num, uint16_t start, bool wrap);
+void test_pring_start(TestPRing *ring, VduseVq *vq, uint32_t asid,
+                      bool event_idx);
+uint16_t test_pring_add(TestPRing *ring, const TestBuf *bufs, unsigned int n,
+                        uint64_t indirect_iova, uint16_t id);
+bool test_pring_get_used(TestPRing *ring, uint16_t *id, uint32_t *len);
+void *test_pring_ptr(TestPRing *ring, uint64_t iova);
+
+/* Raw access, for notification tests and hostile chains. */
+uint16_t test_pring_avail_bits(bool wrap);
+void test_pring_set_desc(TestPRing *ring, uint16_t slot, uint64_t addr,
+                         uint32_t len, uint16_t id, uint16_t flags);
+uint16_t test_pring_desc_flags(TestPRing *ring, uint16_t slot);
+void test_pring_set_driver_event(TestPRing *ring, uint16_t flags,
+                                 uint16_t off_wrap);
+uint16_t test_pring_device_event(TestPRing *ring, uint16_t *off_wrap);
+uint16_t test_pring_state(uint16_t idx, bool wrap);
+
+/* ------------------------------------------------------------------ */
 /* A VDUSE kernel in the test process                                  */
 
 /*
