@@ -838,7 +838,11 @@ static int kernel_ioctl(void *opaque, int fd, unsigned long request, void *arg)
         info->desc_addr = vq->desc;
         info->driver_addr = vq->driver;
         info->device_addr = vq->device;
-        info->split.avail_index = vq->avail_index;
+        if (k->driver_features & VDUSE_BIT(VDUSE_F_RING_PACKED)) {
+            info->packed = vq->packed;
+        } else {
+            info->split.avail_index = vq->avail_index;
+        }
         info->ready = vq->ready;
         return 0;
     }
@@ -1156,6 +1160,33 @@ void test_kernel_set_vq_state(TestKernel *k, uint32_t index,
 }
 
 /**
+ * test_kernel_set_vq_packed() - the driver sets packed queue @index where
+ * @ring is, and its state, as virtio_vdpa or VHOST_SET_VRING_BASE do
+ * @k:		the kernel
+ * @index:	the queue
+ * @ring:	the driver's ring
+ * @avail:	available position (index | wrap counter << 15)
+ * @used:	used position
+ */
+void test_kernel_set_vq_packed(TestKernel *k, uint32_t index,
+                               const TestPRing *ring, uint16_t avail,
+                               uint16_t used)
+{
+    TestKernelVq *vq = test_kernel_vq(k, index);
+
+    vq->num = ring->num;
+    vq->desc = ring->desc_iova;
+    vq->driver = ring->driver_iova;
+    vq->device = ring->device_iova;
+    vq->packed = (struct vduse_vq_state_packed){
+        .last_avail_counter = avail >> 15,
+        .last_avail_idx = avail & 0x7fff,
+        .last_used_counter = used >> 15,
+        .last_used_idx = used & 0x7fff,
+    };
+}
+
+/**
  * test_kernel_map() - map [@offset, @offset + @len) of @mem at @iova
  * @k:		the kernel
  * @asid:	address space
@@ -1332,6 +1363,35 @@ uint32_t test_kernel_get_vq_state(TestKernel *k, uint32_t index,
     result = test_kernel_send(k, &req, &resp);
     if (result == VDUSE_REQ_RESULT_OK) {
         *avail_index = resp.vq_state.split.avail_index;
+    }
+    return result;
+}
+
+/**
+ * test_kernel_get_vq_packed() - ask the device for a packed queue's state
+ * @k:		the kernel
+ * @index:	the queue
+ * @avail:	set to the available position (index | wrap << 15) on OK
+ * @used:	set to the used position on OK
+ *
+ * Return: the answer's result.
+ */
+uint32_t test_kernel_get_vq_packed(TestKernel *k, uint32_t index,
+                                   uint16_t *avail, uint16_t *used)
+{
+    struct vduse_dev_request req = {.type = VDUSE_GET_VQ_STATE};
+    struct vduse_dev_response resp;
+    uint32_t result;
+
+    req.vq_state.index = index;
+    result = test_kernel_send(k, &req, &resp);
+    if (result == VDUSE_REQ_RESULT_OK) {
+        g_assert_cmpuint(resp.vq_state.packed.last_avail_counter, <=, 1);
+        g_assert_cmpuint(resp.vq_state.packed.last_used_counter, <=, 1);
+        *avail = (uint16_t)(resp.vq_state.packed.last_avail_idx |
+                            resp.vq_state.packed.last_avail_counter << 15);
+        *used = (uint16_t)(resp.vq_state.packed.last_used_idx |
+                           resp.vq_state.packed.last_used_counter << 15);
     }
     return result;
 }

@@ -183,6 +183,7 @@ typedef struct TestKernel TestKernel;
  * @driver:	available ring IOVA
  * @device:	used ring IOVA
  * @avail_index: the state the driver set (split)
+ * @packed:	the state the driver set (packed)
  * @ready:	the driver enabled it (and, with VDUSE_F_QUEUE_READY, the
  *		device agreed)
  * @kickfd:	the kick eventfd the device gave, or -1
@@ -196,6 +197,7 @@ typedef struct TestKernelVq {
     uint64_t driver;
     uint64_t device;
     uint16_t avail_index;
+    struct vduse_vq_state_packed packed;
     bool ready;
     int kickfd;
     unsigned int irqs;
@@ -222,6 +224,9 @@ void test_kernel_set_vq_ring(TestKernel *k, uint32_t index,
                              const TestRing *ring);
 void test_kernel_set_vq_state(TestKernel *k, uint32_t index,
                               uint16_t avail_index);
+void test_kernel_set_vq_packed(TestKernel *k, uint32_t index,
+                               const TestPRing *ring, uint16_t avail,
+                               uint16_t used);
 int test_kernel_map(TestKernel *k, uint32_t asid, uint64_t iova, TestMem *mem,
                     size_t offset, size_t len, uint8_t perm);
 void test_kernel_unmap(TestKernel *k, uint32_t asid, uint64_t start,
@@ -234,6 +239,8 @@ uint32_t test_kernel_set_status(TestKernel *k, uint8_t status);
 uint32_t test_kernel_set_vq_ready(TestKernel *k, uint32_t index, bool ready);
 uint32_t test_kernel_get_vq_state(TestKernel *k, uint32_t index,
                                   uint16_t *avail_index);
+uint32_t test_kernel_get_vq_packed(TestKernel *k, uint32_t index,
+                                   uint16_t *avail, uint16_t *used);
 uint32_t test_kernel_update_iotlb(TestKernel *k, uint32_t asid, uint64_t start,
                                   uint64_t last);
 uint32_t test_kernel_set_group_asid(TestKernel *k, uint32_t group,
