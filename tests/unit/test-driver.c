@@ -608,6 +608,48 @@ uint16_t test_pring_device_event(TestPRing *ring, uint16_t *off_wrap)
     return le16toh(__atomic_load_n(&ring->device->flags, __ATOMIC_ACQUIRE));
 }
 
+/**
+ * test_pring_is_used() - whether the slot at (@idx, @wrap) holds a used
+ * descriptor of that lap
+ * @ring:	the ring
+ * @idx:	slot
+ * @wrap:	the lap's wrap counter
+ */
+bool test_pring_is_used(TestPRing *ring, uint16_t idx, bool wrap)
+{
+    uint16_t flags = test_pring_desc_flags(ring, idx);
+
+    return !!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) == wrap &&
+           !!(flags & (1u << VRING_PACKED_DESC_F_USED)) == wrap;
+}
+
+/**
+ * test_pring_kick_needed() - whether the device asked for a kick for what
+ * the driver made available since (@old_idx, @old_wrap)
+ * @ring:	the ring
+ * @old_idx:	the driver's available slot before it added
+ * @old_wrap:	its wrap counter then
+ *
+ * As Linux's virtqueue_kick_prepare_packed(): ENABLE kicks, DISABLE does
+ * not, DESC kicks if the slot the device named was made available.
+ */
+bool test_pring_kick_needed(TestPRing *ring, uint16_t old_idx, bool old_wrap)
+{
+    uint16_t off_wrap, flags;
+    uint32_t num = ring->num, lin_old, lin_new, lin_evt;
+
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    flags = test_pring_device_event(ring, &off_wrap);
+    if (flags != VRING_PACKED_EVENT_FLAG_DESC) {
+        return flags != VRING_PACKED_EVENT_FLAG_DISABLE;
+    }
+    lin_old = old_idx + (old_wrap ? 0 : num);
+    lin_new = ring->avail_idx + (ring->avail_wrap ? 0 : num);
+    lin_evt = (off_wrap & 0x7fffu) + ((off_wrap >> 15) ? 0 : num);
+    return (lin_evt + 2 * num - lin_old) % (2 * num) <
+           (lin_new + 2 * num - lin_old) % (2 * num);
+}
+
 /* ------------------------------------------------------------------ */
 /* A VDUSE kernel in the test process                                  */
 

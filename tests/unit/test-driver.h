@@ -158,6 +158,8 @@ void test_pring_set_driver_event(TestPRing *ring, uint16_t flags,
                                  uint16_t off_wrap);
 uint16_t test_pring_device_event(TestPRing *ring, uint16_t *off_wrap);
 uint16_t test_pring_state(uint16_t idx, bool wrap);
+bool test_pring_is_used(TestPRing *ring, uint16_t idx, bool wrap);
+bool test_pring_kick_needed(TestPRing *ring, uint16_t old_idx, bool old_wrap);
 
 /* ------------------------------------------------------------------ */
 /* A VDUSE kernel in the test process                                  */
