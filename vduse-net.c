@@ -611,7 +611,7 @@ static void open_used_log(App *app, const char *state_file, uint32_t nvq,
     size_t size = ((size_t)nvq * sizeof(VduseVqUsedLog) + 4095) & ~4095ul;
     struct stat st;
     void *map;
-    int fd;
+    int fd, ret;
 
     fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (adopt ? 0 : O_CREAT),
               0600);
@@ -630,6 +630,17 @@ static void open_used_log(App *app, const char *state_file, uint32_t nvq,
         ((!adopt || (size_t)st.st_size < size) &&
          ftruncate(fd, (off_t)size) < 0)) {
         die("--state-file: %s: %s", path, g_strerror(errno));
+    }
+    /* Its blocks now: a write to a hole of a full file system through the
+     * mapping would be SIGBUS in a queue's flush. */
+    ret = posix_fallocate(fd, 0, (off_t)size);
+    if (ret) {
+        fprintf(stderr,
+                "vduse-net: --state-file: %s: %s: packed queues will not "
+                "be taken over after a crash\n",
+                path, g_strerror(ret));
+        close(fd);
+        return;
     }
     map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
