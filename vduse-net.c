@@ -908,7 +908,8 @@ static void options_parse(int argc, char **argv, Options *o)
          "Keep the device's state in this file, replaced atomically on "
          "every change. If the file exists, the device is the one it "
          "describes; if that device still exists (we were killed), take "
-         "it over with its driver running",
+         "it over with its driver running (FILE.used keeps the used "
+         "position of packed queues for that)",
          "FILE"},
         {"features", 0, 0, G_OPTION_ARG_STRING, &o->features,
          "Offer (NAME, +NAME) or do not offer (-NAME) these virtio-net "
