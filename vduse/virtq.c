@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * virtq.c - the split virtqueue, served from the device side
+ * virtq.c - the VduseVq calls, and the split virtqueue served from the
+ * device side
  *
  * DOC: Theory of operation
+ *
+ * A queue started with vduse_vq_start_packed() has the packed layout: the
+ * calls below hand it to virtq-packed.c, which keeps the same promises
+ * (virtq-priv.h holds what both share). The rest of this file is the
+ * split engine.
  *
  * Layout and rules are those of virtio 1.2, section 2.7 (split virtqueues).
  * The driver owns the descriptor table and the available ring; we own the
@@ -153,9 +159,11 @@ static bool vq_set_rings(VduseVq *vq, uint32_t asid, uint32_t num,
                          uint64_t desc, uint64_t driver, uint64_t device,
                          GError **error)
 {
-    /* A packed queue's size need not be a power of two (2.8.10.1). */
+    /* A packed queue's size need not be a power of two (virtio 1.2 2.8,
+     * "Structure Size and Alignment"). */
     bool pow2 = !vq->packed;
-    /* Alignment of the driver and device areas: 2.7.1 and 2.8.10.1. */
+    /* Alignment of the driver and device areas: 2 and 4 (split, 2.7),
+     * 4 and 4 (packed, 2.8). */
     uint64_t driver_align = vq->packed ? 3 : 1;
     const char *area;
 
