@@ -116,6 +116,13 @@ static inline uint16_t desc_flags(VduseVq *vq, uint16_t idx)
     return le16toh(__atomic_load_n(&vq->ring[idx].flags, __ATOMIC_ACQUIRE));
 }
 
+/**
+ * vq_packed_map_rings() - translate the ring and both event areas of @vq
+ * @vq:		the queue, with its IOVAs and size set
+ *
+ * Return: NULL, or a static string naming the area that is not mapped
+ * with the access it needs.
+ */
 const char *vq_packed_map_rings(VduseVq *vq)
 {
     /* The device writes used descriptors into the ring. */
@@ -139,6 +146,10 @@ const char *vq_packed_map_rings(VduseVq *vq)
     return NULL;
 }
 
+/**
+ * vq_packed_free() - free the packed bookkeeping of @vq (none is fine)
+ * @vq:		the queue
+ */
 void vq_packed_free(VduseVq *vq)
 {
     g_clear_pointer(&vq->id_slots, g_free);
@@ -155,6 +166,18 @@ static void vq_packed_forget(VduseVq *vq)
     vq->npopped = 0;
 }
 
+/**
+ * vq_packed_start() - check the positions and set up the bookkeeping
+ * @vq:		the queue, its rings mapped
+ * @avail_state: the first descriptor to consume (index | wrap << 15)
+ * @used_state:	where the next used descriptor goes (index | wrap << 15)
+ * @error:	set on failure
+ *
+ * Allocates the per-id arrays here, once per start and never on the hot
+ * path; their size is the queue size, which the kernel bounds by the
+ * maximum the device declared (and this engine by 32768).
+ * Return: true, or false with @error set (INVALID_ARGUMENT).
+ */
 bool vq_packed_start(VduseVq *vq, uint16_t avail_state, uint16_t used_state,
                      GError **error)
 {
@@ -251,6 +274,13 @@ static int vq_packed_walk_indirect(VduseVq *vq, VduseVqElem *elem,
     return 0;
 }
 
+/**
+ * vq_packed_pop() - vduse_vq_pop() for a started, healthy packed queue
+ * @vq:		the queue
+ * @elem:	filled with the chain
+ *
+ * Return: 1, 0 if nothing is available, -EIO (the queue failed).
+ */
 int vq_packed_pop(VduseVq *vq, VduseVqElem *elem)
 {
     uint16_t idx = vq->last_avail, head = vq->last_avail, id = 0;
@@ -347,6 +377,11 @@ int vq_packed_pop(VduseVq *vq, VduseVqElem *elem)
     return 1;
 }
 
+/**
+ * vq_packed_unpop() - give back the last @n chains popped and not pushed
+ * @vq:		the queue
+ * @n:		how many
+ */
 void vq_packed_unpop(VduseVq *vq, unsigned int n)
 {
     while (n-- > 0) {
@@ -363,6 +398,12 @@ void vq_packed_unpop(VduseVq *vq, unsigned int n)
     }
 }
 
+/**
+ * vq_packed_push() - queue buffer @id as used with @written bytes
+ * @vq:		a started, healthy queue
+ * @id:		a buffer id the device holds and has not pushed
+ * @written:	bytes the device wrote
+ */
 void vq_packed_push(VduseVq *vq, uint16_t id, uint32_t written)
 {
     uint32_t slots = id < vq->num ? vq->id_slots[id] : 0;
@@ -411,6 +452,12 @@ static bool vq_packed_need_event(VduseVq *vq, uint32_t old, uint32_t new)
     }
 }
 
+/**
+ * vq_packed_flush() - write every pushed element as a used descriptor
+ * @vq:		a started, healthy queue with something pushed
+ *
+ * Return: true if the driver asked for an interrupt for them.
+ */
 bool vq_packed_flush(VduseVq *vq)
 {
     uint16_t idx = vq->used_idx, first = vq->used_idx;
@@ -474,6 +521,13 @@ bool vq_packed_flush(VduseVq *vq)
     return vq_packed_need_event(vq, old, new);
 }
 
+/**
+ * vq_packed_enable_notify() - ask for kicks, or not, in the device area
+ * @vq:		a started, healthy queue
+ * @enable:	true to ask for a kick on new buffers
+ *
+ * Return: with @enable, whether a buffer is available already.
+ */
 bool vq_packed_enable_notify(VduseVq *vq, bool enable)
 {
     uint16_t flags = VRING_PACKED_EVENT_FLAG_DISABLE, off_wrap = 0;
@@ -498,6 +552,13 @@ bool vq_packed_enable_notify(VduseVq *vq, bool enable)
     return desc_is_avail(desc_flags(vq, vq->last_avail), vq->avail_wrap);
 }
 
+/**
+ * vq_packed_avail_pending() - chains available and not popped yet
+ * @vq:		a started, healthy queue
+ *
+ * Return: their number, counted by heads (a chain that turns out wrong
+ * counts: the pop fails it).
+ */
 unsigned int vq_packed_avail_pending(VduseVq *vq)
 {
     uint16_t idx = vq->last_avail;
@@ -530,6 +591,11 @@ unsigned int vq_packed_avail_pending(VduseVq *vq)
     return chains;
 }
 
+/**
+ * vq_packed_restart_from_used() - consume again from the used position,
+ * holding nothing
+ * @vq:		a started queue with nothing pushed
+ */
 void vq_packed_restart_from_used(VduseVq *vq)
 {
     vq_packed_forget(vq);
