@@ -42,13 +42,20 @@ typedef struct Fixture {
     VduseVqElem *elem;
 } Fixture;
 
-/* buf_iova() - the IOVA of byte @off of the buffer area. */
+/**
+ * buf_iova() - the IOVA of byte @off of the buffer area.
+ * @off:	off
+ */
 static uint64_t buf_iova(uint64_t off)
 {
     return GUEST_IOVA + BUF_OFF + off;
 }
 
-/* fixture_setup() - a mapped guest, a ring of 8 and a stopped queue. */
+/**
+ * fixture_setup() - a mapped guest, a ring of 8 and a stopped queue.
+ * @f:	the fixture
+ * @data:	unused
+ */
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
     f->mem = test_mem_new(GUEST_SIZE);
@@ -61,7 +68,11 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     f->elem = g_new0(VduseVqElem, 1);
 }
 
-/* fixture_teardown() - free everything. */
+/**
+ * fixture_teardown() - free everything.
+ * @f:	the fixture
+ * @data:	unused
+ */
 static void fixture_teardown(Fixture *f, gconstpointer data)
 {
     vduse_vq_free(f->vq);
@@ -96,6 +107,8 @@ static void start_fails(Fixture *f, uint32_t num, uint64_t desc,
  * test_start_refusals() - bad sizes, misaligned areas, unmapped or
  * read-only rings, positions off the ring; a size that is not a power of
  * two is fine
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_start_refusals(Fixture *f, gconstpointer data)
 {
@@ -143,7 +156,11 @@ static void test_start_refusals(Fixture *f, gconstpointer data)
     g_assert_cmpuint(vduse_vq_size(f->vq), ==, 32768);
 }
 
-/* test_empty() - a zeroed ring has nothing available, in either lap. */
+/**
+ * test_empty() - a zeroed ring has nothing available, in either lap.
+ * @f:	the fixture
+ * @data:	unused
+ */
 static void test_empty(Fixture *f, gconstpointer data)
 {
     test_pring_start(&f->ring, f->vq, 0, false);
@@ -158,6 +175,8 @@ static void test_empty(Fixture *f, gconstpointer data)
  * test_chain() - a chain of two readable and one writable descriptors: one
  * element with the last descriptor's buffer id, one used descriptor over
  * its head with the length and WRITE, the driver skips the three slots
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_chain(Fixture *f, gconstpointer data)
 {
@@ -209,6 +228,8 @@ static void test_chain(Fixture *f, gconstpointer data)
 /**
  * test_indirect() - an indirect table: one slot, its entries in order, the
  * WRITE flag of the descriptor pointing at it ignored
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_indirect(Fixture *f, gconstpointer data)
 {
@@ -239,6 +260,8 @@ static void test_indirect(Fixture *f, gconstpointer data)
  * test_wrap_chain() - a chain across the ring's end: its tail is available
  * with the flipped wrap counter, and the used descriptor that follows is
  * written with the used counter flipped
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_wrap_chain(Fixture *f, gconstpointer data)
 {
@@ -277,6 +300,8 @@ static void test_wrap_chain(Fixture *f, gconstpointer data)
  * test_wrap_many() - both counters round a ring of 5 (not a power of two)
  * many times, with chains of 1 to 3 slots and indirect tables, in batches;
  * every buffer comes back once, in order, with its length
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_wrap_many(Fixture *f, gconstpointer data)
 {
@@ -336,6 +361,8 @@ static void test_wrap_many(Fixture *f, gconstpointer data)
 /**
  * test_out_of_order() - elements pushed in another order than popped: used
  * descriptors go in push order, each moving the position by its own slots
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_out_of_order(Fixture *f, gconstpointer data)
 {
@@ -366,6 +393,8 @@ static void test_out_of_order(Fixture *f, gconstpointer data)
  * test_batch_first_flag_last() - a batch is published by its first
  * descriptor's flags: until the flush nothing is written; after it every
  * descriptor of the batch is used
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_batch_first_flag_last(Fixture *f, gconstpointer data)
 {
@@ -420,6 +449,8 @@ static bool one_round(Fixture *f, uint16_t id)
  * interrupts, DISABLE not, DESC (with EVENT_IDX) only when the used
  * descriptor at the given slot and wrap counter is written, across the
  * ring's end too; DESC without EVENT_IDX interrupts (safe)
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_driver_events(Fixture *f, gconstpointer data)
 {
@@ -460,6 +491,8 @@ static void test_driver_events(Fixture *f, gconstpointer data)
  * test_device_events() - the device event suppression area: DISABLE while
  * polling, ENABLE (or DESC at the next slot to consume, with EVENT_IDX)
  * when asking for a kick, and the answer says whether a buffer came
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_device_events(Fixture *f, gconstpointer data)
 {
@@ -498,6 +531,8 @@ static void test_device_events(Fixture *f, gconstpointer data)
 /**
  * test_unpop() - chains given back are popped again, the position going
  * back across the ring's end and the wrap counter with it
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_unpop(Fixture *f, gconstpointer data)
 {
@@ -526,6 +561,8 @@ static void test_unpop(Fixture *f, gconstpointer data)
 /**
  * test_restart() - restart from the used position serves what was popped
  * and not completed again, in order
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_restart(Fixture *f, gconstpointer data)
 {
@@ -561,6 +598,8 @@ static void test_restart(Fixture *f, gconstpointer data)
  * test_start_ahead() - started with the available position ahead of the
  * used one (a VMM's VRING_BASE with buffers in flight): those slots are
  * held, and a used descriptor still goes to the used position
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_start_ahead(Fixture *f, gconstpointer data)
 {
@@ -590,6 +629,8 @@ static void test_start_ahead(Fixture *f, gconstpointer data)
  * queue on the same ring (the kernel's stale start state) takes the used
  * position from the log: the end of the batch if its first descriptor
  * reached the ring, else its start; and serves the rest again
+ * @f:		the fixture
+ * @data:	unused
  */
 static void test_used_log(Fixture *f, gconstpointer data)
 {
@@ -672,7 +713,10 @@ static void test_used_log(Fixture *f, gconstpointer data)
 
 typedef void (*HostileFn)(Fixture *f);
 
-/* hostile_loop() - NEXT on every slot: a chain round the whole ring. */
+/**
+ * hostile_loop() - NEXT on every slot: a chain round the whole ring.
+ * @f:	the fixture
+ */
 static void hostile_loop(Fixture *f)
 {
     for (uint16_t i = 0; i < f->ring.num; i++) {
@@ -681,7 +725,10 @@ static void hostile_loop(Fixture *f)
     }
 }
 
-/* hostile_loop_wrapped() - the same, with honest wrap bits past the end. */
+/**
+ * hostile_loop_wrapped() - the same, with honest wrap bits past the end.
+ * @f:	the fixture
+ */
 static void hostile_loop_wrapped(Fixture *f)
 {
     test_pring_init(&f->ring, f->mem, GUEST_IOVA, 0, f->ring.num, 2, true);
@@ -693,7 +740,10 @@ static void hostile_loop_wrapped(Fixture *f)
     }
 }
 
-/* hostile_tail_wrong_lap() - a tail descriptor not made available. */
+/**
+ * hostile_tail_wrong_lap() - a tail descriptor not made available.
+ * @f:	the fixture
+ */
 static void hostile_tail_wrong_lap(Fixture *f)
 {
     TestBuf b[2] = {{buf_iova(0), 8, false}, {buf_iova(64), 8, true}};
@@ -702,8 +752,11 @@ static void hostile_tail_wrong_lap(Fixture *f)
     f->ring.desc[1].flags = htole16(VRING_DESC_F_WRITE);
 }
 
-/* hostile_tail_no_flip() - a tail past the ring's end, its wrap bit not
- * flipped: the driver's counter lies */
+/**
+ * hostile_tail_no_flip() - a tail past the ring's end, its wrap bit not
+ * flipped: the driver's counter lies
+ * @f:		the fixture
+ */
 static void hostile_tail_no_flip(Fixture *f)
 {
     TestBuf b[2] = {{buf_iova(0), 8, false}, {buf_iova(64), 8, true}};
@@ -717,7 +770,10 @@ static void hostile_tail_no_flip(Fixture *f)
         htole16(VRING_DESC_F_WRITE | test_pring_avail_bits(true));
 }
 
-/* hostile_reheld() - a slot the device holds made available again. */
+/**
+ * hostile_reheld() - a slot the device holds made available again.
+ * @f:	the fixture
+ */
 static void hostile_reheld(Fixture *f)
 {
     TestBuf b = {buf_iova(0), 8, true};
@@ -734,14 +790,20 @@ static void hostile_reheld(Fixture *f)
                         VRING_DESC_F_WRITE | test_pring_avail_bits(false));
 }
 
-/* hostile_id_range() - a buffer id equal to the queue size. */
+/**
+ * hostile_id_range() - a buffer id equal to the queue size.
+ * @f:	the fixture
+ */
 static void hostile_id_range(Fixture *f)
 {
     test_pring_set_desc(&f->ring, 0, buf_iova(0), 8, (uint16_t)f->ring.num,
                         test_pring_avail_bits(true));
 }
 
-/* hostile_id_reused() - a buffer id made available again while held. */
+/**
+ * hostile_id_reused() - a buffer id made available again while held.
+ * @f:	the fixture
+ */
 static void hostile_id_reused(Fixture *f)
 {
     TestBuf b = {buf_iova(0), 8, true};
@@ -752,14 +814,20 @@ static void hostile_id_reused(Fixture *f)
                         VRING_DESC_F_WRITE | test_pring_avail_bits(true));
 }
 
-/* hostile_id_reused_pushed() - the same, pushed but not yet flushed. */
+/**
+ * hostile_id_reused_pushed() - the same, pushed but not yet flushed.
+ * @f:	the fixture
+ */
 static void hostile_id_reused_pushed(Fixture *f)
 {
     hostile_id_reused(f);
     vduse_vq_push(f->vq, 3, 1);
 }
 
-/* hostile_indirect_in_chain() - an indirect descriptor after a direct one. */
+/**
+ * hostile_indirect_in_chain() - an indirect descriptor after a direct one.
+ * @f:	the fixture
+ */
 static void hostile_indirect_in_chain(Fixture *f)
 {
     test_pring_set_desc(&f->ring, 1, buf_iova(0x8000), 16, 0,
@@ -768,7 +836,10 @@ static void hostile_indirect_in_chain(Fixture *f)
                         VRING_DESC_F_NEXT | test_pring_avail_bits(true));
 }
 
-/* hostile_indirect_next() - INDIRECT and NEXT together. */
+/**
+ * hostile_indirect_next() - INDIRECT and NEXT together.
+ * @f:	the fixture
+ */
 static void hostile_indirect_next(Fixture *f)
 {
     TestBuf b = {buf_iova(0), 8, false};
@@ -779,7 +850,11 @@ static void hostile_indirect_next(Fixture *f)
     f->ring.desc[0].flags |= htole16(VRING_DESC_F_NEXT);
 }
 
-/* indirect_len() - a good indirect chain whose table length is @len. */
+/**
+ * indirect_len() - a good indirect chain whose table length is @len.
+ * @f:	the fixture
+ * @len:	the table length to write
+ */
 static void indirect_len(Fixture *f, uint32_t len)
 {
     TestBuf b[2] = {{buf_iova(0), 8, false}, {buf_iova(0), 8, false}};
@@ -788,30 +863,47 @@ static void indirect_len(Fixture *f, uint32_t len)
     f->ring.desc[0].len = htole32(len);
 }
 
+/**
+ * hostile_indirect_empty() - an indirect table of zero bytes
+ * @f:		the fixture
+ */
 static void hostile_indirect_empty(Fixture *f)
 {
     indirect_len(f, 0);
 }
 
+/**
+ * hostile_indirect_odd() - an indirect table of 24 bytes, not 16 * n
+ * @f:		the fixture
+ */
 static void hostile_indirect_odd(Fixture *f)
 {
     indirect_len(f, 24);
 }
 
-/* hostile_indirect_too_big() - more entries than the queue size. */
+/**
+ * hostile_indirect_too_big() - more entries than the queue size.
+ * @f:	the fixture
+ */
 static void hostile_indirect_too_big(Fixture *f)
 {
     indirect_len(f, 16 * (f->ring.num + 1));
 }
 
-/* hostile_indirect_unmapped() - the table is nowhere. */
+/**
+ * hostile_indirect_unmapped() - the table is nowhere.
+ * @f:	the fixture
+ */
 static void hostile_indirect_unmapped(Fixture *f)
 {
     indirect_len(f, 32);
     f->ring.desc[0].addr = htole64(FAR_IOVA);
 }
 
-/* hostile_nested_indirect() - an indirect entry in an indirect table. */
+/**
+ * hostile_nested_indirect() - an indirect entry in an indirect table.
+ * @f:	the fixture
+ */
 static void hostile_nested_indirect(Fixture *f)
 {
     TestBuf b[2] = {{buf_iova(0), 8, false}, {buf_iova(0), 8, false}};
@@ -821,7 +913,10 @@ static void hostile_nested_indirect(Fixture *f)
     t[1].flags = htole16(VRING_DESC_F_INDIRECT);
 }
 
-/* hostile_indirect_read_after_write() - readable after writable, in a table. */
+/**
+ * hostile_indirect_read_after_write() - readable after writable, in a table.
+ * @f:	the fixture
+ */
 static void hostile_indirect_read_after_write(Fixture *f)
 {
     TestBuf b[3] = {{buf_iova(0), 8, false},
@@ -831,7 +926,10 @@ static void hostile_indirect_read_after_write(Fixture *f)
     test_pring_add(&f->ring, b, 3, buf_iova(0x8000), 0);
 }
 
-/* hostile_unmapped() - a buffer outside every mapping. */
+/**
+ * hostile_unmapped() - a buffer outside every mapping.
+ * @f:	the fixture
+ */
 static void hostile_unmapped(Fixture *f)
 {
     TestBuf b[2] = {{buf_iova(0), 8, false}, {FAR_IOVA, 64, true}};
@@ -839,7 +937,10 @@ static void hostile_unmapped(Fixture *f)
     test_pring_add(&f->ring, b, 2, 0, 0);
 }
 
-/* hostile_write_ro() - a writable buffer in read-only memory. */
+/**
+ * hostile_write_ro() - a writable buffer in read-only memory.
+ * @f:	the fixture
+ */
 static void hostile_write_ro(Fixture *f)
 {
     TestMem *ro = test_mem_new(4096);
@@ -852,7 +953,10 @@ static void hostile_write_ro(Fixture *f)
     test_mem_free(ro);
 }
 
-/* hostile_read_after_write() - readable after writable in the ring. */
+/**
+ * hostile_read_after_write() - readable after writable in the ring.
+ * @f:	the fixture
+ */
 static void hostile_read_after_write(Fixture *f)
 {
     TestBuf b[2] = {{buf_iova(0), 8, true}, {buf_iova(64), 8, false}};
@@ -860,7 +964,10 @@ static void hostile_read_after_write(Fixture *f)
     test_pring_add(&f->ring, b, 2, 0, 0);
 }
 
-/* hostile_too_many_segments() - VDUSE_VQ_MAX_IOV + 1 segments, indirect. */
+/**
+ * hostile_too_many_segments() - VDUSE_VQ_MAX_IOV + 1 segments, indirect.
+ * @f:	the fixture
+ */
 static void hostile_too_many_segments(Fixture *f)
 {
     unsigned int n = VDUSE_VQ_MAX_IOV + 1;
@@ -911,6 +1018,8 @@ static const Hostile hostile[] = {
  * test_hostile() - a hostile ring fails the queue: -EIO now and on every
  * later pop, no used descriptor written; after a restart on a clean ring it
  * works again
+ * @f:		the fixture
+ * @data:	the Hostile case
  */
 static void test_hostile(Fixture *f, gconstpointer data)
 {
@@ -946,13 +1055,25 @@ static void test_hostile(Fixture *f, gconstpointer data)
     g_assert_true(test_pring_get_used(&f->ring, &id, &len));
 }
 
-/* add() - register a test on the fixture. */
+/**
+ * add() - register a test on the fixture.
+ * @path:	GTest path
+ * @data:	unused
+ * @gconstpointer):	gconstpointer)
+ */
 static void add(const char *path, gconstpointer data,
                 void (*fn)(Fixture *, gconstpointer))
 {
     g_test_add(path, Fixture, data, fixture_setup, fn, fixture_teardown);
 }
 
+/**
+ * main() - register the packed virtqueue tests and run them
+ * @argc:	argument count
+ * @argv:	arguments, GTest's included
+ *
+ * Return: what g_test_run() returns.
+ */
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
