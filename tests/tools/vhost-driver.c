@@ -987,6 +987,25 @@ int main(int argc, char **argv)
         }
     }
     printf("vhost-driver: frame sent from ASID 0: OK\n");
+    if (packed) {
+        /* GET_VQ_STATE of a running packed queue, through the kernel:
+         * both positions with their wrap counters, nothing in flight. */
+        struct vhost_vring_state st = {.index = tx.index};
+        uint32_t base =
+            ((tx.avail_wrap ? 0x8000u : 0) | tx.avail_pos) |
+            ((uint32_t)((tx.used_wrap ? 0x8000u : 0) | tx.used_pos) << 16);
+
+        xioctl(VHOST_GET_VRING_BASE, &st, "GET_VRING_BASE");
+        if (st.num != base) {
+            fprintf(stderr,
+                    "vhost-driver: FAIL: TX vq base 0x%08x, want 0x%08x\n",
+                    st.num, base);
+            return 1;
+        }
+        printf("vhost-driver: TX vq base 0x%08x (available and used "
+               "positions with their wrap counters): OK\n",
+               st.num);
+    }
     if (remap) {
         for (unsigned int round = 0; round < remap; round++) {
             uint8_t allmulti[3] = {VIRTIO_NET_CTRL_RX,

@@ -2,8 +2,10 @@
 # rings on every vq (--packed), the device offering them for a VMM with
 # --features +ring-packed: QEMU's probe, the control vq in ASID 1 with a
 # decoy at the same IOVAs in ASID 0, QEMU's restore sequence all answered
-# OK, a frame from ASID 0 at the TAP, frames received through the VLAN
-# filter, and the exported state's positions with their wrap counters.
+# OK, a frame from ASID 0 at the TAP (then VHOST_GET_VRING_BASE of that
+# running queue: both positions with their wrap counters, through the
+# kernel's GET_VQ_STATE), frames received through the VLAN filter, and the
+# exported state's positions.
 . /lib.sh
 
 start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --pcap /tmp/vm0.pcap \
@@ -21,6 +23,8 @@ driver=$!
 wait_for 30 grep -q -e "holding" -e FAIL /tmp/driver.out
 cat /tmp/driver.out
 grep -q holding /tmp/driver.out || fail "the VMM side failed"
+grep -q 'TX vq base 0x80028002 .*: OK' /tmp/driver.out ||
+    fail "VHOST_GET_VRING_BASE of the packed TX vq"
 ok "packed rings: probe, ASID 1 control vq, restore sequence, data vqs after DRIVER_OK"
 
 r=$(report)
