@@ -30,6 +30,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -120,6 +122,8 @@ typedef enum CtrlVqMode {
  * @dev:	what the management commands see (bus, on-bus, where)
  * @where:	the netdev or vhost-vdpa path once it appeared, or NULL
  * @saver:	keeps the state file, or NULL
+ * @used_log:	packed queues' used positions beside the state file, or NULL
+ * @used_log_size: its mapping's size
  * @bus_busy:	a bus add or del runs in a worker thread
  * @stopping:	a signal asked us to stop
  * @exit_code:	what main() returns
@@ -136,6 +140,8 @@ typedef struct App {
     MgmtDevice dev;
     char *where;
     NetStateSaver *saver;
+    VduseVqUsedLog *used_log;
+    size_t used_log_size;
     bool bus_busy;
     bool stopping;
     int exit_code;
@@ -588,6 +594,64 @@ static VduseControl *open_control(void)
 }
 
 /**
+ * open_used_log() - map FILE.used beside --state-file, where packed queues
+ * keep the used position a take-over needs (vduse_dev_set_used_log())
+ * @app:	the program; @app->used_log is set
+ * @state_file:	--state-file
+ * @nvq:	the device's queues
+ * @adopt:	a take-over: use what the dead process left, if it left one
+ *
+ * A new device starts it empty; its queues write it as they start.
+ * Exits with one line on failure.
+ */
+static void open_used_log(App *app, const char *state_file, uint32_t nvq,
+                          bool adopt)
+{
+    g_autofree char *path = g_strdup_printf("%s.used", state_file);
+    size_t size = ((size_t)nvq * sizeof(VduseVqUsedLog) + 4095) & ~4095ul;
+    struct stat st;
+    void *map;
+    int fd, ret;
+
+    fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (adopt ? 0 : O_CREAT),
+              0600);
+    if (fd < 0 && adopt && errno == ENOENT) {
+        /* Nothing to read: packed queues will not be served (logged). */
+        return;
+    }
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        die("--state-file: %s: %s", path, g_strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        die("--state-file: %s: not a regular file", path);
+    }
+    /* Zeroed for a new device; grown with zeros if it is short. */
+    if ((!adopt && ftruncate(fd, 0) < 0) ||
+        ((!adopt || (size_t)st.st_size < size) &&
+         ftruncate(fd, (off_t)size) < 0)) {
+        die("--state-file: %s: %s", path, g_strerror(errno));
+    }
+    /* Its blocks now: a write to a hole of a full file system through the
+     * mapping would be SIGBUS in a queue's flush. */
+    ret = posix_fallocate(fd, 0, (off_t)size);
+    if (ret) {
+        fprintf(stderr,
+                "vduse-net: --state-file: %s: %s: packed queues will not "
+                "be taken over after a crash\n",
+                path, g_strerror(ret));
+        close(fd);
+        return;
+    }
+    map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        die("--state-file: %s: mmap: %s", path, g_strerror(errno));
+    }
+    app->used_log = map;
+    app->used_log_size = size;
+}
+
+/**
  * create_device() - a new device, without the control queue if the kernel
  * refuses it and @mode allows that
  * @app:	the program, with @app->nd made
@@ -627,6 +691,9 @@ static void create_device(App *app, CtrlVqMode mode, const NetState *saved)
         vduse_control_destroy_dev(app->ctl, app->name, NULL);
         exit(1);
     }
+    if (app->used_log) {
+        net_dev_set_used_log(app->nd, app->used_log);
+    }
     if (saved) {
         net_dev_restore(app->nd, saved);
     }
@@ -665,6 +732,7 @@ static void adopt_device(App *app, const NetState *saved)
 
     if (!net_dev_check_state(app->nd, saved, &error) ||
         !net_dev_open(app->nd, app->ctl, false, NULL, &error) ||
+        !(net_dev_set_used_log(app->nd, app->used_log), true) ||
         !net_dev_adopt(app->nd, saved, &error)) {
         if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY)) {
             die("%s is served by another process (still running?)", app->name);
@@ -840,18 +908,20 @@ static void options_parse(int argc, char **argv, Options *o)
          "Keep the device's state in this file, replaced atomically on "
          "every change. If the file exists, the device is the one it "
          "describes; if that device still exists (we were killed), take "
-         "it over with its driver running",
+         "it over with its driver running (FILE.used keeps the used "
+         "position of packed queues for that)",
          "FILE"},
         {"features", 0, 0, G_OPTION_ARG_STRING, &o->features,
          "Offer (NAME, +NAME) or do not offer (-NAME) these virtio-net "
          "features, comma-separated. Default: all the device can do, but "
-         "with --bus vhost not guest-announce, guest-uso4, guest-uso6 and "
-         "host-uso, which QEMU's vhost-vdpa cannot shadow (it then refuses "
-         "to migrate and keeps the control queue in ASID 0). Names: csum "
+         "with --bus vhost not guest-announce, guest-uso4, guest-uso6, "
+         "host-uso and ring-packed, which QEMU's vhost-vdpa cannot shadow "
+         "(it then refuses to migrate and keeps the control queue in ASID "
+         "0). Names: csum "
          "guest-csum ctrl-guest-offloads mtu mac guest-tso4 guest-tso6 "
          "guest-ecn host-tso4 host-tso6 host-ecn mrg-rxbuf status ctrl-rx "
          "ctrl-vlan ctrl-rx-extra guest-announce ctrl-mac-addr guest-uso4 "
-         "guest-uso6 host-uso indirect-desc event-idx",
+         "guest-uso6 host-uso indirect-desc event-idx ring-packed",
          "[+-]NAME,..."},
         {"mgmt-group", 0, 0, G_OPTION_ARG_STRING, &o->mgmt_group,
          "Give this group access to the management socket (mode 0660; "
@@ -1237,6 +1307,12 @@ int main(int argc, char **argv)
             (guint64)saved->offered);
     }
     net_dev_set_capture(app.nd, app.capture);
+    if (o.state_file) {
+        open_used_log(&app, o.state_file,
+                      2u * net_dev_queue_pairs(app.nd) +
+                          (net_dev_has_ctrl_vq(app.nd) ? 1 : 0),
+                      adopt);
+    }
     if (adopt) {
         adopt_device(&app, saved);
     } else {
@@ -1278,6 +1354,9 @@ int main(int argc, char **argv)
     mgmt_free(app.mgmt);
     net_state_saver_free(app.saver);
     net_dev_free(app.nd);
+    if (app.used_log) {
+        munmap(app.used_log, app.used_log_size);
+    }
     net_capture_close(app.capture);
     vduse_control_close(app.ctl);
     g_main_loop_unref(app.loop);

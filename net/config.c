@@ -74,9 +74,9 @@ uint64_t net_offered_features(const NetOptions *opts)
     uint64_t f =
         VDUSE_BIT(VDUSE_F_VERSION_1) | VDUSE_BIT(VDUSE_F_ACCESS_PLATFORM) |
         VDUSE_BIT(VDUSE_F_RING_INDIRECT_DESC) |
-        VDUSE_BIT(VDUSE_F_RING_EVENT_IDX) | VDUSE_BIT(VIRTIO_NET_F_MAC) |
-        VDUSE_BIT(VIRTIO_NET_F_MTU) | VDUSE_BIT(VIRTIO_NET_F_STATUS) |
-        VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+        VDUSE_BIT(VDUSE_F_RING_EVENT_IDX) | VDUSE_BIT(VDUSE_F_RING_PACKED) |
+        VDUSE_BIT(VIRTIO_NET_F_MAC) | VDUSE_BIT(VIRTIO_NET_F_MTU) |
+        VDUSE_BIT(VIRTIO_NET_F_STATUS) | VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
 
     /* TX offloads: the TAP takes GSO frames and finishes checksums. */
     f |= VDUSE_BIT(VIRTIO_NET_F_CSUM) | VDUSE_BIT(VIRTIO_NET_F_HOST_TSO4) |
@@ -123,6 +123,7 @@ static const struct {
     {"host-uso", VIRTIO_NET_F_HOST_USO},
     {"indirect-desc", VDUSE_F_RING_INDIRECT_DESC},
     {"event-idx", VDUSE_F_RING_EVENT_IDX},
+    {"ring-packed", VDUSE_F_RING_PACKED},
 };
 
 /* What each feature needs (virtio 1.2 5.1.3.1): one of @needs. */

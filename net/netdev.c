@@ -1285,6 +1285,12 @@ void net_dev_restore(NetDev *nd, const NetState *st)
     nd->restore_announce = true;
 }
 
+void net_dev_set_used_log(NetDev *nd, VduseVqUsedLog *log)
+{
+    g_return_if_fail(nd->dev);
+    vduse_dev_set_used_log(nd->dev, log);
+}
+
 bool net_dev_adopt(NetDev *nd, const NetState *st, GError **error)
 {
     g_return_val_if_fail(nd->dev, false);

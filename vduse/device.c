@@ -77,6 +77,9 @@
  * @broken:		the kernel stopped talking to us
  * @suspended:		SUSPEND received since the last reset
  * @scope:		room for the indices of one quiesce's scope (@vq_num)
+ * @used_log:		where packed queues record their used position (@vq_num
+ *			entries, a shared file), or NULL
+ * @adopting:		queues start inside vduse_dev_adopt()
  */
 struct VduseDev {
     char *name;
@@ -102,6 +105,8 @@ struct VduseDev {
     bool broken;
     bool suspended;
     uint32_t *scope;
+    VduseVqUsedLog *used_log;
+    bool adopting;
 };
 
 /**
@@ -339,7 +344,9 @@ static bool dev_vq_start(VduseDev *dev, uint32_t i)
     struct vduse_vq_eventfd efd = {.index = i};
     g_autoptr(GError) err = NULL;
     bool event_idx = dev->features & VDUSE_BIT(VDUSE_F_RING_EVENT_IDX);
+    bool packed = dev->features & VDUSE_BIT(VDUSE_F_RING_PACKED);
     uint32_t asid = dev->group_asid[dev->vq_group[i]];
+    bool started;
     int fd, ret;
 
     ret = dev_ioctl(dev, VDUSE_VQ_GET_INFO, &info);
@@ -359,9 +366,24 @@ static bool dev_vq_start(VduseDev *dev, uint32_t i)
         return false;
     }
 
-    if (!vduse_vq_start(dev->vqs[i], asid, info.num, info.desc_addr,
-                        info.driver_addr, info.device_addr,
-                        info.split.avail_index, event_idx, &err)) {
+    if (packed) {
+        /* Counters in bit 15, as vhost's VRING_BASE has them. */
+        uint16_t avail =
+            (uint16_t)(info.packed.last_avail_idx |
+                       (info.packed.last_avail_counter ? 0x8000 : 0));
+        uint16_t used =
+            (uint16_t)(info.packed.last_used_idx |
+                       (info.packed.last_used_counter ? 0x8000 : 0));
+
+        started = vduse_vq_start_packed(
+            dev->vqs[i], asid, info.num, info.desc_addr, info.driver_addr,
+            info.device_addr, avail, used, event_idx, &err);
+    } else {
+        started = vduse_vq_start(dev->vqs[i], asid, info.num, info.desc_addr,
+                                 info.driver_addr, info.device_addr,
+                                 info.split.avail_index, event_idx, &err);
+    }
+    if (!started) {
         /* The kernel could not hand out the ring: it has no file behind
          * the driver's memory (a VMM's anonymous or private RAM). */
         bool unmapped = !vduse_iotlb_ptr(dev->iotlb, asid, info.desc_addr, 1,
@@ -396,8 +418,13 @@ static bool dev_vq_start(VduseDev *dev, uint32_t i)
         return false;
     }
     dev->kickfd[i] = fd;
-    g_debug("%s: vq %u: started, size %u, ASID %u, avail index %u", dev->name,
-            i, info.num, asid, info.split.avail_index);
+    /* A take-over reads the dead process's log before it writes its own. */
+    if (dev->used_log && !dev->adopting) {
+        vduse_vq_set_used_log(dev->vqs[i], &dev->used_log[i]);
+    }
+    g_debug("%s: vq %u: started %s, size %u, ASID %u, avail %s0x%04x",
+            dev->name, i, packed ? "packed" : "split", info.num, asid,
+            packed ? "position " : "index ", vduse_vq_last_avail(dev->vqs[i]));
     return true;
 }
 
@@ -447,11 +474,6 @@ static bool dev_set_status(VduseDev *dev, uint8_t status)
         if (ret < 0) {
             g_message("%s: VDUSE_DEV_GET_FEATURES: %s", dev->name,
                       g_strerror(-ret));
-            return false;
-        }
-        if (features & VDUSE_BIT(VDUSE_F_RING_PACKED)) {
-            g_message("%s: driver chose packed rings, which we never offer",
-                      dev->name);
             return false;
         }
         if (dev->ops.features_ok &&
@@ -594,7 +616,19 @@ static bool dev_get_vq_state(VduseDev *dev, const struct vduse_dev_request *req,
         VduseVqSet vqs = dev_scope(dev, DEV_SCOPE_VQ, i);
 
         dev_quiesce(dev, &vqs);
-        resp->vq_state.split.avail_index = vduse_vq_last_avail(dev->vqs[i]);
+        if (vduse_vq_is_packed(dev->vqs[i])) {
+            uint16_t avail = vduse_vq_last_avail(dev->vqs[i]);
+            uint16_t used = vduse_vq_used_idx(dev->vqs[i]);
+
+            resp->vq_state.packed = (struct vduse_vq_state_packed){
+                .last_avail_counter = avail >> 15,
+                .last_avail_idx = avail & 0x7fff,
+                .last_used_counter = used >> 15,
+                .last_used_idx = used & 0x7fff,
+            };
+        } else {
+            resp->vq_state.split.avail_index = vduse_vq_last_avail(dev->vqs[i]);
+        }
         dev_resume(dev, &vqs);
         return true;
     }
@@ -971,6 +1005,52 @@ void vduse_dev_suspend(VduseDev *dev)
     dev->suspended = true;
 }
 
+/**
+ * dev_vq_adopt() - serve a started queue from where the dead process left it
+ * @dev:	the device, in vduse_dev_adopt()
+ * @i:		a started queue
+ *
+ * A split queue's used index is in the ring. A packed queue's used
+ * position is only in the used log the dead process kept; without one the
+ * queue is not served (writing used descriptors at a guessed slot would
+ * corrupt the driver's ring).
+ * Return: true if the queue is served.
+ */
+static bool dev_vq_adopt(VduseDev *dev, uint32_t i)
+{
+    VduseVq *vq = dev->vqs[i];
+
+    if (vduse_vq_is_packed(vq)) {
+        if (!dev->used_log) {
+            g_message("%s: vq %u: a packed queue cannot be taken over "
+                      "without the used log of the process that served it",
+                      dev->name, i);
+            return false;
+        }
+        if (!vduse_vq_restore_used(vq, &dev->used_log[i])) {
+            return false;
+        }
+        vduse_vq_set_used_log(vq, &dev->used_log[i]);
+    } else {
+        vduse_vq_restart_from_used(vq);
+        if (dev->used_log) {
+            vduse_vq_set_used_log(vq, &dev->used_log[i]);
+        }
+    }
+    g_debug("%s: vq %u: adopted at used %s 0x%04x", dev->name, i,
+            vduse_vq_is_packed(vq) ? "position" : "index",
+            vduse_vq_used_idx(vq));
+    return true;
+}
+
+void vduse_dev_set_used_log(VduseDev *dev, VduseVqUsedLog *log)
+{
+    dev->used_log = log;
+    for (uint32_t i = 0; i < dev->vq_num; i++) {
+        vduse_vq_set_used_log(dev->vqs[i], log ? &log[i] : NULL);
+    }
+}
+
 bool vduse_dev_adopt(VduseDev *dev, uint8_t status, const uint32_t *group_asid,
                      uint32_t ngroups, GError **error)
 {
@@ -1021,13 +1101,13 @@ bool vduse_dev_adopt(VduseDev *dev, uint8_t status, const uint32_t *group_asid,
     if (!(status & VDUSE_S_DRIVER_OK)) {
         return true;
     }
+    dev->adopting = true;
     for (uint32_t i = 0; i < dev->vq_num; i++) {
-        if (dev_vq_start(dev, i)) {
-            vduse_vq_restart_from_used(dev->vqs[i]);
-            g_debug("%s: vq %u: adopted at used index %u", dev->name, i,
-                    vduse_vq_used_idx(dev->vqs[i]));
+        if (dev_vq_start(dev, i) && !dev_vq_adopt(dev, i)) {
+            dev_vq_stop(dev, i);
         }
     }
+    dev->adopting = false;
     if (dev->ops.driver_ok) {
         dev->ops.driver_ok(dev, dev->opaque);
     }

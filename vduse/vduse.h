@@ -295,6 +295,20 @@ uint32_t vduse_dev_ngroups(const VduseDev *dev);
 uint32_t vduse_dev_group_asid(const VduseDev *dev, uint32_t group);
 
 /**
+ * vduse_dev_set_used_log() - where packed queues record their used position
+ * @dev:	the device
+ * @log:	@dev's queue count of entries, zeroed or as a dead process left
+ *		them; NULL to stop. Must outlive its use (until
+ *		vduse_dev_close() or another call).
+ *
+ * A packed ring does not say where the device writes its next used
+ * descriptor, so taking over a packed queue (vduse_dev_adopt()) needs the
+ * log the dead process kept, in a shared file mapping that outlives it.
+ * Set it before vduse_dev_adopt(), which reads it before writing to it.
+ */
+void vduse_dev_set_used_log(VduseDev *dev, VduseVqUsedLog *log);
+
+/**
  * vduse_dev_adopt() - take over a device a dead process served
  * @dev:	opened with setup_vqs false, no message handled yet
  * @status:	the driver status that process last saw
@@ -307,8 +321,9 @@ uint32_t vduse_dev_group_asid(const VduseDev *dev, uint32_t group);
  * groups' address spaces, hence the arguments. With FEATURES_OK the
  * negotiated features are read back and offered to ops.features_ok(); with
  * DRIVER_OK every ready queue starts again from its used index (the device
- * is in order: what was popped and not completed is served again) and
- * ops.driver_ok() is called.
+ * is in order: what was popped and not completed is served again; a packed
+ * queue's used position comes from the used log, vduse_dev_set_used_log(),
+ * and without one the queue is not served) and ops.driver_ok() is called.
  * Return: true on success.
  */
 bool vduse_dev_adopt(VduseDev *dev, uint8_t status, const uint32_t *group_asid,

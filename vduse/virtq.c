@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * virtq.c - the split virtqueue, served from the device side
+ * virtq.c - the VduseVq calls, and the split virtqueue served from the
+ * device side
  *
  * DOC: Theory of operation
+ *
+ * A queue started with vduse_vq_start_packed() has the packed layout: the
+ * calls below hand it to virtq-packed.c, which keeps the same promises
+ * (virtq-priv.h holds what both share). The rest of this file is the
+ * split engine.
  *
  * Layout and rules are those of virtio 1.2, section 2.7 (split virtqueues).
  * The driver owns the descriptor table and the available ring; we own the
@@ -29,53 +35,7 @@
 #include <gio/gio.h>
 #include <linux/virtio_ring.h>
 
-#include "virtq.h"
-
-/**
- * struct VduseVq - one split virtqueue
- * @index:		the queue's index on its device
- * @iotlb:		where its memory comes from (not owned)
- * @asid:		address space of its group
- * @started:		between vduse_vq_start() and vduse_vq_stop()
- * @failed:		the driver broke the queue
- * @event_idx:		VIRTIO_RING_F_EVENT_IDX negotiated
- * @num:		queue size
- * @desc_iova:		IOVA of the descriptor table
- * @avail_iova:		IOVA of the available ring
- * @used_iova:		IOVA of the used ring
- * @desc:		host address of the descriptor table
- * @avail:		host address of the available ring
- * @used:		host address of the used ring
- * @generation:		IOTLB generation the host addresses belong to
- * @tcache:		the region the last buffer was in (no lock on a hit)
- * @last_avail:		next available index to consume
- * @used_idx:		used index as published to the driver
- * @pending_used:	pushed entries not yet published
- * @signalled_used:	used index at the last interrupt
- * @signalled_valid:	whether @signalled_used means anything yet
- */
-struct VduseVq {
-    uint32_t index;
-    VduseIotlb *iotlb;
-    uint32_t asid;
-    bool started;
-    bool failed;
-    bool event_idx;
-    uint32_t num;
-    uint64_t desc_iova;
-    uint64_t avail_iova;
-    uint64_t used_iova;
-    struct vring_desc *desc;
-    struct vring_avail *avail;
-    struct vring_used *used;
-    uint64_t generation;
-    VduseIotlbCache tcache;
-    uint16_t last_avail;
-    uint16_t used_idx;
-    uint16_t pending_used;
-    uint16_t signalled_used;
-    bool signalled_valid;
-};
+#include "virtq-priv.h"
 
 VduseVq *vduse_vq_new(uint32_t index, VduseIotlb *iotlb)
 {
@@ -88,6 +48,9 @@ VduseVq *vduse_vq_new(uint32_t index, VduseIotlb *iotlb)
 
 void vduse_vq_free(VduseVq *vq)
 {
+    if (vq) {
+        vq_packed_free(vq);
+    }
     g_free(vq);
 }
 
@@ -98,8 +61,7 @@ void vduse_vq_free(VduseVq *vq)
  *
  * Return: -EIO, for the caller to return.
  */
-G_GNUC_PRINTF(2, 3)
-static int vq_fail(VduseVq *vq, const char *fmt, ...)
+int vq_fail(VduseVq *vq, const char *fmt, ...)
 {
     g_autofree char *why = NULL;
     va_list ap;
@@ -139,6 +101,9 @@ static inline uint64_t used_size(uint32_t num)
 static const char *vq_map_rings(VduseVq *vq)
 {
     vq->generation = vduse_iotlb_generation(vq->iotlb);
+    if (vq->packed) {
+        return vq_packed_map_rings(vq);
+    }
     vq->desc = vduse_iotlb_ptr(vq->iotlb, vq->asid, vq->desc_iova,
                                desc_size(vq->num), VDUSE_IOTLB_READ);
     if (!vq->desc) {
@@ -164,7 +129,7 @@ static const char *vq_map_rings(VduseVq *vq)
  *
  * Return: 0, or -EIO if a ring is no longer mapped (the queue fails).
  */
-static int vq_refresh(VduseVq *vq)
+int vq_refresh(VduseVq *vq)
 {
     const char *area;
 
@@ -178,24 +143,41 @@ static int vq_refresh(VduseVq *vq)
     return 0;
 }
 
-bool vduse_vq_start(VduseVq *vq, uint32_t asid, uint32_t num, uint64_t desc,
-                    uint64_t driver, uint64_t device, uint16_t last_avail,
-                    bool event_idx, GError **error)
+/**
+ * vq_set_rings() - check and translate where the driver put @vq
+ * @vq:		the queue; @vq->packed says the layout
+ * @asid:	address space of the queue's group
+ * @num:	queue size
+ * @desc:	IOVA of the descriptor table or ring
+ * @driver:	IOVA of the driver area
+ * @device:	IOVA of the device area
+ * @error:	set on failure
+ *
+ * Return: true, or false with @error set (INVALID_ARGUMENT).
+ */
+static bool vq_set_rings(VduseVq *vq, uint32_t asid, uint32_t num,
+                         uint64_t desc, uint64_t driver, uint64_t device,
+                         GError **error)
 {
+    /* A packed queue's size need not be a power of two (virtio 1.2 2.8,
+     * "Structure Size and Alignment"). */
+    bool pow2 = !vq->packed;
+    /* Alignment of the driver and device areas: 2 and 4 (split, 2.7),
+     * 4 and 4 (packed, 2.8). */
+    uint64_t driver_align = vq->packed ? 3 : 1;
     const char *area;
 
-    vq->started = false;
-    if (num == 0 || num > 32768 || (num & (num - 1))) {
+    if (num == 0 || num > 32768 || (pow2 && (num & (num - 1)))) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "vq %u: size %u is not a power of two up to 32768",
-                    vq->index, num);
+                    "vq %u: size %u is not a %s up to 32768", vq->index, num,
+                    pow2 ? "power of two" : "number from 1");
         return false;
     }
-    if ((desc & 15) || (driver & 1) || (device & 3)) {
+    if ((desc & 15) || (driver & driver_align) || (device & 3)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "vq %u: misaligned ring (desc 0x%" G_GINT64_MODIFIER
-                    "x, avail 0x%" G_GINT64_MODIFIER
-                    "x, used 0x%" G_GINT64_MODIFIER "x)",
+                    "x, driver 0x%" G_GINT64_MODIFIER
+                    "x, device 0x%" G_GINT64_MODIFIER "x)",
                     vq->index, desc, driver, device);
         return false;
     }
@@ -210,11 +192,42 @@ bool vduse_vq_start(VduseVq *vq, uint32_t asid, uint32_t num, uint64_t desc,
                     "vq %u: %s not mapped in ASID %u", vq->index, area, asid);
         return false;
     }
+    return true;
+}
+
+bool vduse_vq_start(VduseVq *vq, uint32_t asid, uint32_t num, uint64_t desc,
+                    uint64_t driver, uint64_t device, uint16_t last_avail,
+                    bool event_idx, GError **error)
+{
+    vq->started = false;
+    vq->packed = false;
+    if (!vq_set_rings(vq, asid, num, desc, driver, device, error)) {
+        return false;
+    }
     vq->event_idx = event_idx;
     vq->last_avail = last_avail;
     vq->used_idx = le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE));
     vq->pending_used = 0;
     vq->signalled_valid = false;
+    vq->failed = false;
+    vq->started = true;
+    return true;
+}
+
+bool vduse_vq_start_packed(VduseVq *vq, uint32_t asid, uint32_t num,
+                           uint64_t desc, uint64_t driver, uint64_t device,
+                           uint16_t avail_state, uint16_t used_state,
+                           bool event_idx, GError **error)
+{
+    vq->started = false;
+    vq->packed = true;
+    if (!vq_set_rings(vq, asid, num, desc, driver, device, error)) {
+        return false;
+    }
+    vq->event_idx = event_idx;
+    if (!vq_packed_start(vq, avail_state, used_state, error)) {
+        return false;
+    }
     vq->failed = false;
     vq->started = true;
     return true;
@@ -226,6 +239,9 @@ void vduse_vq_stop(VduseVq *vq)
     vq->desc = NULL;
     vq->avail = NULL;
     vq->used = NULL;
+    vq->ring = NULL;
+    vq->driver_evt = NULL;
+    vq->device_evt = NULL;
 }
 
 void vduse_vq_set_asid(VduseVq *vq, uint32_t asid)
@@ -249,23 +265,22 @@ static inline uint16_t vq_avail_idx(VduseVq *vq)
 }
 
 /**
- * vq_map_desc() - append the buffer of one descriptor to @elem
+ * vq_map_buf() - append one descriptor's buffer to @elem
  * @vq:		the queue
  * @elem:	the chain being built
- * @d:		the descriptor, a local copy
+ * @addr:	the buffer's IOVA, from the driver's descriptor (local copy)
+ * @len:	its length
+ * @writable:	the descriptor has the WRITE flag
  * @writable_seen: in: whether the chain had a writable descriptor before
  *		this one (even of length zero, which adds no segment); out:
  *		updated
  *
+ * Shared by both layouts.
  * Return: 0, or -EIO (the queue failed).
  */
-static int vq_map_desc(VduseVq *vq, VduseVqElem *elem,
-                       const struct vring_desc *d, bool *writable_seen)
+int vq_map_buf(VduseVq *vq, VduseVqElem *elem, uint64_t addr, uint32_t len,
+               bool writable, bool *writable_seen)
 {
-    uint16_t flags = le16toh(d->flags);
-    uint64_t addr = le64toh(d->addr);
-    uint32_t len = le32toh(d->len);
-    bool writable = flags & VRING_DESC_F_WRITE;
     unsigned int used = elem->out_num + elem->in_num;
     int n;
 
@@ -316,8 +331,7 @@ static int vq_map_desc(VduseVq *vq, VduseVqElem *elem,
  *
  * Return: the host address, or NULL (see vduse_iotlb_ptr()).
  */
-static const void *vq_ptr(VduseVq *vq, uint64_t iova, uint64_t len,
-                          uint8_t access)
+const void *vq_ptr(VduseVq *vq, uint64_t iova, uint64_t len, uint8_t access)
 {
     struct iovec iov;
 
@@ -398,7 +412,8 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
             seen = 0;
             continue;
         }
-        if (vq_map_desc(vq, elem, &d, &writable_seen) < 0) {
+        if (vq_map_buf(vq, elem, le64toh(d.addr), le32toh(d.len),
+                       flags & VRING_DESC_F_WRITE, &writable_seen) < 0) {
             return -EIO;
         }
         if (!(flags & VRING_DESC_F_NEXT)) {
@@ -420,6 +435,9 @@ int vduse_vq_pop(VduseVq *vq, VduseVqElem *elem)
     }
     if (vq->failed || vq_refresh(vq) < 0) {
         return -EIO;
+    }
+    if (vq->packed) {
+        return vq_packed_pop(vq, elem);
     }
     avail_idx = vq_avail_idx(vq);
     pending = (uint16_t)(avail_idx - vq->last_avail);
@@ -456,6 +474,10 @@ int vduse_vq_pop(VduseVq *vq, VduseVqElem *elem)
 
 void vduse_vq_unpop(VduseVq *vq, unsigned int n)
 {
+    if (vq->packed) {
+        vq_packed_unpop(vq, n);
+        return;
+    }
     vq->last_avail -= (uint16_t)n;
 }
 
@@ -465,6 +487,10 @@ void vduse_vq_push(VduseVq *vq, uint16_t id, uint32_t written)
 
     /* The used ring may have moved since the pop (IOTLB invalidation). */
     if (!vq->started || vq->failed || vq_refresh(vq) < 0) {
+        return;
+    }
+    if (vq->packed) {
+        vq_packed_push(vq, id, written);
         return;
     }
     /* vduse_vq_pop() keeps what is in flight within the ring; a caller
@@ -500,6 +526,9 @@ bool vduse_vq_flush(VduseVq *vq)
         vq_refresh(vq) < 0) {
         return false;
     }
+    if (vq->packed) {
+        return vq_packed_flush(vq);
+    }
     new_idx = vq->used_idx + vq->pending_used;
     /* The entries must be visible before the index that covers them. */
     __atomic_store_n(&vq->used->idx, htole16(new_idx), __ATOMIC_RELEASE);
@@ -523,6 +552,9 @@ bool vduse_vq_enable_notify(VduseVq *vq, bool enable)
 {
     if (!vq->started || vq->failed || vq_refresh(vq) < 0) {
         return false;
+    }
+    if (vq->packed) {
+        return vq_packed_enable_notify(vq, enable);
     }
     if (vq->event_idx) {
         if (enable) {
@@ -557,12 +589,19 @@ unsigned int vduse_vq_avail_pending(VduseVq *vq)
     if (!vq->started || vq->failed || vq_refresh(vq) < 0) {
         return 0;
     }
+    if (vq->packed) {
+        return vq_packed_avail_pending(vq);
+    }
     pending = (uint16_t)(vq_avail_idx(vq) - vq->last_avail);
     return pending <= vq->num ? pending : 0;
 }
 
 uint16_t vduse_vq_last_avail(VduseVq *vq)
 {
+    if (vq->packed) {
+        return vq->last_avail |
+               (uint16_t)(vq->avail_wrap << VRING_PACKED_EVENT_F_WRAP_CTR);
+    }
     return vq->last_avail;
 }
 
@@ -573,7 +612,16 @@ bool vduse_vq_is_failed(VduseVq *vq)
 
 uint16_t vduse_vq_used_idx(VduseVq *vq)
 {
+    if (vq->packed) {
+        return vq->used_idx |
+               (uint16_t)(vq->used_wrap << VRING_PACKED_EVENT_F_WRAP_CTR);
+    }
     return vq->used_idx;
+}
+
+bool vduse_vq_is_packed(VduseVq *vq)
+{
+    return vq->packed;
 }
 
 uint32_t vduse_vq_size(VduseVq *vq)
@@ -584,5 +632,9 @@ uint32_t vduse_vq_size(VduseVq *vq)
 void vduse_vq_restart_from_used(VduseVq *vq)
 {
     g_return_if_fail(vq->started && vq->pending_used == 0);
+    if (vq->packed) {
+        vq_packed_restart_from_used(vq);
+        return;
+    }
     vq->last_avail = vq->used_idx;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * virtq.h - memory translation (IOTLB) and the split virtqueue engine
+ * virtq.h - memory translation (IOTLB) and the virtqueue engines (split and
+ * packed)
  *
  * Part of libvduse's public interface; include "vduse.h", not this file.
  * Nothing here knows about VDUSE file descriptors or networking: the IOTLB
@@ -165,7 +166,8 @@ int vduse_iotlb_translate_cached(VduseIotlb *iotlb, VduseIotlbCache *cache,
 
 /**
  * struct VduseVqElem - one descriptor chain popped from a virtqueue
- * @id:		head descriptor index, to hand back with vduse_vq_push()
+ * @id:		head descriptor index (split) or buffer id (packed), to hand
+ *		back with vduse_vq_push()
  * @out_num:	device-readable segments, at iov[0 .. out_num)
  * @in_num:	device-writable segments, at iov[out_num .. out_num+in_num)
  * @out_len:	total bytes of the readable segments
@@ -219,6 +221,37 @@ bool vduse_vq_start(VduseVq *vq, uint32_t asid, uint32_t num, uint64_t desc,
                     uint64_t driver, uint64_t device, uint16_t last_avail,
                     bool event_idx, GError **error);
 
+/**
+ * vduse_vq_start_packed() - start serving a packed virtqueue (virtio 1.2 2.8)
+ * @vq:		the queue
+ * @asid:	address space of the queue's group
+ * @num:	queue size, 1 to 32768 (a power of two or not)
+ * @desc:	IOVA of the descriptor ring
+ * @driver:	IOVA of the driver event suppression area
+ * @device:	IOVA of the device event suppression area
+ * @avail_state: the first descriptor to consume, its ring index with the
+ *		available wrap counter in bit 15 (vhost's VRING_BASE layout)
+ * @used_state:	where the next used descriptor goes, its ring index with the
+ *		used wrap counter in bit 15
+ * @event_idx:	whether VIRTIO_RING_F_EVENT_IDX was negotiated
+ * @error:	set on failure
+ *
+ * The ring must be mapped readable and writable (the device writes used
+ * descriptors into it), the device area writable. Nothing is in flight
+ * between the two positions afterwards: a @used_state behind @avail_state
+ * means chains someone else took; vduse_vq_restart_from_used() serves
+ * them again.
+ * Return: true, or false with @error set (INVALID_ARGUMENT); the queue
+ * stays stopped.
+ */
+bool vduse_vq_start_packed(VduseVq *vq, uint32_t asid, uint32_t num,
+                           uint64_t desc, uint64_t driver, uint64_t device,
+                           uint16_t avail_state, uint16_t used_state,
+                           bool event_idx, GError **error);
+
+/* vduse_vq_is_packed() - whether @vq was last started packed. */
+bool vduse_vq_is_packed(VduseVq *vq);
+
 /* vduse_vq_stop() - stop serving @vq; pops fail until the next start. */
 void vduse_vq_stop(VduseVq *vq);
 
@@ -269,10 +302,17 @@ bool vduse_vq_enable_notify(VduseVq *vq, bool enable);
 /* vduse_vq_avail_pending() - chains available and not yet popped. */
 unsigned int vduse_vq_avail_pending(VduseVq *vq);
 
-/* vduse_vq_last_avail() - the next available index to consume. */
+/*
+ * vduse_vq_last_avail() - the next available index to consume; packed: its
+ * ring index with the available wrap counter in bit 15.
+ */
 uint16_t vduse_vq_last_avail(VduseVq *vq);
 
-/* vduse_vq_used_idx() - the used index as last published to the driver. */
+/*
+ * vduse_vq_used_idx() - the used index as last published to the driver;
+ * packed: the ring index of the next used descriptor with the used wrap
+ * counter in bit 15.
+ */
 uint16_t vduse_vq_used_idx(VduseVq *vq);
 
 /* vduse_vq_size() - the queue size, or 0 if @vq is stopped. */
@@ -288,6 +328,45 @@ uint32_t vduse_vq_size(VduseVq *vq);
  * twice; none is lost).
  */
 void vduse_vq_restart_from_used(VduseVq *vq);
+
+/**
+ * struct VduseVqUsedLog - a packed queue's used position, kept outside it
+ * @from:	the used position before the last flush (ring index, wrap
+ *		counter in bit 15)
+ * @to:		the used position after it
+ *
+ * A packed ring does not say where the device writes its next used
+ * descriptor; a process taking a queue over from one that died reads it
+ * from here (vduse_vq_restore_used()). Meant to live in a shared file
+ * mapping, which outlives the process.
+ */
+typedef struct VduseVqUsedLog {
+    uint16_t from;
+    uint16_t to;
+} VduseVqUsedLog;
+
+/**
+ * vduse_vq_set_used_log() - record @vq's used position in @log from now on
+ * @vq:		the queue
+ * @log:	where, or NULL to stop
+ *
+ * A started packed queue writes its position at once; a split queue never
+ * writes (its used index is in the ring).
+ */
+void vduse_vq_set_used_log(VduseVq *vq, VduseVqUsedLog *log);
+
+/**
+ * vduse_vq_restore_used() - take the used position from @log
+ * @vq:		a started packed queue, nothing pushed
+ * @log:	what the dead process's flushes recorded
+ *
+ * The last flush's batch counts if its first used descriptor reached the
+ * ring. Then, as vduse_vq_restart_from_used(), what lies between the used
+ * and the available position is served again.
+ * Return: false if @log cannot belong to this queue (logged; nothing
+ * changed).
+ */
+bool vduse_vq_restore_used(VduseVq *vq, const VduseVqUsedLog *log);
 
 /* vduse_vq_is_failed() - whether the driver broke @vq since it started. */
 bool vduse_vq_is_failed(VduseVq *vq);

@@ -110,21 +110,38 @@
  * @rx_buf:	bytes of one RX chain
  * @rx_pages:	descriptors per RX chain (an indirect table when more than
  *		one)
+ * @packed:	the rings have the packed layout (VIRTIO_F_RING_PACKED)
  */
 typedef struct FeatureSet {
     const char *name;
     uint64_t bits;
     uint32_t rx_buf;
     unsigned int rx_pages;
+    bool packed;
 } FeatureSet;
 
+/* Each set with split rings, then the same with packed ones beside it. */
 static const FeatureSet feature_sets[] = {
-    {"none", 0, SMALL_BUF, 1},
-    {"mrg", F(MRG_RXBUF), MRG_BUF, 1},
-    {"gso", GSO_BITS, BIG_BUF, BIG_PAGES},
-    {"mrg+gso", GSO_BITS | F(MRG_RXBUF), MRG_BUF, 1},
+    {"none", 0, SMALL_BUF, 1, false},
+    {"none/pk", 0, SMALL_BUF, 1, true},
+    {"mrg", F(MRG_RXBUF), MRG_BUF, 1, false},
+    {"mrg/pk", F(MRG_RXBUF), MRG_BUF, 1, true},
+    {"gso", GSO_BITS, BIG_BUF, BIG_PAGES, false},
+    {"gso/pk", GSO_BITS, BIG_BUF, BIG_PAGES, true},
+    {"mrg+gso", GSO_BITS | F(MRG_RXBUF), MRG_BUF, 1, false},
+    {"mrg+gso/pk", GSO_BITS | F(MRG_RXBUF), MRG_BUF, 1, true},
 };
-enum { FS_NONE, FS_MRG, FS_GSO, FS_MRG_GSO, FS_COUNT };
+enum {
+    FS_NONE,
+    FS_NONE_PK,
+    FS_MRG,
+    FS_MRG_PK,
+    FS_GSO,
+    FS_GSO_PK,
+    FS_MRG_GSO,
+    FS_MRG_GSO_PK,
+    FS_COUNT
+};
 
 typedef enum { DIR_TX, DIR_RX } Dir;
 enum { SZ_60, SZ_1514, SZ_GSO, SZ_COUNT };
@@ -165,8 +182,10 @@ typedef struct Result {
  * @gso:	the frame is a TCP GSO frame
  * @mem:	guest memory
  * @iotlb:	its IOTLB
- * @rxr:	the driver's RX ring
- * @txr:	the driver's TX ring
+ * @rxr:	the driver's RX ring (split)
+ * @txr:	the driver's TX ring (split)
+ * @prxr:	the driver's RX ring (packed)
+ * @ptxr:	the driver's TX ring (packed)
  * @rx:		the pair's RX queue
  * @tx:		the pair's TX queue
  * @rx_kick:	RX kick eventfd
@@ -198,6 +217,8 @@ typedef struct Bench {
     VduseIotlb *iotlb;
     TestRing rxr;
     TestRing txr;
+    TestPRing prxr;
+    TestPRing ptxr;
     VduseVq *rx;
     VduseVq *tx;
     int rx_kick;
@@ -507,6 +528,34 @@ static void wait_irq(int fd)
 }
 
 /**
+ * rx_post_packed() - the driver posts one RX chain on the packed ring
+ * @b:		the bench
+ *
+ * Every chain takes one slot (one buffer, or an indirect table), and its
+ * buffer id is its slot: its buffers follow from it, as with split rings.
+ */
+static void rx_post_packed(Bench *b)
+{
+    TestPRing *r = &b->prxr;
+    uint16_t id = r->avail_idx;
+    uint64_t base = GUEST_IOVA + RX_BUF_OFF + (uint64_t)id * b->fs->rx_buf;
+    TestBuf bufs[BIG_PAGES];
+
+    if (b->fs->rx_pages == 1) {
+        bufs[0] = (TestBuf){base, b->fs->rx_buf, true};
+        test_pring_add(r, bufs, 1, 0, id);
+        return;
+    }
+    for (unsigned int i = 0; i < b->fs->rx_pages; i++) {
+        bufs[i] = (TestBuf){base + i * 4096ull, 4096, true};
+    }
+    test_pring_add(r, bufs, b->fs->rx_pages,
+                   GUEST_IOVA + INDIRECT_OFF +
+                       (uint64_t)id * BIG_PAGES * sizeof(struct vring_desc),
+                   id);
+}
+
+/**
  * rx_post() - the driver posts one RX chain
  * @b:		the bench
  *
@@ -516,6 +565,11 @@ static void wait_irq(int fd)
 static void rx_post(Bench *b)
 {
     TestRing *r = &b->rxr;
+
+    if (b->fs->packed) {
+        rx_post_packed(b);
+        return;
+    }
     uint16_t head = r->next_desc;
     uint64_t base = GUEST_IOVA + RX_BUF_OFF + (uint64_t)head * b->fs->rx_buf;
     TestBuf bufs[BIG_PAGES];
@@ -534,6 +588,45 @@ static void rx_post(Bench *b)
 }
 
 /**
+ * driver_rx_packed() - driver_rx() on the packed ring
+ * @b:		the bench
+ *
+ * Return: NULL.
+ */
+static gpointer driver_rx_packed(Bench *b)
+{
+    TestPRing *r = &b->prxr;
+
+    while (!__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
+        uint16_t old = r->avail_idx, id;
+        bool old_wrap = r->avail_wrap;
+        unsigned int n = 0;
+        uint32_t len;
+
+        while (test_pring_get_used(r, &id, &len)) {
+            rx_post(b);
+            n++;
+        }
+        if (n) {
+            __atomic_store_n(&b->rx_seen_ns, now_ns(), __ATOMIC_RELAXED);
+            __atomic_add_fetch(&b->rx_seen, n, __ATOMIC_RELEASE);
+            if (test_pring_kick_needed(r, old, old_wrap)) {
+                kick(b->rx_kick);
+            }
+        }
+        /* An interrupt at the next used descriptor (event index). */
+        test_pring_set_driver_event(
+            r, VRING_PACKED_EVENT_FLAG_DESC,
+            test_pring_state(r->used_idx, r->used_wrap));
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (!test_pring_is_used(r, r->used_idx, r->used_wrap)) {
+            wait_irq(b->irq_fd[0]);
+        }
+    }
+    return NULL;
+}
+
+/**
  * driver_rx() - the driver's RX side: re-post what the device used
  * @data:	the bench
  *
@@ -546,6 +639,9 @@ static gpointer driver_rx(gpointer data)
     Bench *b = data;
     TestRing *r = &b->rxr;
 
+    if (b->fs->packed) {
+        return driver_rx_packed(b);
+    }
     while (!__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
         uint16_t old = r->avail_idx;
         uint32_t id, len;
@@ -569,6 +665,51 @@ static gpointer driver_rx(gpointer data)
 }
 
 /**
+ * driver_tx_packed() - driver_tx() on the packed ring
+ * @b:		the bench
+ * @buf:	the header and frame every chain carries
+ *
+ * A chain's buffer id is its slot.
+ * Return: NULL.
+ */
+static gpointer driver_tx_packed(Bench *b, const TestBuf *buf)
+{
+    TestPRing *r = &b->ptxr;
+    const uint16_t half = RING_SIZE / 2;
+
+    while (!__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
+        uint16_t old = r->avail_idx, id, at;
+        bool old_wrap = r->avail_wrap, at_wrap;
+        bool added = false;
+        uint32_t len;
+
+        while (test_pring_get_used(r, &id, &len)) {
+        }
+        while (r->free > 0) {
+            test_pring_add(r, buf, 1, 0, r->avail_idx);
+            added = true;
+        }
+        if (added && test_pring_kick_needed(r, old, old_wrap)) {
+            kick(b->tx_kick);
+        }
+        /* An interrupt when half the ring has been used. */
+        at = (uint16_t)(r->used_idx + half - 1);
+        at_wrap = r->used_wrap;
+        if (at >= RING_SIZE) {
+            at -= RING_SIZE;
+            at_wrap = !at_wrap;
+        }
+        test_pring_set_driver_event(r, VRING_PACKED_EVENT_FLAG_DESC,
+                                    test_pring_state(at, at_wrap));
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (!test_pring_is_used(r, at, at_wrap)) {
+            wait_irq(b->irq_fd[1]);
+        }
+    }
+    return NULL;
+}
+
+/**
  * driver_tx() - the driver's TX side: keep the ring full
  * @data:	the bench
  *
@@ -584,6 +725,9 @@ static gpointer driver_tx(gpointer data)
                    (uint32_t)(NET_HDR_LEN + b->frame_len), false};
     const uint16_t half = RING_SIZE / 2;
 
+    if (b->fs->packed) {
+        return driver_tx_packed(b, &buf);
+    }
     while (!__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
         uint16_t old = r->avail_idx;
         uint32_t id, len;
@@ -817,12 +961,21 @@ static bool bench_start_pair(Bench *b, GError **error)
                     "TUNSETOFFLOAD: %s", g_strerror(errno));
         return false;
     }
-    test_ring_init(&b->rxr, b->mem, GUEST_IOVA, RX_RING_OFF, RING_SIZE, 0);
-    test_ring_init(&b->txr, b->mem, GUEST_IOVA, TX_RING_OFF, RING_SIZE, 0);
     b->rx = vduse_vq_new(0, b->iotlb);
     b->tx = vduse_vq_new(1, b->iotlb);
-    test_ring_start(&b->rxr, b->rx, 0, true);
-    test_ring_start(&b->txr, b->tx, 0, true);
+    if (b->fs->packed) {
+        test_pring_init(&b->prxr, b->mem, GUEST_IOVA, RX_RING_OFF, RING_SIZE, 0,
+                        true);
+        test_pring_init(&b->ptxr, b->mem, GUEST_IOVA, TX_RING_OFF, RING_SIZE, 0,
+                        true);
+        test_pring_start(&b->prxr, b->rx, 0, true);
+        test_pring_start(&b->ptxr, b->tx, 0, true);
+    } else {
+        test_ring_init(&b->rxr, b->mem, GUEST_IOVA, RX_RING_OFF, RING_SIZE, 0);
+        test_ring_init(&b->txr, b->mem, GUEST_IOVA, TX_RING_OFF, RING_SIZE, 0);
+        test_ring_start(&b->rxr, b->rx, 0, true);
+        test_ring_start(&b->txr, b->tx, 0, true);
+    }
     q.rx = b->rx;
     q.tx = b->tx;
     b->pair = net_pair_new("bench", 0, b->tap_fd);
@@ -1399,8 +1552,11 @@ static void print_targets(Group groups[2][SZ_COUNT], const Latency *loaded)
  */
 static void run_group(Dir dir, int size, Group *g)
 {
-    static const int rx_sets[] = {FS_NONE, FS_MRG, FS_GSO, FS_MRG_GSO};
-    static const int tx_sets[] = {FS_NONE, FS_MRG_GSO};
+    static const int rx_sets[] = {FS_NONE,    FS_NONE_PK,   FS_MRG,
+                                  FS_MRG_PK,  FS_GSO,       FS_GSO_PK,
+                                  FS_MRG_GSO, FS_MRG_GSO_PK};
+    static const int tx_sets[] = {FS_NONE, FS_NONE_PK, FS_MRG_GSO,
+                                  FS_MRG_GSO_PK};
     const int *sets = dir == DIR_TX ? tx_sets : rx_sets;
     size_t nsets =
         dir == DIR_TX ? G_N_ELEMENTS(tx_sets) : G_N_ELEMENTS(rx_sets);
@@ -1469,7 +1625,9 @@ static void print_legend(void)
 {
     printf("\nfeatures: none = no offloads, one %d B buffer per frame; mrg = "
            "MRG_RXBUF, %d B buffers;\n  gso = CSUM, HOST/GUEST_TSO4/6, "
-           "GUEST_CSUM, %d x 4 KiB indirect chains; mrg+gso = both\n",
+           "GUEST_CSUM, %d x 4 KiB indirect chains; mrg+gso = both;\n  "
+           "/pk = the same with packed rings (VIRTIO_F_RING_PACKED, event "
+           "index), beside the split row\n",
            SMALL_BUF, MRG_BUF, BIG_PAGES);
     printf("CPU = the measured thread's CPU time over wall time (pair0 from "
            "/proc/self/task/TID/schedstat,\n  the raw loop from "

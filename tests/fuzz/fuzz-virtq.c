@@ -1,24 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fuzz-virtq.c - the split-ring engine against a driver the input writes
+ * fuzz-virtq.c - the virtqueue engines (split and packed) against a driver
+ * the input writes
  *
  * Guest memory is two memfds (test-driver.c), one per address space,
  * mapped at the same IOVAs: GUEST_IOVA.. read-write for RW_SIZE bytes,
  * then read-only to the end, so that a mistranslation reads or writes the
- * wrong memory. The input starts with where the rings are and which ASID
- * the queue uses; then each op is the driver writing descriptors, indirect
- * tables, ring entries, indices or any bytes, or the device popping,
- * pushing, flushing, giving chains back, asking for kicks, changing ASID,
- * remapping, restarting. The device side keeps the contracts of virtq.h
- * (it pushes only what it popped, in order; changes ASID and mappings
- * only with nothing in flight), so whatever breaks is the engine's.
+ * wrong memory. The input starts with where the rings are, which ASID the
+ * queue uses and its layout (bit 7 of the first byte: packed); then each op is
+ * the driver writing descriptors, indirect tables, ring entries, indices or any
+ * bytes, or the device popping, pushing, flushing, giving chains back, asking
+ * for kicks, changing ASID, remapping, restarting. The device side keeps the
+ * contracts of virtq.h (it pushes only what it popped, in order; changes ASID
+ * and mappings only with nothing in flight), so whatever breaks is the
+ * engine's.
  *
  * Checked: no crash, no GLib warning or critical; a popped chain's head
  * is in range, its segments within VDUSE_VQ_MAX_IOV and their lengths add
  * up, every segment can be read or written where it says; the chains in
  * flight after a pop never exceed the queue size; a flush publishes exactly the
- * used index the engine reports; a failed queue pops nothing. Work per input is
- * bounded: MAX_OPS ops, a queue of at most 256 entries.
+ * used index the engine reports (packed: the used descriptor where the engine
+ * says it wrote, with its wrap counter); a failed queue pops nothing. Work
+ * per input is bounded: MAX_OPS ops, a queue of at most 256 entries.
  */
 #include "config.h"
 
@@ -47,6 +50,8 @@
  * @desc_off:	offset of the descriptor table in guest memory
  * @avail_off:	offset of the available ring
  * @used_off:	offset of the used ring
+ * @packed:	the queue has the packed layout (desc_off: the ring, avail_off
+ *		and used_off: the driver and device areas)
  * @held:	ids popped and not pushed, oldest first
  * @n_held:	how many
  * @remapped:	the mappings changed during this input
@@ -61,6 +66,7 @@ typedef struct Fuzz {
     uint32_t desc_off;
     uint32_t avail_off;
     uint32_t used_off;
+    bool packed;
     uint16_t held[256];
     unsigned int n_held;
     bool remapped;
@@ -112,16 +118,24 @@ static Fuzz *world(void)
 static bool start(Fuzz *f, FuzzIn *in)
 {
     uint8_t b = fuzz_u8(in);
-    uint32_t num = 1u << ((b >> 2) % 9);
+    uint32_t num = 1u << (((b >> 2) & 31) % 9);
     uint16_t desc = fuzz_u16(in), avail = fuzz_u16(in), used = fuzz_u16(in);
     uint16_t last_avail = fuzz_u16(in);
     bool ok;
 
     f->asid = b & 1;
     f->n_held = 0;
-    ok = vduse_vq_start(f->vq, f->asid, num, GUEST_IOVA + desc,
-                        GUEST_IOVA + avail, GUEST_IOVA + used, last_avail,
-                        b & 2, NULL);
+    f->packed = b & 0x80;
+    if (f->packed) {
+        /* Both positions from the kernel's word, as after a reset. */
+        ok = vduse_vq_start_packed(f->vq, f->asid, num, GUEST_IOVA + desc,
+                                   GUEST_IOVA + avail, GUEST_IOVA + used,
+                                   last_avail, last_avail, b & 2, NULL);
+    } else {
+        ok = vduse_vq_start(f->vq, f->asid, num, GUEST_IOVA + desc,
+                            GUEST_IOVA + avail, GUEST_IOVA + used, last_avail,
+                            b & 2, NULL);
+    }
     f->num = ok ? num : 0;
     f->desc_off = desc;
     f->avail_off = avail;
@@ -181,6 +195,37 @@ static void op_desc(Fuzz *f, FuzzIn *in)
         .next = htole16(next),
     };
 
+    poke(f, b & 1, off, &d, sizeof(d));
+}
+
+/**
+ * op_pdesc() - the driver writes one packed descriptor, its AVAIL/USED
+ * bits for the lap the input says (or lying about it)
+ * @f:		the world
+ * @in:		the input
+ */
+static void op_pdesc(Fuzz *f, FuzzIn *in)
+{
+    uint8_t b = fuzz_u8(in);
+    size_t off = (b & 16) ? fuzz_u16(in) : f->desc_off + 16u * fuzz_u8(in);
+    uint64_t addr = (b & 2) ? fuzz_u64(in) : GUEST_IOVA + fuzz_u16(in);
+    uint32_t len = (b & 4) ? fuzz_u32(in) : fuzz_u16(in);
+    uint16_t id = (b & 8) ? fuzz_u16(in) : fuzz_u8(in);
+    uint8_t fl = fuzz_u8(in);
+    /* Bits 0-2: NEXT, WRITE, INDIRECT; bit 3: the wrap counter; bit 4:
+     * USED equal to AVAIL (not available, or a used descriptor). */
+    uint16_t flags = (uint16_t)((fl & 7) | ((fl & 8) ? 1u << 7 : 1u << 15));
+    struct vring_packed_desc d;
+
+    if (fl & 16) {
+        flags ^= 1u << 15;
+    }
+    d = (struct vring_packed_desc){
+        .addr = htole64(addr),
+        .len = htole32(len),
+        .id = htole16(id),
+        .flags = htole16(flags),
+    };
     poke(f, b & 1, off, &d, sizeof(d));
 }
 
@@ -257,6 +302,26 @@ static void touch_elem(const VduseVqElem *e)
 }
 
 /**
+ * in_flight() - slots (packed) or chains (split) between the used and the
+ * available position the engine reports
+ * @f:		a started world
+ */
+static uint32_t in_flight(Fuzz *f)
+{
+    uint16_t a = vduse_vq_last_avail(f->vq), u = vduse_vq_used_idx(f->vq);
+    uint32_t la, lu;
+
+    if (!f->packed) {
+        return (uint16_t)(a - u);
+    }
+    fuzz_check((a & 0x7fff) < f->num && (u & 0x7fff) < f->num);
+    /* Two laps numbered from the one with wrap counter 1. */
+    la = (a & 0x7fff) + ((a & 0x8000) ? 0 : f->num);
+    lu = (u & 0x7fff) + ((u & 0x8000) ? 0 : f->num);
+    return (la + 2 * f->num - lu) % (2 * f->num);
+}
+
+/**
  * op_pop() - the device pops up to 8 chains
  * @f:		the world
  * @in:		the input
@@ -273,8 +338,7 @@ static void op_pop(Fuzz *f, FuzzIn *in)
             fuzz_check(f->n_held < G_N_ELEMENTS(f->held));
             /* Popped and not published: never more than the ring holds
              * (a start may begin further apart, from the kernel's word). */
-            fuzz_check((uint16_t)(vduse_vq_last_avail(f->vq) -
-                                  vduse_vq_used_idx(f->vq)) <= f->num);
+            fuzz_check(in_flight(f) <= f->num);
             touch_elem(f->elem);
             f->held[f->n_held++] = f->elem->id;
         } else if (ret < 0) {
@@ -317,9 +381,20 @@ static void flush(Fuzz *f)
     /* Only a flush that published wrote the index: the driver may have
      * written over it otherwise (rings may overlap). */
     if (f->num && !vduse_vq_is_failed(f->vq) &&
-        vduse_vq_used_idx(f->vq) != before) {
+        vduse_vq_used_idx(f->vq) != before && !f->packed) {
         fuzz_check(peek16(f, f->asid, f->used_off + 2) ==
                    vduse_vq_used_idx(f->vq));
+    }
+    /* Packed: the batch's first used descriptor is where the position
+     * was, both bits its wrap counter (written last, so nothing of the
+     * batch overlapping it can have changed it). */
+    if (f->num && !vduse_vq_is_failed(f->vq) &&
+        vduse_vq_used_idx(f->vq) != before && f->packed) {
+        uint16_t flags =
+            peek16(f, f->asid, f->desc_off + 16u * (before & 0x7fff) + 14);
+        uint16_t want = (before & 0x8000) ? 0x8080 : 0;
+
+        fuzz_check((flags & 0x8080) == want);
     }
 }
 
@@ -386,7 +461,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f->remapped = false;
     start(f, &in);
     for (unsigned int i = 0; i < MAX_OPS && in.left; i++) {
-        switch (fuzz_u8(&in) % 14) {
+        switch (fuzz_u8(&in) % 15) {
         case 0:
             op_desc(f, &in);
             break;
@@ -449,6 +524,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             quiesce(f);
             vduse_vq_stop(f->vq);
             start(f, &in);
+            break;
+        case 14:
+            op_pdesc(f, &in);
             break;
         }
         check(f);

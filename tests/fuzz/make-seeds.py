@@ -86,6 +86,59 @@ write("virtq", "max-size", vq_header(log2num=8, avail=4096, used=8192,
       vq_desc(255, 0x4000, 100, WRITE) + vq_avail(255) + POP() + PUSH() +
       FLUSH)
 
+
+# Packed rings (bit 7 of the header): the ring at 0, the driver area at
+# 4096, the device area at 4100; positions with the wrap counter in bit 15.
+def vq_pheader(event_idx=False, log2num=3, start=0x8000):
+    b = 0x80 | (2 if event_idx else 0) | (log2num << 2)
+    return struct.pack("<BHHHH", b, 0, 4096, 4100, start)
+
+
+PWRAP, PLIE = 8, 16
+
+
+def vq_pdesc(slot, addr_off, length, buf_id, fl, mem=0):
+    # op 14: packed descriptor at ring slot, flags NEXT/WRITE/INDIRECT (fl
+    # bits 0-2), wrap counter (PWRAP), USED equal to AVAIL (PLIE)
+    return struct.pack("<BBBHHBB", 14, mem, slot, addr_off, length, buf_id,
+                       fl)
+
+
+def vq_pdesc_at(off, addr_off, length, fl=0, mem=0):
+    return struct.pack("<BBHHHBB", 14, mem | 16, off, addr_off, length, 0, fl)
+
+
+write("virtq", "packed-chain", vq_pheader() +
+      vq_pdesc(1, 0x2100, 50, 5, NEXT | PWRAP) +
+      vq_pdesc(2, 0x3000, 1500, 5, WRITE | PWRAP) +
+      vq_pdesc(0, 0x2000, 12, 5, NEXT | PWRAP) + POP() + PUSH(1, 1500) +
+      FLUSH + NOTIFY())
+write("virtq", "packed-indirect", vq_pheader(event_idx=True) +
+      vq_pdesc_at(0x5000, 0x2000, 12) + vq_pdesc_at(0x5010, 0x3000, 2000,
+                                                    WRITE) +
+      vq_pdesc(0, 0x5000, 32, 3, INDIRECT | PWRAP) + POP() + PUSH() +
+      FLUSH + NOTIFY())
+write("virtq", "packed-wrap", vq_pheader(event_idx=True, log2num=1) +
+      vq_pdesc(0, 0x2000, 8, 0, WRITE | PWRAP) +
+      vq_pdesc(1, 0x2000, 8, 1, WRITE | PWRAP) + POP(2) + PUSH(2) + FLUSH +
+      NOTIFY() + vq_pdesc(0, 0x2000, 8, 0, WRITE) +
+      vq_pdesc(1, 0x2000, 8, 1, WRITE) + POP(2) + PUSH(2) + FLUSH +
+      NOTIFY() + vq_pdesc(0, 0x2000, 8, 1, WRITE | PWRAP) + POP() + PUSH() +
+      FLUSH)
+write("virtq", "packed-loop", vq_pheader(log2num=2) +
+      b"".join(vq_pdesc(i, 0x2000, 8, 0, NEXT | PWRAP) for i in range(4)) +
+      POP() + POP())
+write("virtq", "packed-reuse-id", vq_pheader() +
+      vq_pdesc(0, 0x2000, 8, 1, WRITE | PWRAP) +
+      vq_pdesc(1, 0x2000, 8, 1, WRITE | PWRAP) + POP(2) + PUSH(2) + FLUSH)
+write("virtq", "packed-unpop-restart", vq_pheader(event_idx=True) +
+      vq_pdesc(0, 0x2000, 8, 0, WRITE | PWRAP) +
+      vq_pdesc(1, 0x2000, 8, 1, WRITE | PWRAP) + POP(2) + UNPOP(1) +
+      PUSH() + FLUSH + RESTART + POP(2) + PUSH(2) + FLUSH)
+write("virtq", "packed-wrap-lies", vq_pheader(log2num=1, start=0x8001) +
+      vq_pdesc(0, 0x2000, 8, 0, WRITE | PWRAP) +
+      vq_pdesc(1, 0x2000, 8, 0, NEXT | PWRAP) + POP())
+
 # ---- fuzz-ctrlvq --------------------------------------------------------
 F = {"CSUM": 0, "GUEST_CSUM": 1, "CTRL_GUEST_OFFLOADS": 2, "GUEST_TSO4": 7,
      "GUEST_TSO6": 8, "GUEST_ECN": 9, "CTRL_VQ": 17, "CTRL_RX": 18,

@@ -3,8 +3,8 @@
  * vhost-driver.c - play the VMM on /dev/vhost-vdpa-N, as QEMU's
  * -netdev vhost-vdpa does, for the VM tests
  *
- * Usage: vhost-driver [--migrate CTLDIR | --remap N] /dev/vhost-vdpa-N MAC
- *        [VLAN]
+ * Usage: vhost-driver [--packed] [--migrate CTLDIR | --remap N]
+ *        /dev/vhost-vdpa-N MAC [VLAN]
  *
  * 1. QEMU's start-up probe: ACKNOWLEDGE|DRIVER, features, FEATURES_OK, the
  *    virtqueue groups and address spaces, then a reset to 0.
@@ -38,6 +38,15 @@
  * command. The destination must raise VIRTIO_NET_S_ANNOUNCE with a config
  * interrupt (acked with ANNOUNCE_ACK); then MIGRATE_FRAMES more frames
  * whose used index continues where the source stopped.
+ *
+ * With --packed it negotiates VIRTIO_F_RING_PACKED (and fails if the device
+ * does not offer it) and runs every vq as a packed ring (virtio 1.2 2.8):
+ * descriptors written in the ring with each one's AVAIL/USED bits for its
+ * lap and the head's flags last, used descriptors read by buffer id and
+ * skipped by the slots their chain took, both wrap counters, VRING_BASE
+ * as vhost-vdpa has it for packed rings (available position in bits
+ * 0-15, used in 16-31, each with its wrap counter in bit 15). Not with
+ * --migrate.
  *
  * With --remap N it plays a VMM remapping guest memory under traffic (as
  * memory hotplug or a migration's dirty tracking does): N rounds, each a
@@ -85,14 +94,23 @@ typedef struct Mem {
 } Mem;
 
 /**
- * struct Ring - the driver's side of one split vq
+ * struct Ring - the driver's side of one vq, split or packed (--packed)
  * @mem:	memory it lives in
- * @desc:	descriptor table
- * @avail:	available ring
- * @used:	used ring
- * @next:	next descriptor / available index
+ * @desc:	descriptor table (split)
+ * @avail:	available ring (split)
+ * @used:	used ring (split)
+ * @next:	next descriptor / available index (split)
  * @kick:	kick eventfd
  * @index:	vq index
+ * @ring:	descriptor ring (packed)
+ * @avail_pos:	next slot to make available (packed)
+ * @avail_wrap:	its wrap counter
+ * @used_pos:	next slot a used descriptor is read from (packed)
+ * @used_wrap:	its wrap counter
+ * @added:	chains made available (packed; split: avail->idx)
+ * @done:	used descriptors read (packed; split: used->idx)
+ * @slots:	per buffer id, the slots its chain took (packed)
+ * @addr:	per buffer id, the IOVA of its first buffer (packed)
  */
 typedef struct Ring {
     Mem *mem;
@@ -102,9 +120,20 @@ typedef struct Ring {
     uint16_t next;
     int kick;
     unsigned int index;
+    struct vring_packed_desc *ring;
+    uint16_t avail_pos;
+    int avail_wrap;
+    uint16_t used_pos;
+    int used_wrap;
+    uint16_t added;
+    uint16_t done;
+    uint16_t slots[QSIZE];
+    uint64_t addr[QSIZE];
 } Ring;
 
 static int dev_fd;
+/* --packed: every vq has the packed layout. */
+static int packed;
 
 /* die() - report a failed step and exit 1. */
 static void die(const char *what)
@@ -208,7 +237,10 @@ static void ring_setup(Ring *r, uint16_t base)
 {
     size_t off = RING_OFF(r->index);
     struct vhost_vring_state num = {.index = r->index, .num = QSIZE};
-    struct vhost_vring_state vbase = {.index = r->index, .num = base};
+    /* Packed: both positions at slot @base of the lap with wrap 1. */
+    struct vhost_vring_state vbase = {
+        .index = r->index,
+        .num = packed ? (0x8000u | base) | (0x8000u | base) << 16 : base};
     struct vhost_vring_addr addr = {
         .index = r->index,
         .desc_user_addr = iova(off),
@@ -237,6 +269,10 @@ static void ring_init(Ring *r, Mem *m, unsigned int index)
     r->avail = (struct vring_avail *)(m->host + off + 16 * QSIZE);
     r->used = (struct vring_used *)(m->host + off + 0x2000);
     r->next = 0;
+    r->ring = (struct vring_packed_desc *)(m->host + off);
+    r->avail_pos = r->used_pos = 0;
+    r->avail_wrap = r->used_wrap = 1;
+    r->added = r->done = 0;
     r->kick = eventfd(0, EFD_CLOEXEC);
     ring_setup(r, 0);
 }
@@ -247,6 +283,117 @@ static void enable(unsigned int index)
     struct vhost_vring_state s = {.index = index, .num = 1};
 
     xioctl(VHOST_VDPA_SET_VRING_ENABLE, &s, "SET_VRING_ENABLE");
+}
+
+/* avail_bits() - AVAIL set to @wrap, USED to its opposite. */
+static uint16_t avail_bits(int wrap)
+{
+    return wrap ? 1u << VRING_PACKED_DESC_F_AVAIL
+                : 1u << VRING_PACKED_DESC_F_USED;
+}
+
+/**
+ * ring_add_packed() - make a chain available in a packed ring, head last
+ * @r:		the ring
+ * @offs:	byte offsets of the buffers in the ring's memory
+ * @lens:	their lengths
+ * @writable:	which are device-writable
+ * @n:		how many
+ *
+ * The buffer id is the chain's count modulo the queue size: a chain is
+ * used before its id comes round again (at most QSIZE in flight).
+ */
+static void ring_add_packed(Ring *r, const size_t *offs, const uint32_t *lens,
+                            const int *writable, unsigned int n)
+{
+    uint16_t id = r->added % QSIZE, head = r->avail_pos, slot = head;
+    uint16_t head_flags = 0;
+    int wrap = r->avail_wrap;
+
+    for (unsigned int i = 0; i < n; i++) {
+        uint16_t flags =
+            (uint16_t)((writable[i] ? VRING_DESC_F_WRITE : 0) |
+                       (i + 1 < n ? VRING_DESC_F_NEXT : 0) | avail_bits(wrap));
+
+        r->ring[slot].addr = htole64(iova(offs[i]));
+        r->ring[slot].len = htole32(lens[i]);
+        r->ring[slot].id = htole16(id);
+        if (i == 0) {
+            head_flags = flags;
+        } else {
+            __atomic_store_n(&r->ring[slot].flags, htole16(flags),
+                             __ATOMIC_RELAXED);
+        }
+        if (++slot == QSIZE) {
+            slot = 0;
+            wrap = !wrap;
+        }
+    }
+    __atomic_store_n(&r->ring[head].flags, htole16(head_flags),
+                     __ATOMIC_RELEASE);
+    r->avail_pos = slot;
+    r->avail_wrap = wrap;
+    r->slots[id] = (uint16_t)n;
+    r->addr[id] = iova(offs[0]);
+    r->added++;
+}
+
+/**
+ * ring_get_used() - read the next used descriptor of a packed ring
+ * @r:		the ring
+ * @id:		set to its buffer id
+ * @len:	set to its length
+ *
+ * Return: 1 with @id and @len set and the used position moved past the
+ * chain's slots, 0 if none is there.
+ */
+static int ring_get_used(Ring *r, uint16_t *id, uint32_t *len)
+{
+    uint16_t flags =
+        le16toh(__atomic_load_n(&r->ring[r->used_pos].flags, __ATOMIC_ACQUIRE));
+    int avail = !!(flags & (1u << VRING_PACKED_DESC_F_AVAIL));
+    int used = !!(flags & (1u << VRING_PACKED_DESC_F_USED));
+
+    if (avail != used || used != r->used_wrap) {
+        return 0;
+    }
+    *id = le16toh(r->ring[r->used_pos].id);
+    *len = le32toh(r->ring[r->used_pos].len);
+    if (*id >= QSIZE || !r->slots[*id]) {
+        fprintf(stderr,
+                "vhost-driver: FAIL: vq %u: used id %u not in "
+                "flight\n",
+                r->index, *id);
+        exit(1);
+    }
+    r->used_pos = (uint16_t)(r->used_pos + r->slots[*id]);
+    if (r->used_pos >= QSIZE) {
+        r->used_pos -= QSIZE;
+        r->used_wrap = !r->used_wrap;
+    }
+    r->slots[*id] = 0;
+    r->done++;
+    return 1;
+}
+
+/* added() - chains made available on @r so far. */
+static uint16_t added(const Ring *r)
+{
+    return packed ? r->added : r->avail->idx;
+}
+
+/* used_count() - chains the device handed back on @r so far. */
+static uint16_t used_count(Ring *r)
+{
+    uint16_t id;
+    uint32_t len;
+
+    if (!packed) {
+        return __atomic_load_n(&r->used->idx, __ATOMIC_ACQUIRE);
+    }
+    while (ring_get_used(r, &id, &len)) {
+    }
+    return r->done;
 }
 
 /**
@@ -262,6 +409,11 @@ static void ring_add(Ring *r, const size_t *offs, const uint32_t *lens,
                      const int *writable, unsigned int n, int publish)
 {
     uint16_t head = r->next % QSIZE;
+
+    if (packed) {
+        ring_add_packed(r, offs, lens, writable, n);
+        return;
+    }
 
     for (unsigned int i = 0; i < n; i++) {
         uint16_t d = (head + i) % QSIZE;
@@ -293,7 +445,7 @@ static void kick(Ring *r)
 static int wait_used(Ring *r, uint16_t idx)
 {
     for (int i = 0; i < 10000; i++) {
-        if (__atomic_load_n(&r->used->idx, __ATOMIC_ACQUIRE) == idx) {
+        if (used_count(r) == idx) {
             return 0;
         }
         usleep(1000);
@@ -320,7 +472,7 @@ static void cvq_command(Ring *r, const char *name, const uint8_t *cmd,
     *status = 0xee;
     ring_add(r, offs, lens, wr, 2, 1);
     kick(r);
-    if (wait_used(r, r->avail->idx) < 0) {
+    if (wait_used(r, added(r)) < 0) {
         fprintf(stderr, "vhost-driver: FAIL: %s: no answer\n", name);
         exit(1);
     }
@@ -374,13 +526,13 @@ static void send_seq_frames(Ring *tx, const uint8_t mac[6], uint32_t first,
         memcpy(frame + 14, &be, 4);
         ring_add(tx, offs, lens, wr, 2, 1);
         kick(tx);
-        if (wait_used(tx, tx->avail->idx) < 0) {
+        if (wait_used(tx, added(tx)) < 0) {
             fprintf(stderr, "vhost-driver: FAIL: frame %u not used\n", seq);
             exit(1);
         }
     }
     printf("vhost-driver: frames %u..%u sent, TX used index %u\n", first,
-           first + n - 1, tx->used->idx);
+           first + n - 1, used_count(tx));
     fflush(stdout);
 }
 
@@ -604,6 +756,11 @@ int main(int argc, char **argv)
     Mem data, ctrl;
     Ring rx, tx, rx1, tx1, cvq, decoy;
 
+    if (argc > 1 && !strcmp(argv[1], "--packed")) {
+        packed = 1;
+        argc--;
+        argv++;
+    }
     if (argc > 2 && !strcmp(argv[1], "--migrate")) {
         migrate_dir = argv[2];
         argc -= 2;
@@ -614,8 +771,12 @@ int main(int argc, char **argv)
         argv += 2;
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: vhost-driver [--migrate CTLDIR | --remap N] "
-                        "/dev/vhost-vdpa-N MAC [VLAN]\n");
+        fprintf(stderr, "usage: vhost-driver [--packed] [--migrate CTLDIR | "
+                        "--remap N] /dev/vhost-vdpa-N MAC [VLAN]\n");
+        return 2;
+    }
+    if (packed && migrate_dir) {
+        fprintf(stderr, "vhost-driver: --packed does not go with --migrate\n");
         return 2;
     }
     vlan = argc > 3 ? (unsigned int)atoi(argv[3]) : 5;
@@ -657,7 +818,12 @@ int main(int argc, char **argv)
          (1ull << VIRTIO_NET_F_CTRL_MAC_ADDR) |
          (1ull << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |
          (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_MQ) |
-         (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_GUEST_ANNOUNCE));
+         (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_GUEST_ANNOUNCE) |
+         (packed ? 1ull << VIRTIO_F_RING_PACKED : 0));
+    if (packed && !(want & (1ull << VIRTIO_F_RING_PACKED))) {
+        fprintf(stderr, "vhost-driver: FAIL: packed rings not offered\n");
+        return 1;
+    }
     if (!(want & (1ull << VIRTIO_NET_F_CTRL_VQ))) {
         fprintf(stderr, "vhost-driver: FAIL: no control vq offered\n");
         return 1;
@@ -714,6 +880,7 @@ int main(int argc, char **argv)
         (struct vring_avail *)(data.host + RING_OFF(cvq_index) + 16 * QSIZE);
     decoy.used =
         (struct vring_used *)(data.host + RING_OFF(cvq_index) + 0x2000);
+    decoy.ring = (struct vring_packed_desc *)(data.host + RING_OFF(cvq_index));
     {
         size_t offs[2] = {BUF_OFF, BUF_OFF + 0x1000};
         uint32_t lens[2] = {8, 1};
@@ -789,7 +956,8 @@ int main(int argc, char **argv)
 
         cvq_command(&cvq, "VLAN_ADD", v, sizeof(v));
     }
-    if (decoy.used->idx != 0 || cvq.used->idx != cvq.avail->idx) {
+    if ((packed ? used_count(&decoy) : decoy.used->idx) != 0 ||
+        used_count(&cvq) != added(&cvq)) {
         fprintf(stderr, "vhost-driver: FAIL: used ring in ASID 0 touched\n");
         return 1;
     }
@@ -819,6 +987,25 @@ int main(int argc, char **argv)
         }
     }
     printf("vhost-driver: frame sent from ASID 0: OK\n");
+    if (packed) {
+        /* GET_VQ_STATE of a running packed queue, through the kernel:
+         * both positions with their wrap counters, nothing in flight. */
+        struct vhost_vring_state st = {.index = tx.index};
+        uint32_t base =
+            ((tx.avail_wrap ? 0x8000u : 0) | tx.avail_pos) |
+            ((uint32_t)((tx.used_wrap ? 0x8000u : 0) | tx.used_pos) << 16);
+
+        xioctl(VHOST_GET_VRING_BASE, &st, "GET_VRING_BASE");
+        if (st.num != base) {
+            fprintf(stderr,
+                    "vhost-driver: FAIL: TX vq base 0x%08x, want 0x%08x\n",
+                    st.num, base);
+            return 1;
+        }
+        printf("vhost-driver: TX vq base 0x%08x (available and used "
+               "positions with their wrap counters): OK\n",
+               st.num);
+    }
     if (remap) {
         for (unsigned int round = 0; round < remap; round++) {
             uint8_t allmulti[3] = {VIRTIO_NET_CTRL_RX,
@@ -869,7 +1056,22 @@ int main(int argc, char **argv)
         printf("vhost-driver: holding the device until killed\n");
         fflush(stdout);
         for (;;) {
-            uint16_t used = __atomic_load_n(&rx.used->idx, __ATOMIC_ACQUIRE);
+            uint16_t id;
+            uint32_t len;
+
+            while (packed && ring_get_used(&rx, &id, &len)) {
+                const uint8_t *f = data.host + rx.addr[id] - IOVA_BASE + 12;
+                int vid = (f[12] == 0x81 && f[13] == 0)
+                              ? ((f[14] << 8) | f[15]) & 0xfff
+                              : -1;
+
+                printf("vhost-driver: received %u bytes, vlan %d\n", len - 12,
+                       vid);
+                fflush(stdout);
+            }
+            uint16_t used =
+                packed ? seen
+                       : __atomic_load_n(&rx.used->idx, __ATOMIC_ACQUIRE);
 
             while (seen != used) {
                 struct vring_used_elem *e = &rx.used->ring[seen % QSIZE];

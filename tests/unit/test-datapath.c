@@ -63,6 +63,13 @@ static const char *skip_reason;
  * @rx_next:	next free byte of the RX buffer area
  * @tx_used_at_rx_irq: the TX used index when the pair first interrupted
  *		for RX after the test set it to -1 (atomic)
+ * @packed:	the rings are packed (VDUSE_F_RING_PACKED in the test's
+ *		data): @prxr and @ptxr instead of @rxr and @txr
+ * @prxr:	the driver's packed RX ring
+ * @ptxr:	the driver's packed TX ring
+ * @rx_id:	next RX buffer id (packed)
+ * @tx_id:	next TX buffer id (packed)
+ * @rx_addr:	per RX buffer id, its IOVA (packed)
  */
 typedef struct Fixture {
     TestMem *mem;
@@ -80,6 +87,12 @@ typedef struct Fixture {
     int irqs;
     size_t rx_next;
     int tx_used_at_rx_irq;
+    bool packed;
+    TestPRing prxr;
+    TestPRing ptxr;
+    uint16_t rx_id;
+    uint16_t tx_id;
+    uint64_t rx_addr[RING_SIZE];
 } Fixture;
 
 /* count_irq() - the pair's notify callback: count. */
@@ -88,7 +101,7 @@ static int count_irq(void *opaque, uint32_t index)
     Fixture *f = opaque;
 
     __atomic_add_fetch(&f->irqs, 1, __ATOMIC_RELAXED);
-    if (index == 0 &&
+    if (index == 0 && !f->packed &&
         __atomic_load_n(&f->tx_used_at_rx_irq, __ATOMIC_RELAXED) == -1) {
         __atomic_store_n(&f->tx_used_at_rx_irq, test_ring_used_idx(&f->txr),
                          __ATOMIC_RELAXED);
@@ -128,12 +141,22 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     g_assert_cmpint(
         test_mem_map(f->mem, f->iotlb, 0, GUEST_IOVA, 0, GUEST_SIZE, RW), ==,
         0);
-    test_ring_init(&f->rxr, f->mem, GUEST_IOVA, RX_RING_OFF, RING_SIZE, 0);
-    test_ring_init(&f->txr, f->mem, GUEST_IOVA, TX_RING_OFF, RING_SIZE, 0);
     f->rx = vduse_vq_new(0, f->iotlb);
     f->tx = vduse_vq_new(1, f->iotlb);
-    test_ring_start(&f->rxr, f->rx, 0, true);
-    test_ring_start(&f->txr, f->tx, 0, true);
+    f->packed = GPOINTER_TO_SIZE(data) & VDUSE_BIT(VDUSE_F_RING_PACKED);
+    if (f->packed) {
+        test_pring_init(&f->prxr, f->mem, GUEST_IOVA, RX_RING_OFF, RING_SIZE, 0,
+                        true);
+        test_pring_init(&f->ptxr, f->mem, GUEST_IOVA, TX_RING_OFF, RING_SIZE, 0,
+                        true);
+        test_pring_start(&f->prxr, f->rx, 0, true);
+        test_pring_start(&f->ptxr, f->tx, 0, true);
+    } else {
+        test_ring_init(&f->rxr, f->mem, GUEST_IOVA, RX_RING_OFF, RING_SIZE, 0);
+        test_ring_init(&f->txr, f->mem, GUEST_IOVA, TX_RING_OFF, RING_SIZE, 0);
+        test_ring_start(&f->rxr, f->rx, 0, true);
+        test_ring_start(&f->txr, f->tx, 0, true);
+    }
     f->rx_kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     f->tx_kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
@@ -189,6 +212,8 @@ static bool start_pair_mtu(Fixture *f, uint64_t features, uint16_t mtu)
         g_test_skip(skip_reason);
         return false;
     }
+    /* The layout is the rings' business: the pair never sees it. */
+    features &= ~VDUSE_BIT(VDUSE_F_RING_PACKED);
     g_assert_cmpint(ioctl(f->tap_fd, TUNSETOFFLOAD, net_tap_offloads(features)),
                     ==, 0);
     net_pair_set_filter(f->pair, NULL, false, features);
@@ -263,6 +288,36 @@ static void wait_used(TestRing *r, uint32_t *id, uint32_t *len)
 }
 
 /**
+ * wait_pused() - wait up to 5 s for the next used descriptor of @r
+ * @r:		a packed ring
+ * @id:		set to its buffer id
+ * @len:	set to its length
+ */
+static void wait_pused(TestPRing *r, uint16_t *id, uint32_t *len)
+{
+    for (int i = 0; i < 5000; i++) {
+        if (test_pring_get_used(r, id, len)) {
+            return;
+        }
+        g_usleep(1000);
+    }
+    g_assert_not_reached();
+}
+
+/**
+ * guest() - the test's pointer to guest IOVA @iova
+ * @f:		the fixture
+ * @iova:	an IOVA of the guest memory
+ *
+ * Return: the host address.
+ */
+static uint8_t *guest(Fixture *f, uint64_t iova)
+{
+    g_assert_cmpuint(iova - GUEST_IOVA, <, GUEST_SIZE);
+    return f->mem->host + (iova - GUEST_IOVA);
+}
+
+/**
  * tx_frame() - the driver sends @frame behind header @hdr, in two
  *		descriptors, and the test checks it at the TAP's far side
  * @f:		the fixture
@@ -280,14 +335,26 @@ static void tx_frame(Fixture *f, const struct virtio_net_hdr_v1 *hdr,
     uint32_t id, used_len;
     size_t n;
 
-    memcpy(test_ring_ptr(&f->txr, bufs[0].iova), hdr, sizeof(*hdr));
-    memcpy(test_ring_ptr(&f->txr, bufs[1].iova), frame, len);
-    test_ring_add(&f->txr, bufs, 2, 0);
+    memcpy(guest(f, bufs[0].iova), hdr, sizeof(*hdr));
+    memcpy(guest(f, bufs[1].iova), frame, len);
+    if (f->packed) {
+        test_pring_add(&f->ptxr, bufs, 2, 0, f->tx_id);
+        f->tx_id = (uint16_t)((f->tx_id + 1) % RING_SIZE);
+    } else {
+        test_ring_add(&f->txr, bufs, 2, 0);
+    }
     kick(f->tx_kick);
     n = peer_recv(f, got, 70000);
     g_assert_cmpuint(n, ==, len + off);
     g_assert_cmpmem(got + off, len, frame, len);
-    wait_used(&f->txr, &id, &used_len);
+    if (f->packed) {
+        uint16_t pid;
+
+        wait_pused(&f->ptxr, &pid, &used_len);
+        id = pid;
+    } else {
+        wait_used(&f->txr, &id, &used_len);
+    }
     g_assert_cmpuint(used_len, ==, 0);
 }
 
@@ -377,7 +444,13 @@ static void post_rx_buffers(Fixture *f, unsigned int n, uint32_t size)
 
         f->rx_next += size;
         g_assert_cmpuint(RX_BUF_OFF + f->rx_next, <=, GUEST_SIZE);
-        test_ring_add(&f->rxr, &b, 1, 0);
+        if (f->packed) {
+            f->rx_addr[f->rx_id] = b.iova;
+            test_pring_add(&f->prxr, &b, 1, 0, f->rx_id);
+            f->rx_id = (uint16_t)((f->rx_id + 1) % RING_SIZE);
+        } else {
+            test_ring_add(&f->rxr, &b, 1, 0);
+        }
     }
     kick(f->rx_kick);
 }
@@ -403,12 +476,19 @@ static void rx_frame(Fixture *f, const uint8_t *out, size_t out_len,
     g_assert_cmpint(send(f->peer, out, out_len, 0), ==, (ssize_t)out_len);
     while (buffers < num_buffers) {
         uint32_t id, used_len;
-        const struct vring_desc *d;
+        uint64_t addr;
 
-        wait_used(&f->rxr, &id, &used_len);
-        d = &f->rxr.desc[id];
+        if (f->packed) {
+            uint16_t pid;
+
+            wait_pused(&f->prxr, &pid, &used_len);
+            addr = f->rx_addr[pid];
+        } else {
+            wait_used(&f->rxr, &id, &used_len);
+            addr = le64toh(f->rxr.desc[id].addr);
+        }
         g_assert_cmpuint(have + used_len, <=, len + sizeof(*hdr));
-        memcpy(got + have, test_ring_ptr(&f->rxr, le64toh(d->addr)), used_len);
+        memcpy(got + have, guest(f, addr), used_len);
         have += used_len;
         if (buffers++ == 0) {
             memcpy(hdr, got, sizeof(*hdr));
@@ -899,6 +979,7 @@ static void add(const char *path, uint64_t features,
 int main(int argc, char **argv)
 {
     const uint64_t offloads = gso_features;
+    const uint64_t packed = VDUSE_BIT(VDUSE_F_RING_PACKED);
 
     g_test_init(&argc, &argv, NULL);
     skip_reason = prepare_netns();
@@ -908,6 +989,13 @@ int main(int argc, char **argv)
     add("/datapath/rx/sizes-mergeable", VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF),
         test_rx_sizes);
     add("/datapath/rx/sizes-offloads", offloads, test_rx_sizes);
+    /* The same frames through packed rings (the pair cannot tell). */
+    add("/datapath/packed/tx/sizes", packed, test_tx_sizes);
+    add("/datapath/packed/tx/sizes-offloads", packed | offloads, test_tx_sizes);
+    add("/datapath/packed/rx/sizes", packed, test_rx_sizes);
+    add("/datapath/packed/rx/sizes-mergeable",
+        packed | VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF), test_rx_sizes);
+    add("/datapath/packed/rx/sizes-offloads", packed | offloads, test_rx_sizes);
     add("/datapath/tx/gso-64k", 0, test_tx_gso);
     g_test_add("/datapath/tx/burst", Fixture, GSIZE_TO_POINTER(0),
                fixture_setup, test_tx_burst, fixture_teardown);

@@ -416,19 +416,154 @@ static void test_features_ok(Fixture *f, gconstpointer data)
 }
 
 /**
- * test_packed_refused() - a driver that chose packed rings is refused
- * before the model is asked
+ * packed_up() - the driver negotiates packed rings and starts every queue
+ * on a TestPRing at slot 5 of the lap with wrap counter 0, as a VMM
+ * restoring a device would set them (VHOST_SET_VRING_BASE)
+ * @f:		the fixture
+ * @rings:	VQ_NUM rings, set up here
+ * @log:	the used log to give the device first, or NULL
+ */
+static void packed_up(Fixture *f, TestPRing *rings, VduseVqUsedLog *log)
+{
+    uint64_t features = FEATURES | VDUSE_BIT(VDUSE_F_RING_PACKED);
+
+    for (uint32_t i = 0; i < VQ_NUM; i++) {
+        test_pring_init(&rings[i], f->mem[vq_group[i]], GUEST_IOVA, RING_OFF(i),
+                        8, 5, false);
+        test_kernel_set_vq_packed(f->k, i, &rings[i], 5, 5);
+    }
+    if (log) {
+        vduse_dev_set_used_log(f->dev, log);
+    }
+    test_kernel_set_driver_features(f->k, features);
+    g_assert_cmpuint(test_kernel_set_status(f->k, S_UP), ==,
+                     VDUSE_REQ_RESULT_OK);
+    g_assert_cmpuint(vduse_dev_features(f->dev), ==, features);
+    g_assert_cmpuint(test_kernel_set_group_asid(f->k, 1, 1), ==,
+                     VDUSE_REQ_RESULT_OK);
+    for (uint32_t i = 0; i < VQ_NUM; i++) {
+        test_kernel_set_vq_ready(f->k, i, true);
+    }
+    g_assert_cmpuint(test_kernel_set_status(f->k, S_RUN), ==,
+                     VDUSE_REQ_RESULT_OK);
+    for (uint32_t i = 0; i < VQ_NUM; i++) {
+        g_assert_true(vduse_dev_vq_is_started(f->dev, i));
+        g_assert_true(vduse_vq_is_packed(vduse_dev_vq(f->dev, i)));
+        g_assert_cmpuint(vduse_vq_last_avail(vduse_dev_vq(f->dev, i)), ==, 5);
+    }
+    g_string_truncate(f->log, 0);
+}
+
+/**
+ * test_packed() - a driver that chose packed rings gets them: queues start
+ * at the positions the kernel holds, with the wrap counters, in their
+ * group's address space, and GET_VQ_STATE answers both positions
  * @f:		the fixture
  * @data:	unused
  */
-static void test_packed_refused(Fixture *f, gconstpointer data)
+static void test_packed(Fixture *f, gconstpointer data)
 {
-    test_kernel_set_driver_features(f->k,
-                                    FEATURES | VDUSE_BIT(VDUSE_F_RING_PACKED));
-    g_assert_cmpuint(test_kernel_set_status(f->k, S_UP), ==,
-                     VDUSE_REQ_RESULT_FAILED);
-    g_assert_cmpuint(vduse_dev_features(f->dev), ==, 0);
-    assert_log(f, "");
+    g_autofree TestPRing *rings = g_new0(TestPRing, VQ_NUM);
+    TestBuf buf = {CANARY_IOVA, 8, false};
+    uint16_t avail = 0, used = 0, id;
+    uint32_t len;
+
+    packed_up(f, rings, NULL);
+    test_pring_add(&rings[CVQ], &buf, 1, 0, 4);
+    g_assert_cmpstr(pop_canary(f, CVQ), ==, "ASID 1");
+    for (uint16_t i = 0; i < 4; i++) {
+        test_pring_add(&rings[0], &buf, 1, 0, i);
+    }
+    for (int i = 0; i < 4; i++) {
+        g_assert_cmpstr(pop_canary(f, 0), ==, "ASID 0");
+    }
+    /* Popped past the ring's end: slot 1 of the lap with wrap 1. */
+    g_assert_cmpuint(test_kernel_get_vq_packed(f->k, 0, &avail, &used), ==,
+                     VDUSE_REQ_RESULT_OK);
+    g_assert_cmphex(avail, ==, 0x8001);
+    g_assert_cmphex(used, ==, 5);
+    assert_log(f, "quiesce 0\nresume 0\n");
+    for (uint16_t i = 0; i < 4; i++) {
+        vduse_vq_push(vduse_dev_vq(f->dev, 0), i, 0);
+    }
+    vduse_vq_flush(vduse_dev_vq(f->dev, 0));
+    for (uint16_t i = 0; i < 4; i++) {
+        g_assert_true(test_pring_get_used(&rings[0], &id, &len));
+        g_assert_cmpuint(id, ==, i);
+    }
+    g_assert_cmpuint(test_kernel_get_vq_packed(f->k, 0, &avail, &used), ==,
+                     VDUSE_REQ_RESULT_OK);
+    g_assert_cmphex(avail, ==, 0x8001);
+    g_assert_cmphex(used, ==, 0x8001);
+}
+
+/**
+ * test_adopt_packed() - a packed queue is taken over only with the used log
+ * the dead process kept: without it the queue is not served; with it the
+ * chains popped and not completed come again
+ * @f:		the fixture
+ * @data:	unused
+ */
+static void test_adopt_packed(Fixture *f, gconstpointer data)
+{
+    g_autofree TestPRing *rings = g_new0(TestPRing, VQ_NUM);
+    g_autofree VduseVqUsedLog *log = g_new0(VduseVqUsedLog, VQ_NUM);
+    const uint32_t asids[2] = {0, 1};
+    g_autoptr(GError) error = NULL;
+    TestBuf buf = {CANARY_IOVA, 8, false};
+    uint16_t id;
+    uint32_t len;
+
+    packed_up(f, rings, log);
+    g_assert_cmphex(log[0].to, ==, 5);
+    /* Popped 4 (across the end), completed 2, died. */
+    for (uint16_t i = 0; i < 4; i++) {
+        test_pring_add(&rings[0], &buf, 1, 0, i);
+    }
+    for (int i = 0; i < 4; i++) {
+        g_assert_cmpstr(pop_canary(f, 0), ==, "ASID 0");
+    }
+    vduse_vq_push(vduse_dev_vq(f->dev, 0), 0, 0);
+    vduse_vq_push(vduse_dev_vq(f->dev, 0), 1, 0);
+    vduse_vq_flush(vduse_dev_vq(f->dev, 0));
+    g_assert_cmphex(log[0].to, ==, 7);
+    vduse_dev_close(f->dev);
+
+    /* No log: the queues are not served, the driver's ring untouched. */
+    f->dev = test_kernel_open(f->k, &f->cfg, false, &ops, f, &error);
+    g_assert_no_error(error);
+    g_assert_true(vduse_dev_adopt(f->dev, S_RUN, asids, 2, &error));
+    g_assert_no_error(error);
+    for (uint32_t i = 0; i < VQ_NUM; i++) {
+        g_assert_false(vduse_dev_vq_is_started(f->dev, i));
+    }
+    vduse_dev_close(f->dev);
+
+    f->dev = test_kernel_open(f->k, &f->cfg, false, &ops, f, &error);
+    g_assert_no_error(error);
+    vduse_dev_set_used_log(f->dev, log);
+    g_assert_true(vduse_dev_adopt(f->dev, S_RUN, asids, 2, &error));
+    g_assert_no_error(error);
+    for (uint32_t i = 0; i < VQ_NUM; i++) {
+        g_assert_true(vduse_dev_vq_is_started(f->dev, i));
+    }
+    g_assert_cmphex(vduse_vq_used_idx(vduse_dev_vq(f->dev, 0)), ==, 7);
+    g_assert_cmphex(vduse_vq_last_avail(vduse_dev_vq(f->dev, 0)), ==, 7);
+    g_assert_cmpuint(vduse_vq_avail_pending(vduse_dev_vq(f->dev, 0)), ==, 2);
+    for (uint16_t i = 2; i < 4; i++) {
+        g_assert_cmpstr(pop_canary(f, 0), ==, "ASID 0");
+        g_assert_cmpuint(f->elem->id, ==, i);
+        vduse_vq_push(vduse_dev_vq(f->dev, 0), i, 0);
+    }
+    vduse_vq_flush(vduse_dev_vq(f->dev, 0));
+    for (uint16_t i = 0; i < 4; i++) {
+        g_assert_true(test_pring_get_used(&rings[0], &id, &len));
+        g_assert_cmpuint(id, ==, i);
+    }
+    g_assert_false(test_pring_get_used(&rings[0], &id, &len));
+    g_assert_cmphex(log[0].to, ==, 0x8001);
+    /* The log goes before it is freed. */
+    vduse_dev_set_used_log(f->dev, NULL);
 }
 
 /**
@@ -966,7 +1101,8 @@ int main(int argc, char **argv)
     g_test_add("/device/" path, Fixture, NULL, fixture_setup, fn,              \
                fixture_teardown)
     ADD("status/features-ok-reads-features", test_features_ok);
-    ADD("status/packed-refused", test_packed_refused);
+    ADD("packed/start-and-state", test_packed);
+    ADD("packed/adopt", test_adopt_packed);
     ADD("status/driver-ok-starts-ready-queues", test_driver_ok_starts_ready);
     ADD("status/vq-ready-after-driver-ok", test_vq_ready_after_driver_ok);
     ADD("status/reset-stops-everything", test_reset);

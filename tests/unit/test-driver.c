@@ -337,6 +337,320 @@ uint16_t test_ring_used_flags(TestRing *ring)
 }
 
 /* ------------------------------------------------------------------ */
+/* The driver's side of a packed virtqueue                             */
+
+/**
+ * test_pring_state() - a ring position as vduse_vq_start_packed() takes it
+ * @idx:	ring index
+ * @wrap:	wrap counter
+ *
+ * Return: @idx with @wrap in bit 15.
+ */
+uint16_t test_pring_state(uint16_t idx, bool wrap)
+{
+    return (uint16_t)(idx | (wrap ? 1u << VRING_PACKED_EVENT_F_WRAP_CTR : 0));
+}
+
+/**
+ * test_pring_avail_bits() - the AVAIL/USED bits of a descriptor made
+ * available in a lap with wrap counter @wrap
+ * @wrap:	the driver's wrap counter
+ *
+ * Return: AVAIL set to @wrap, USED to its opposite.
+ */
+uint16_t test_pring_avail_bits(bool wrap)
+{
+    return wrap ? 1u << VRING_PACKED_DESC_F_AVAIL
+                : 1u << VRING_PACKED_DESC_F_USED;
+}
+
+/**
+ * test_pring_init() - lay out a zeroed packed ring at @offset of @mem
+ * @ring:	filled in
+ * @mem:	guest memory
+ * @iova:	IOVA at which @mem is mapped
+ * @offset:	where in @mem the ring starts (16-byte aligned)
+ * @num:	queue size, up to TEST_PRING_MAX
+ * @start:	the slot both sides start at (to test the wrap at the end)
+ * @wrap:	both wrap counters at @start (1 after a reset)
+ *
+ * The descriptor ring comes first, the driver area right after it, the
+ * device area 4 bytes further. A driver and device that met at @start with
+ * @wrap would leave the ring so; zeroed slots are not available in either
+ * lap (the spec's zero-initialized ring).
+ */
+void test_pring_init(TestPRing *ring, TestMem *mem, uint64_t iova,
+                     size_t offset, uint32_t num, uint16_t start, bool wrap)
+{
+    size_t driver_off = offset + 16 * (size_t)num;
+    size_t device_off = driver_off + 4;
+
+    g_assert_cmpuint(num, <=, TEST_PRING_MAX);
+    g_assert_cmpuint(start, <, num);
+    g_assert_cmpuint(device_off + 4, <=, mem->size);
+    memset(mem->host + offset, 0, device_off + 4 - offset);
+    memset(ring, 0, sizeof(*ring));
+    ring->mem = mem;
+    ring->iova = iova;
+    ring->num = num;
+    ring->desc = (struct vring_packed_desc *)(mem->host + offset);
+    ring->driver = (struct vring_packed_desc_event *)(mem->host + driver_off);
+    ring->device = (struct vring_packed_desc_event *)(mem->host + device_off);
+    ring->desc_iova = iova + offset;
+    ring->driver_iova = iova + driver_off;
+    ring->device_iova = iova + device_off;
+    ring->avail_idx = ring->used_idx = start;
+    ring->avail_wrap = ring->used_wrap = wrap;
+    ring->free = num;
+}
+
+/**
+ * test_pring_start() - vduse_vq_start_packed() @vq on @ring; asserts success
+ * @ring:	the ring
+ * @vq:		the queue under test
+ * @asid:	address space @ring is mapped in
+ * @event_idx:	whether VIRTIO_RING_F_EVENT_IDX is negotiated
+ *
+ * The device starts where the driver next reads a used descriptor, as one
+ * that used all it took would.
+ */
+void test_pring_start(TestPRing *ring, VduseVq *vq, uint32_t asid,
+                      bool event_idx)
+{
+    g_autoptr(GError) error = NULL;
+    uint16_t pos = test_pring_state(ring->used_idx, ring->used_wrap);
+
+    g_assert_true(vduse_vq_start_packed(vq, asid, ring->num, ring->desc_iova,
+                                        ring->driver_iova, ring->device_iova,
+                                        pos, pos, event_idx, &error));
+    g_assert_no_error(error);
+}
+
+/**
+ * test_pring_ptr() - the test's pointer to IOVA @iova of @ring->mem
+ * @ring:	the ring
+ * @iova:	an IOVA inside @ring->mem
+ *
+ * Return: the test's host address of @iova.
+ */
+void *test_pring_ptr(TestPRing *ring, uint64_t iova)
+{
+    g_assert_cmpuint(iova - ring->iova, <, ring->mem->size);
+    return ring->mem->host + (iova - ring->iova);
+}
+
+/**
+ * test_pring_set_desc() - write ring slot @slot as given, flags last
+ * @ring:	the ring
+ * @slot:	index, below @ring->num
+ * @addr:	buffer IOVA
+ * @len:	buffer length
+ * @id:		buffer id
+ * @flags:	VRING_DESC_F_* and the AVAIL/USED bits, honest or not
+ */
+void test_pring_set_desc(TestPRing *ring, uint16_t slot, uint64_t addr,
+                         uint32_t len, uint16_t id, uint16_t flags)
+{
+    struct vring_packed_desc *d;
+
+    g_assert_cmpuint(slot, <, ring->num);
+    d = &ring->desc[slot];
+    d->addr = htole64(addr);
+    d->len = htole32(len);
+    d->id = htole16(id);
+    __atomic_store_n(&d->flags, htole16(flags), __ATOMIC_RELEASE);
+}
+
+/**
+ * test_pring_desc_flags() - read the flags of slot @slot
+ * @ring:	the ring
+ * @slot:	index
+ *
+ * Return: the flags, host order.
+ */
+uint16_t test_pring_desc_flags(TestPRing *ring, uint16_t slot)
+{
+    return le16toh(__atomic_load_n(&ring->desc[slot].flags, __ATOMIC_ACQUIRE));
+}
+
+/**
+ * test_pring_add() - add a chain and make it available, head last
+ * @ring:	the ring
+ * @bufs:	its buffers, readable ones first
+ * @n:		how many, at least 1
+ * @indirect_iova: 0 for a chain in the ring, else the IOVA of an indirect
+ *		table in @ring->mem that this writes (one slot)
+ * @id:		the buffer id, below the queue size and not in use
+ *
+ * As Linux's virtqueue_add_packed(): the buffer id in every descriptor,
+ * each descriptor's AVAIL/USED bits for its own lap (flipped past the
+ * ring's end), the head's flags written last with a release store.
+ * Return: the head slot.
+ */
+uint16_t test_pring_add(TestPRing *ring, const TestBuf *bufs, unsigned int n,
+                        uint64_t indirect_iova, uint16_t id)
+{
+    uint16_t head = ring->avail_idx, head_flags = 0;
+    bool head_wrap = ring->avail_wrap;
+    unsigned int slots = indirect_iova ? 1 : n;
+
+    g_assert_cmpuint(id, <, ring->num);
+    g_assert_cmpuint(slots, <=, ring->free);
+    if (indirect_iova) {
+        struct vring_packed_desc *table = test_pring_ptr(ring, indirect_iova);
+
+        for (unsigned int i = 0; i < n; i++) {
+            table[i].addr = htole64(bufs[i].iova);
+            table[i].len = htole32(bufs[i].len);
+            table[i].id = 0;
+            table[i].flags = htole16(bufs[i].writable ? VRING_DESC_F_WRITE : 0);
+        }
+        ring->desc[head].addr = htole64(indirect_iova);
+        ring->desc[head].len =
+            htole32(n * (uint32_t)sizeof(struct vring_packed_desc));
+        ring->desc[head].id = htole16(id);
+        head_flags = VRING_DESC_F_INDIRECT | test_pring_avail_bits(head_wrap);
+    } else {
+        uint16_t slot = head;
+        bool wrap = head_wrap;
+
+        for (unsigned int i = 0; i < n; i++) {
+            uint16_t flags =
+                (uint16_t)((bufs[i].writable ? VRING_DESC_F_WRITE : 0) |
+                           (i + 1 < n ? VRING_DESC_F_NEXT : 0) |
+                           test_pring_avail_bits(wrap));
+
+            ring->desc[slot].addr = htole64(bufs[i].iova);
+            ring->desc[slot].len = htole32(bufs[i].len);
+            ring->desc[slot].id = htole16(id);
+            if (i == 0) {
+                head_flags = flags;
+            } else {
+                __atomic_store_n(&ring->desc[slot].flags, htole16(flags),
+                                 __ATOMIC_RELAXED);
+            }
+            if (++slot == ring->num) {
+                slot = 0;
+                wrap = !wrap;
+            }
+        }
+    }
+    __atomic_store_n(&ring->desc[head].flags, htole16(head_flags),
+                     __ATOMIC_RELEASE);
+    ring->avail_idx = (uint16_t)(head + slots);
+    if (ring->avail_idx >= ring->num) {
+        ring->avail_idx = (uint16_t)(ring->avail_idx - ring->num);
+        ring->avail_wrap = !head_wrap;
+    }
+    ring->free -= slots;
+    ring->id_slots[id] = (uint16_t)slots;
+    return head;
+}
+
+/**
+ * test_pring_get_used() - read the next used descriptor, if any
+ * @ring:	the ring
+ * @id:		set to its buffer id
+ * @len:	set to its length
+ *
+ * Skips the slots the buffer's chain took, as a driver does.
+ * Return: true with @id and @len set, false if none is there.
+ */
+bool test_pring_get_used(TestPRing *ring, uint16_t *id, uint32_t *len)
+{
+    uint16_t flags = test_pring_desc_flags(ring, ring->used_idx);
+    bool avail = flags & (1u << VRING_PACKED_DESC_F_AVAIL);
+    bool used = flags & (1u << VRING_PACKED_DESC_F_USED);
+    unsigned int slots;
+
+    if (avail != used || used != ring->used_wrap) {
+        return false;
+    }
+    *id = le16toh(ring->desc[ring->used_idx].id);
+    *len = le32toh(ring->desc[ring->used_idx].len);
+    g_assert_cmpuint(*id, <, ring->num);
+    slots = ring->id_slots[*id];
+    g_assert_cmpuint(slots, >, 0);
+    ring->id_slots[*id] = 0;
+    ring->free += slots;
+    ring->used_idx = (uint16_t)(ring->used_idx + slots);
+    if (ring->used_idx >= ring->num) {
+        ring->used_idx = (uint16_t)(ring->used_idx - ring->num);
+        ring->used_wrap = !ring->used_wrap;
+    }
+    return true;
+}
+
+/**
+ * test_pring_set_driver_event() - write the driver event suppression area
+ * @ring:	the ring
+ * @flags:	VRING_PACKED_EVENT_FLAG_*
+ * @off_wrap:	slot with the wrap counter in bit 15 (for FLAG_DESC)
+ */
+void test_pring_set_driver_event(TestPRing *ring, uint16_t flags,
+                                 uint16_t off_wrap)
+{
+    ring->driver->off_wrap = htole16(off_wrap);
+    __atomic_store_n(&ring->driver->flags, htole16(flags), __ATOMIC_RELEASE);
+}
+
+/**
+ * test_pring_device_event() - read the device event suppression area
+ * @ring:	the ring
+ * @off_wrap:	set to the slot and wrap counter the device asks a kick at
+ *
+ * Return: the device's VRING_PACKED_EVENT_FLAG_*.
+ */
+uint16_t test_pring_device_event(TestPRing *ring, uint16_t *off_wrap)
+{
+    *off_wrap =
+        le16toh(__atomic_load_n(&ring->device->off_wrap, __ATOMIC_RELAXED));
+    return le16toh(__atomic_load_n(&ring->device->flags, __ATOMIC_ACQUIRE));
+}
+
+/**
+ * test_pring_is_used() - whether the slot at (@idx, @wrap) holds a used
+ * descriptor of that lap
+ * @ring:	the ring
+ * @idx:	slot
+ * @wrap:	the lap's wrap counter
+ */
+bool test_pring_is_used(TestPRing *ring, uint16_t idx, bool wrap)
+{
+    uint16_t flags = test_pring_desc_flags(ring, idx);
+
+    return !!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) == wrap &&
+           !!(flags & (1u << VRING_PACKED_DESC_F_USED)) == wrap;
+}
+
+/**
+ * test_pring_kick_needed() - whether the device asked for a kick for what
+ * the driver made available since (@old_idx, @old_wrap)
+ * @ring:	the ring
+ * @old_idx:	the driver's available slot before it added
+ * @old_wrap:	its wrap counter then
+ *
+ * As Linux's virtqueue_kick_prepare_packed(): ENABLE kicks, DISABLE does
+ * not, DESC kicks if the slot the device named was made available.
+ */
+bool test_pring_kick_needed(TestPRing *ring, uint16_t old_idx, bool old_wrap)
+{
+    uint16_t off_wrap, flags;
+    uint32_t num = ring->num, lin_old, lin_new, lin_evt;
+
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    flags = test_pring_device_event(ring, &off_wrap);
+    if (flags != VRING_PACKED_EVENT_FLAG_DESC) {
+        return flags != VRING_PACKED_EVENT_FLAG_DISABLE;
+    }
+    lin_old = old_idx + (old_wrap ? 0 : num);
+    lin_new = ring->avail_idx + (ring->avail_wrap ? 0 : num);
+    lin_evt = (off_wrap & 0x7fffu) + ((off_wrap >> 15) ? 0 : num);
+    return (lin_evt + 2 * num - lin_old) % (2 * num) <
+           (lin_new + 2 * num - lin_old) % (2 * num);
+}
+
+/* ------------------------------------------------------------------ */
 /* A VDUSE kernel in the test process                                  */
 
 /**
@@ -566,7 +880,11 @@ static int kernel_ioctl(void *opaque, int fd, unsigned long request, void *arg)
         info->desc_addr = vq->desc;
         info->driver_addr = vq->driver;
         info->device_addr = vq->device;
-        info->split.avail_index = vq->avail_index;
+        if (k->driver_features & VDUSE_BIT(VDUSE_F_RING_PACKED)) {
+            info->packed = vq->packed;
+        } else {
+            info->split.avail_index = vq->avail_index;
+        }
         info->ready = vq->ready;
         return 0;
     }
@@ -884,6 +1202,33 @@ void test_kernel_set_vq_state(TestKernel *k, uint32_t index,
 }
 
 /**
+ * test_kernel_set_vq_packed() - the driver sets packed queue @index where
+ * @ring is, and its state, as virtio_vdpa or VHOST_SET_VRING_BASE do
+ * @k:		the kernel
+ * @index:	the queue
+ * @ring:	the driver's ring
+ * @avail:	available position (index | wrap counter << 15)
+ * @used:	used position
+ */
+void test_kernel_set_vq_packed(TestKernel *k, uint32_t index,
+                               const TestPRing *ring, uint16_t avail,
+                               uint16_t used)
+{
+    TestKernelVq *vq = test_kernel_vq(k, index);
+
+    vq->num = ring->num;
+    vq->desc = ring->desc_iova;
+    vq->driver = ring->driver_iova;
+    vq->device = ring->device_iova;
+    vq->packed = (struct vduse_vq_state_packed){
+        .last_avail_counter = avail >> 15,
+        .last_avail_idx = avail & 0x7fff,
+        .last_used_counter = used >> 15,
+        .last_used_idx = used & 0x7fff,
+    };
+}
+
+/**
  * test_kernel_map() - map [@offset, @offset + @len) of @mem at @iova
  * @k:		the kernel
  * @asid:	address space
@@ -1060,6 +1405,35 @@ uint32_t test_kernel_get_vq_state(TestKernel *k, uint32_t index,
     result = test_kernel_send(k, &req, &resp);
     if (result == VDUSE_REQ_RESULT_OK) {
         *avail_index = resp.vq_state.split.avail_index;
+    }
+    return result;
+}
+
+/**
+ * test_kernel_get_vq_packed() - ask the device for a packed queue's state
+ * @k:		the kernel
+ * @index:	the queue
+ * @avail:	set to the available position (index | wrap << 15) on OK
+ * @used:	set to the used position on OK
+ *
+ * Return: the answer's result.
+ */
+uint32_t test_kernel_get_vq_packed(TestKernel *k, uint32_t index,
+                                   uint16_t *avail, uint16_t *used)
+{
+    struct vduse_dev_request req = {.type = VDUSE_GET_VQ_STATE};
+    struct vduse_dev_response resp;
+    uint32_t result;
+
+    req.vq_state.index = index;
+    result = test_kernel_send(k, &req, &resp);
+    if (result == VDUSE_REQ_RESULT_OK) {
+        g_assert_cmpuint(resp.vq_state.packed.last_avail_counter, <=, 1);
+        g_assert_cmpuint(resp.vq_state.packed.last_used_counter, <=, 1);
+        *avail = (uint16_t)(resp.vq_state.packed.last_avail_idx |
+                            resp.vq_state.packed.last_avail_counter << 15);
+        *used = (uint16_t)(resp.vq_state.packed.last_used_idx |
+                           resp.vq_state.packed.last_used_counter << 15);
     }
     return result;
 }

@@ -99,6 +99,69 @@ uint16_t test_ring_used_idx(TestRing *ring);
 uint16_t test_ring_used_flags(TestRing *ring);
 
 /* ------------------------------------------------------------------ */
+/* The driver's side of a packed virtqueue (virtio 1.2 section 2.8)    */
+
+/* The most buffer ids a TestPRing tracks: its queue size at most. */
+#define TEST_PRING_MAX 4096
+
+/**
+ * struct TestPRing - the driver's side of a packed virtqueue
+ * @mem:	memory holding the ring
+ * @iova:	IOVA of @mem's first byte in the ring's ASID
+ * @num:	queue size
+ * @desc:	descriptor ring, in @mem
+ * @driver:	driver event suppression area, in @mem
+ * @device:	device event suppression area, in @mem
+ * @desc_iova:	IOVA of the descriptor ring
+ * @driver_iova: IOVA of the driver area
+ * @device_iova: IOVA of the device area
+ * @avail_idx:	the next slot the driver makes available
+ * @avail_wrap:	its wrap counter
+ * @used_idx:	the next slot the driver reads a used descriptor from
+ * @used_wrap:	its wrap counter
+ * @free:	slots the driver may still fill
+ * @id_slots:	per buffer id, the slots its chain took (to skip on use)
+ */
+typedef struct TestPRing {
+    TestMem *mem;
+    uint64_t iova;
+    uint32_t num;
+    struct vring_packed_desc *desc;
+    struct vring_packed_desc_event *driver;
+    struct vring_packed_desc_event *device;
+    uint64_t desc_iova;
+    uint64_t driver_iova;
+    uint64_t device_iova;
+    uint16_t avail_idx;
+    bool avail_wrap;
+    uint16_t used_idx;
+    bool used_wrap;
+    uint32_t free;
+    uint16_t id_slots[TEST_PRING_MAX];
+} TestPRing;
+
+void test_pring_init(TestPRing *ring, TestMem *mem, uint64_t iova,
+                     size_t offset, uint32_t num, uint16_t start, bool wrap);
+void test_pring_start(TestPRing *ring, VduseVq *vq, uint32_t asid,
+                      bool event_idx);
+uint16_t test_pring_add(TestPRing *ring, const TestBuf *bufs, unsigned int n,
+                        uint64_t indirect_iova, uint16_t id);
+bool test_pring_get_used(TestPRing *ring, uint16_t *id, uint32_t *len);
+void *test_pring_ptr(TestPRing *ring, uint64_t iova);
+
+/* Raw access, for notification tests and hostile chains. */
+uint16_t test_pring_avail_bits(bool wrap);
+void test_pring_set_desc(TestPRing *ring, uint16_t slot, uint64_t addr,
+                         uint32_t len, uint16_t id, uint16_t flags);
+uint16_t test_pring_desc_flags(TestPRing *ring, uint16_t slot);
+void test_pring_set_driver_event(TestPRing *ring, uint16_t flags,
+                                 uint16_t off_wrap);
+uint16_t test_pring_device_event(TestPRing *ring, uint16_t *off_wrap);
+uint16_t test_pring_state(uint16_t idx, bool wrap);
+bool test_pring_is_used(TestPRing *ring, uint16_t idx, bool wrap);
+bool test_pring_kick_needed(TestPRing *ring, uint16_t old_idx, bool old_wrap);
+
+/* ------------------------------------------------------------------ */
 /* A VDUSE kernel in the test process                                  */
 
 /*
@@ -122,6 +185,7 @@ typedef struct TestKernel TestKernel;
  * @driver:	available ring IOVA
  * @device:	used ring IOVA
  * @avail_index: the state the driver set (split)
+ * @packed:	the state the driver set (packed)
  * @ready:	the driver enabled it (and, with VDUSE_F_QUEUE_READY, the
  *		device agreed)
  * @kickfd:	the kick eventfd the device gave, or -1
@@ -135,6 +199,7 @@ typedef struct TestKernelVq {
     uint64_t driver;
     uint64_t device;
     uint16_t avail_index;
+    struct vduse_vq_state_packed packed;
     bool ready;
     int kickfd;
     unsigned int irqs;
@@ -161,6 +226,9 @@ void test_kernel_set_vq_ring(TestKernel *k, uint32_t index,
                              const TestRing *ring);
 void test_kernel_set_vq_state(TestKernel *k, uint32_t index,
                               uint16_t avail_index);
+void test_kernel_set_vq_packed(TestKernel *k, uint32_t index,
+                               const TestPRing *ring, uint16_t avail,
+                               uint16_t used);
 int test_kernel_map(TestKernel *k, uint32_t asid, uint64_t iova, TestMem *mem,
                     size_t offset, size_t len, uint8_t perm);
 void test_kernel_unmap(TestKernel *k, uint32_t asid, uint64_t start,
@@ -173,6 +241,8 @@ uint32_t test_kernel_set_status(TestKernel *k, uint8_t status);
 uint32_t test_kernel_set_vq_ready(TestKernel *k, uint32_t index, bool ready);
 uint32_t test_kernel_get_vq_state(TestKernel *k, uint32_t index,
                                   uint16_t *avail_index);
+uint32_t test_kernel_get_vq_packed(TestKernel *k, uint32_t index,
+                                   uint16_t *avail, uint16_t *used);
 uint32_t test_kernel_update_iotlb(TestKernel *k, uint32_t asid, uint64_t start,
                                   uint64_t last);
 uint32_t test_kernel_set_group_asid(TestKernel *k, uint32_t group,

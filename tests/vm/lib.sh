@@ -124,3 +124,17 @@ report() {
 report_has() {
     report | grep -q -E "$1"
 }
+
+# check_ring_layout packed|split: the virtio_vdpa virtio-net device's
+# negotiated features (a string of 0/1 by bit number in sysfs) have
+# VIRTIO_F_RING_PACKED (bit 34) set, or not.
+check_ring_layout() {
+    f=$(cat /sys/bus/virtio/drivers/virtio_net/virtio*/features 2>/dev/null)
+    [ -n "$f" ] || fail "no virtio_net device in /sys/bus/virtio"
+    bit=$(echo "$f" | cut -c35)
+    case $1 in
+    packed) [ "$bit" = 1 ] || fail "the driver did not negotiate packed rings: $f" ;;
+    split) [ "$bit" = 0 ] || fail "the driver negotiated packed rings: $f" ;;
+    esac
+    ok "the driver runs $1 rings (feature bit 34 = $bit)"
+}

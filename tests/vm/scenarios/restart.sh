@@ -1,12 +1,15 @@
 # restart.sh - kill -9 under traffic and come back with --state-file: the
 # new process takes over /dev/vduse/NAME while the kernel's virtio-net
 # driver keeps running, with its MAC, queue pairs and multicast table, and
-# the traffic resumes.
+# the traffic resumes. The rings are packed (offered by default): their
+# used positions come back from the used log beside the state file.
 . /lib.sh
 
 S=/tmp/vnet0.state
 start_dev --name vnet0 --tap tap0 --queues 2 --state-file $S
 dev=$(dev_netdev)
+check_ring_layout packed
+[ -s $S.used ] || fail "no used log $S.used beside the state file"
 move_to_ns "$dev" a 10.0.0.1/24
 # The TAP is an IP endpoint here: the driver's side caches its MAC, so the
 # TAP made again after the restart gets the same one.
@@ -46,6 +49,8 @@ DEV_PID=$!
 wait_for 10 grep -q 'taken over' "$DEV_LOG.out" ||
     { dev_log; fail "no take-over"; }
 ok "$(grep 'taken over' "$DEV_LOG.out")"
+grep 'cannot be taken over\|used log' "$DEV_LOG.err" &&
+    fail "packed queues not taken over"
 # Our TAP died with the old process: the new one made it again.
 $IP link set tap0 address 02:00:00:00:00:99
 $IP addr add 10.0.0.2/24 dev tap0
