@@ -100,6 +100,9 @@ typedef struct RxChain {
  * @rx_iov:	segments of the held RX chains, one more for the spill buffer
  * @rx_chains:	the RX chains held, oldest first
  * @rx_held:	how many
+ * @rx_held_pinned: a chain popped after some of them was pushed (it was
+ *		unusable): the held ones are no longer the last popped and
+ *		cannot be given back; they are returned empty instead
  * @rx_held_iov: their segments in @rx_iov
  * @rx_room:	their writable bytes
  * @spill:	RX_SPILL bytes: a frame's tail, or a whole frame waiting
@@ -136,6 +139,7 @@ struct NetPair {
     struct iovec rx_iov[RX_MAX_IOV + 1];
     RxChain rx_chains[RX_MAX_CHAINS];
     unsigned int rx_held;
+    bool rx_held_pinned;
     unsigned int rx_held_iov;
     size_t rx_room;
     uint8_t *spill;
@@ -405,6 +409,7 @@ static int rx_fill(NetPair *p, VduseVq *vq, size_t want)
             /* No room for the header: give it back empty. */
             vduse_vq_push(vq, e->id, 0);
             stat_add(&p->stats.rx_dropped, 1);
+            p->rx_held_pinned |= p->rx_held > 0;
             continue;
         }
         if (p->rx_held_iov + e->in_num > RX_MAX_IOV) {
@@ -434,7 +439,17 @@ static int rx_fill(NetPair *p, VduseVq *vq, size_t want)
  */
 static void rx_release(NetPair *p, VduseVq *vq)
 {
-    vduse_vq_unpop(vq, p->rx_held);
+    if (!p->rx_held_pinned) {
+        vduse_vq_unpop(vq, p->rx_held);
+    } else {
+        /* Only a driver that posts buffers too small for the header gets
+         * here: its held buffers come back used and empty. */
+        for (unsigned int i = 0; i < p->rx_held; i++) {
+            vduse_vq_push(vq, p->rx_chains[i].id, 0);
+        }
+        pair_notify(p, vq, p->q.rx_index, &p->stats.rx_irqs);
+    }
+    p->rx_held_pinned = false;
     p->rx_held = p->rx_held_iov = 0;
     p->rx_room = 0;
 }
@@ -559,6 +574,7 @@ static void rx_deliver(NetPair *p, VduseVq *vq, size_t len)
         p->rx_room -= p->rx_chains[i].len;
     }
     p->rx_held -= used;
+    p->rx_held_pinned &= p->rx_held > 0;
     p->rx_held_iov -= used_iov;
     memmove(p->rx_chains, p->rx_chains + used,
             p->rx_held * sizeof(p->rx_chains[0]));
@@ -910,6 +926,7 @@ static void pair_setup(NetPair *p, const NetPairQueues *q, uint64_t features,
     p->mrg_rxbuf = features & VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
     p->rx_frame_max = net_rx_frame_max(features, mtu);
     p->rx_frame_mtu = net_rx_frame_max(0, mtu);
+    p->rx_held_pinned = false;
     p->rx_held = p->rx_held_iov = 0;
     p->rx_room = 0;
     p->pending = 0;

@@ -752,6 +752,45 @@ static void test_rx_small_ring(Fixture *f, gconstpointer data)
 }
 
 /*
+ * A buffer too small for the header between two the pair holds: it is
+ * used empty at once, so the held ones are no longer the last popped and
+ * a pause cannot give them back; they are used empty too. Every buffer is
+ * used exactly once, nothing is popped twice, nothing is lost.
+ */
+static void test_rx_tiny_between_held(Fixture *f, gconstpointer data)
+{
+    static const uint32_t sizes[] = {1536, 1000, 8, 1000};
+    uint8_t frame[100];
+    struct virtio_net_hdr_v1 hdr;
+    bool seen[G_N_ELEMENTS(sizes)] = {false};
+    uint32_t id, len;
+
+    if (!start_pair(f, VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF))) {
+        return;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        post_rx_buffers(f, 1, sizes[i]);
+    }
+    make_frame(frame, sizeof(frame), 1);
+    g_assert_cmpint(send(f->peer, frame, sizeof(frame), 0), ==,
+                    (ssize_t)sizeof(frame));
+    for (int i = 0; i < 5000 && vduse_vq_used_idx(f->rx) < 2; i++) {
+        g_usleep(1000);
+    }
+    net_pair_pause(f->pair);
+    g_assert_cmpuint(vduse_vq_last_avail(f->rx), ==, G_N_ELEMENTS(sizes));
+    g_assert_cmpuint(vduse_vq_used_idx(f->rx), ==, G_N_ELEMENTS(sizes));
+    for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        g_assert_true(test_ring_get_used(&f->rxr, &id, &len));
+        g_assert_cmpuint(id, <, G_N_ELEMENTS(sizes));
+        g_assert_false(seen[id]);
+        seen[id] = true;
+        g_assert_cmpuint(len, ==, id == 0 ? sizeof(frame) + sizeof(hdr) : 0);
+    }
+    net_pair_resume(f->pair);
+}
+
+/*
  * Chains are held from one frame to the next: after a small frame the pair
  * still holds the chains it popped for an MTU-sized one, in order; a pause
  * gives them back, so the available index the device reports is exact.
@@ -1005,6 +1044,7 @@ int main(int argc, char **argv)
     add("/datapath/capture", 0, test_capture);
     add("/datapath/rx/small-ring-gso", 0, test_rx_small_ring);
     add("/datapath/rx/held-chains", 0, test_rx_held_chains);
+    add("/datapath/rx/tiny-between-held", 0, test_rx_tiny_between_held);
     add("/datapath/rx/spill", 0, test_rx_spill);
     add("/datapath/rx/under-tx-load", 0, test_rx_under_tx_load);
     add("/datapath/rx/not-accepted", 0, test_rx_not_accepted);
