@@ -37,6 +37,10 @@
  * @opaque:	passed to @ops
  * @shadow:	what the driver set
  * @seen:	commands executed
+ * @ok:		commands answered VIRTIO_NET_OK
+ * @result:	where the running command writes its result, or NULL
+ * @result_max:	room in @result
+ * @result_len:	bytes the running command wrote to @result
  */
 struct Ctrlvq {
     char *name;
@@ -47,6 +51,10 @@ struct Ctrlvq {
     void *opaque;
     CtrlvqShadow shadow;
     uint64_t seen;
+    uint64_t ok;
+    uint8_t *result;
+    size_t result_max;
+    size_t result_len;
 };
 
 /* A command handler: payload and its length; returns OK or ERR. */
@@ -60,6 +68,8 @@ typedef uint8_t (*CmdFn)(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
  * @feature:	the feature bit that must be negotiated
  * @name:	for log lines and change events
  * @fn:		handler
+ * @query:	the command only reads: the shadow does not change, and
+ *		changed() is not called
  */
 typedef struct CmdEntry {
     uint8_t class;
@@ -67,6 +77,7 @@ typedef struct CmdEntry {
     unsigned int feature;
     const char *name;
     CmdFn fn;
+    bool query;
 } CmdEntry;
 
 Ctrlvq *ctrlvq_new(const char *name, const uint8_t mac[6],
@@ -309,40 +320,250 @@ static uint8_t cmd_guest_offloads_set(Ctrlvq *cvq, uint8_t cmd,
     return VIRTIO_NET_OK;
 }
 
+/* Sizes of the statistics replies (virtio 1.3 5.1.6.5.11). */
+#define STATS_HDR_LEN 8
+#define STATS_BASIC_LEN (STATS_HDR_LEN + 6 * 8)
+#define STATS_CVQ_LEN (STATS_HDR_LEN + 2 * 8)
+/* One entry of STATS_GET: vq_index, 3 reserved le16, types_bitmap. */
+#define STATS_REQ_LEN 16
+/* The type bits of each kind of queue. */
+#define STATS_RX_TYPES 0x000000000000ffffull
+#define STATS_TX_TYPES 0x00000000ffff0000ull
+#define STATS_CVQ_TYPES 0x0000ffff00000000ull
+
+/**
+ * stats_supported() - the statistics types this device answers
+ * @cvq:	the state
+ *
+ * Return: VIRTIO_NET_STATS_TYPE_* bits.
+ */
+static uint64_t stats_supported(const Ctrlvq *cvq)
+{
+    uint64_t types = VIRTIO_NET_STATS_TYPE_CVQ;
+
+    if (cvq->ops.get_queue_stats) {
+        types |=
+            VIRTIO_NET_STATS_TYPE_RX_BASIC | VIRTIO_NET_STATS_TYPE_TX_BASIC;
+    }
+    return types;
+}
+
+/**
+ * put_le64() - append @v to the result, little-endian
+ * @cvq:	the state; the caller checked the room
+ * @v:		the value
+ */
+static void put_le64(Ctrlvq *cvq, uint64_t v)
+{
+    v = htole64(v);
+    memcpy(cvq->result + cvq->result_len, &v, 8);
+    cvq->result_len += 8;
+}
+
+/**
+ * put_stats_hdr() - append a virtio_net_stats_reply_hdr to the result
+ * @cvq:	the state; the caller checked the room
+ * @type:	VIRTIO_NET_STATS_TYPE_REPLY_*
+ * @vq:		the queue
+ * @size:	the size of the whole reply, header included
+ */
+static void put_stats_hdr(Ctrlvq *cvq, uint8_t type, uint16_t vq, uint16_t size)
+{
+    uint8_t *h = cvq->result + cvq->result_len;
+    uint16_t le;
+
+    memset(h, 0, STATS_HDR_LEN);
+    h[0] = type;
+    le = htole16(vq);
+    memcpy(h + 2, &le, 2);
+    le = htole16(size);
+    memcpy(h + 6, &le, 2);
+    cvq->result_len += STATS_HDR_LEN;
+}
+
+/* cmd_stats_query() - STATS QUERY: the types the device can report. */
+static uint8_t cmd_stats_query(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                               size_t len)
+{
+    if (len != 0) {
+        g_message("%s: STATS_QUERY with %zu bytes of payload", cvq->name, len);
+        return VIRTIO_NET_ERR;
+    }
+    if (cvq->result_max < 8) {
+        g_message("%s: STATS_QUERY: %zu bytes for the result, 8 needed",
+                  cvq->name, cvq->result_max);
+        return VIRTIO_NET_ERR;
+    }
+    put_le64(cvq, stats_supported(cvq));
+    return VIRTIO_NET_OK;
+}
+
+/**
+ * stats_request() - read and check entry @i of a STATS_GET
+ * @cvq:	the state
+ * @data:	the payload
+ * @i:		entry index
+ * @vq:		receives its vq_index
+ * @types:	receives its types_bitmap
+ *
+ * Return: the bytes its replies take, or 0 if the entry is refused.
+ */
+static size_t stats_request(const Ctrlvq *cvq, const uint8_t *data, size_t i,
+                            uint16_t *vq, uint64_t *types)
+{
+    const uint8_t *e = data + i * STATS_REQ_LEN;
+    uint16_t pairs = has(cvq, VIRTIO_NET_F_MQ) ? cvq->max_pairs : 1;
+    static const uint8_t zero[6];
+    uint64_t allowed;
+
+    memcpy(vq, e, 2);
+    *vq = le16toh(*vq);
+    memcpy(types, e + 8, 8);
+    *types = le64toh(*types);
+    if (memcmp(e + 2, zero, 6)) {
+        g_message("%s: STATS_GET entry %zu: reserved bytes not zero", cvq->name,
+                  i);
+        return 0;
+    }
+    if (*vq == 2u * pairs) {
+        allowed = STATS_CVQ_TYPES;
+    } else if (*vq < 2u * pairs) {
+        allowed = *vq % 2 ? STATS_TX_TYPES : STATS_RX_TYPES;
+    } else {
+        g_message("%s: STATS_GET entry %zu: vq %u out of range 0..%u",
+                  cvq->name, i, *vq, 2u * pairs);
+        return 0;
+    }
+    if (!*types || (*types & ~(allowed & stats_supported(cvq)))) {
+        g_message("%s: STATS_GET entry %zu: types 0x%" G_GINT64_MODIFIER
+                  "x not all supported for vq %u (0x%" G_GINT64_MODIFIER "x)",
+                  cvq->name, i, (guint64)*types, *vq,
+                  (guint64)(allowed & stats_supported(cvq)));
+        return 0;
+    }
+    return (*types & VIRTIO_NET_STATS_TYPE_CVQ ? STATS_CVQ_LEN : 0) +
+           (*types & STATS_RX_TYPES ? STATS_BASIC_LEN : 0) +
+           (*types & STATS_TX_TYPES ? STATS_BASIC_LEN : 0);
+}
+
+/**
+ * put_queue_stats() - append the BASIC reply of data vq @vq
+ * @cvq:	the state; the caller checked the room
+ * @vq:		the queue (even: RX, odd: TX)
+ */
+static void put_queue_stats(Ctrlvq *cvq, uint16_t vq)
+{
+    CtrlvqQueueStats st = {0};
+
+    cvq->ops.get_queue_stats(vq, &st, cvq->opaque);
+    put_stats_hdr(cvq,
+                  vq % 2 ? VIRTIO_NET_STATS_TYPE_REPLY_TX_BASIC
+                         : VIRTIO_NET_STATS_TYPE_REPLY_RX_BASIC,
+                  vq, STATS_BASIC_LEN);
+    put_le64(cvq, st.notifications);
+    put_le64(cvq, st.packets);
+    put_le64(cvq, st.bytes);
+    put_le64(cvq, st.interrupts);
+    put_le64(cvq, st.drops);
+    put_le64(cvq, st.drops_kind);
+}
+
+/*
+ * cmd_stats_get() - STATS GET: one or more (vq, types) entries, answered in
+ * their order, each type in ascending order; refused whole if one entry is
+ * wrong or the replies do not fit.
+ */
+static uint8_t cmd_stats_get(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                             size_t len)
+{
+    size_t n = len / STATS_REQ_LEN, need = 0;
+    uint16_t vq;
+    uint64_t types;
+
+    if (len == 0 || len % STATS_REQ_LEN) {
+        g_message("%s: STATS_GET of %zu bytes is not whole 16-byte entries",
+                  cvq->name, len);
+        return VIRTIO_NET_ERR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t size = stats_request(cvq, data, i, &vq, &types);
+
+        if (!size) {
+            return VIRTIO_NET_ERR;
+        }
+        need += size;
+    }
+    if (need > cvq->result_max) {
+        g_message("%s: STATS_GET: %zu bytes for the result, %zu needed",
+                  cvq->name, cvq->result_max, need);
+        return VIRTIO_NET_ERR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        stats_request(cvq, data, i, &vq, &types);
+        /* Ascending type order: RX or TX (bits 0..31), then CVQ (32). */
+        if (types & (STATS_RX_TYPES | STATS_TX_TYPES)) {
+            put_queue_stats(cvq, vq);
+        }
+        if (types & VIRTIO_NET_STATS_TYPE_CVQ) {
+            put_stats_hdr(cvq, VIRTIO_NET_STATS_TYPE_REPLY_CVQ, vq,
+                          STATS_CVQ_LEN);
+            /* The commands before this one. */
+            put_le64(cvq, cvq->seen - 1);
+            put_le64(cvq, cvq->ok);
+        }
+    }
+    return VIRTIO_NET_OK;
+}
+
 static const CmdEntry commands[] = {
     {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, VIRTIO_NET_F_CTRL_RX,
-     "rx-promisc", cmd_rx_mode},
+     "rx-promisc", cmd_rx_mode, false},
     {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, VIRTIO_NET_F_CTRL_RX,
-     "rx-allmulti", cmd_rx_mode},
+     "rx-allmulti", cmd_rx_mode, false},
     {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLUNI, VIRTIO_NET_F_CTRL_RX_EXTRA,
-     "rx-alluni", cmd_rx_mode},
+     "rx-alluni", cmd_rx_mode, false},
     {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_NOMULTI, VIRTIO_NET_F_CTRL_RX_EXTRA,
-     "rx-nomulti", cmd_rx_mode},
+     "rx-nomulti", cmd_rx_mode, false},
     {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_NOUNI, VIRTIO_NET_F_CTRL_RX_EXTRA,
-     "rx-nouni", cmd_rx_mode},
+     "rx-nouni", cmd_rx_mode, false},
     {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_NOBCAST, VIRTIO_NET_F_CTRL_RX_EXTRA,
-     "rx-nobcast", cmd_rx_mode},
+     "rx-nobcast", cmd_rx_mode, false},
     {VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, VIRTIO_NET_F_CTRL_RX,
-     "mac-table-set", cmd_mac_table_set},
+     "mac-table-set", cmd_mac_table_set, false},
     {VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
-     VIRTIO_NET_F_CTRL_MAC_ADDR, "mac-addr-set", cmd_mac_addr_set},
+     VIRTIO_NET_F_CTRL_MAC_ADDR, "mac-addr-set", cmd_mac_addr_set, false},
     {VIRTIO_NET_CTRL_VLAN, VIRTIO_NET_CTRL_VLAN_ADD, VIRTIO_NET_F_CTRL_VLAN,
-     "vlan-add", cmd_vlan},
+     "vlan-add", cmd_vlan, false},
     {VIRTIO_NET_CTRL_VLAN, VIRTIO_NET_CTRL_VLAN_DEL, VIRTIO_NET_F_CTRL_VLAN,
-     "vlan-del", cmd_vlan},
+     "vlan-del", cmd_vlan, false},
     {VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK,
-     VIRTIO_NET_F_GUEST_ANNOUNCE, "announce-ack", cmd_announce_ack},
+     VIRTIO_NET_F_GUEST_ANNOUNCE, "announce-ack", cmd_announce_ack, false},
     {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, VIRTIO_NET_F_MQ,
-     "vq-pairs-set", cmd_vq_pairs_set},
+     "vq-pairs-set", cmd_vq_pairs_set, false},
     {VIRTIO_NET_CTRL_GUEST_OFFLOADS, VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
      VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "guest-offloads-set",
-     cmd_guest_offloads_set},
+     cmd_guest_offloads_set, false},
+    {VIRTIO_NET_CTRL_STATS, VIRTIO_NET_CTRL_STATS_QUERY,
+     VIRTIO_NET_F_DEVICE_STATS, "stats-query", cmd_stats_query, true},
+    {VIRTIO_NET_CTRL_STATS, VIRTIO_NET_CTRL_STATS_GET,
+     VIRTIO_NET_F_DEVICE_STATS, "stats-get", cmd_stats_get, true},
 };
 
 uint8_t ctrlvq_execute(Ctrlvq *cvq, const uint8_t *cmd, size_t len)
 {
+    size_t result_len;
+
+    return ctrlvq_execute_reply(cvq, cmd, len, NULL, 0, &result_len);
+}
+
+uint8_t ctrlvq_execute_reply(Ctrlvq *cvq, const uint8_t *cmd, size_t len,
+                             uint8_t *result, size_t result_max,
+                             size_t *result_len)
+{
     const CmdEntry *entry = NULL;
     uint8_t status;
+
+    *result_len = 0;
 
     cvq->seen++;
     if (len < sizeof(struct virtio_net_ctrl_hdr)) {
@@ -366,10 +587,16 @@ uint8_t ctrlvq_execute(Ctrlvq *cvq, const uint8_t *cmd, size_t len)
                   entry->name, entry->feature);
         return VIRTIO_NET_ERR;
     }
+    cvq->result = result;
+    cvq->result_max = result ? result_max : 0;
+    cvq->result_len = 0;
     status = entry->fn(cvq, cmd[1], cmd + 2, len - 2);
+    cvq->result = NULL;
     if (status == VIRTIO_NET_OK) {
         g_debug("%s: %s accepted", cvq->name, entry->name);
-        if (cvq->ops.changed) {
+        cvq->ok++;
+        *result_len = cvq->result_len;
+        if (cvq->ops.changed && !entry->query) {
             cvq->ops.changed(&cvq->shadow, entry->name, cvq->opaque);
         }
     }
@@ -384,6 +611,11 @@ const CtrlvqShadow *ctrlvq_shadow(const Ctrlvq *cvq)
 uint64_t ctrlvq_commands_seen(const Ctrlvq *cvq)
 {
     return cvq->seen;
+}
+
+uint64_t ctrlvq_commands_ok(const Ctrlvq *cvq)
+{
+    return cvq->ok;
 }
 
 bool ctrlvq_vlan_is_set(const CtrlvqShadow *shadow, uint16_t vid)

@@ -33,6 +33,12 @@
  */
 #define CTRLVQ_MAC_TABLE_MAX 64
 
+/*
+ * The largest result a command may write after its status byte (STATS_GET
+ * of every queue of NET_MAX_QUEUE_PAIRS pairs takes about 2 KiB).
+ */
+#define CTRLVQ_MAX_RESULT (16 * 1024)
+
 /* The number of VLAN ids (0..4095). */
 #define CTRLVQ_VLAN_IDS 4096
 
@@ -77,6 +83,28 @@ typedef struct CtrlvqShadow {
 } CtrlvqShadow;
 
 /**
+ * struct CtrlvqQueueStats - the counters of one data virtqueue, as
+ * VIRTIO_NET_CTRL_STATS_GET reports them (RX_BASIC or TX_BASIC, virtio 1.3
+ * 5.1.6.5.11)
+ * @notifications: driver notifications (kicks) the device took
+ * @packets:	frames delivered (RX) or sent (TX)
+ * @bytes:	their bytes, without the virtio-net header
+ * @interrupts:	interrupts sent for the queue
+ * @drops:	frames lost, of every kind
+ * @drops_kind:	of @drops, those lost for want of RX buffers (RX:
+ *		drop_overruns) or because the chain was malformed (TX:
+ *		drop_malformed)
+ */
+typedef struct CtrlvqQueueStats {
+    uint64_t notifications;
+    uint64_t packets;
+    uint64_t bytes;
+    uint64_t interrupts;
+    uint64_t drops;
+    uint64_t drops_kind;
+} CtrlvqQueueStats;
+
+/**
  * struct CtrlvqOps - how an accepted command takes effect on the device;
  * every member may be NULL (no effect beyond the shadow)
  * @set_queue_pairs:	use @pairs queue pairs; return false to refuse
@@ -86,7 +114,11 @@ typedef struct CtrlvqShadow {
  * @announce_ack:	the driver announced itself: clear
  *			VIRTIO_NET_S_ANNOUNCE
  * @changed:		the shadow changed (receive filter, events); @what
- *			names the command ("mac-table-set", ...)
+ *			names the command ("mac-table-set", ...); not called
+ *			for queries (STATS_QUERY, STATS_GET)
+ * @get_queue_stats:	the counters of data vq @vq (2n: RX of pair n, 2n+1:
+ *			its TX); without it STATS_QUERY offers the control
+ *			queue's own counters only
  */
 typedef struct CtrlvqOps {
     bool (*set_queue_pairs)(uint16_t pairs, void *opaque);
@@ -94,6 +126,7 @@ typedef struct CtrlvqOps {
     void (*set_mac)(const uint8_t mac[6], void *opaque);
     void (*announce_ack)(void *opaque);
     void (*changed)(const CtrlvqShadow *shadow, const char *what, void *opaque);
+    void (*get_queue_stats)(uint16_t vq, CtrlvqQueueStats *out, void *opaque);
 } CtrlvqOps;
 
 typedef struct Ctrlvq Ctrlvq;
@@ -139,11 +172,31 @@ void ctrlvq_reset(Ctrlvq *cvq, uint64_t features);
  */
 uint8_t ctrlvq_execute(Ctrlvq *cvq, const uint8_t *cmd, size_t len);
 
+/**
+ * ctrlvq_execute_reply() - run one control command that may have a result
+ * @cvq:	the state
+ * @cmd:	the command, as for ctrlvq_execute()
+ * @len:	its length in bytes
+ * @result:	where the command-specific result goes (the device-writable
+ *		bytes after the status byte), or NULL
+ * @result_max:	room in @result: what the driver made writable after the
+ *		status byte; a command whose result does not fit is refused
+ * @result_len:	receives the bytes written to @result (0 unless OK)
+ *
+ * Return: VIRTIO_NET_OK or VIRTIO_NET_ERR, the status byte to write back.
+ */
+uint8_t ctrlvq_execute_reply(Ctrlvq *cvq, const uint8_t *cmd, size_t len,
+                             uint8_t *result, size_t result_max,
+                             size_t *result_len);
+
 /* ctrlvq_shadow() - the shadow, owned by @cvq; valid until the next call. */
 const CtrlvqShadow *ctrlvq_shadow(const Ctrlvq *cvq);
 
 /* ctrlvq_commands_seen() - how many commands were executed so far. */
 uint64_t ctrlvq_commands_seen(const Ctrlvq *cvq);
+
+/* ctrlvq_commands_ok() - how many of them were answered VIRTIO_NET_OK. */
+uint64_t ctrlvq_commands_ok(const Ctrlvq *cvq);
 
 /* ctrlvq_vlan_is_set() - whether VLAN id @vid is in @shadow's filter. */
 bool ctrlvq_vlan_is_set(const CtrlvqShadow *shadow, uint16_t vid);

@@ -281,6 +281,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
         if (e->out_len <= NET_HDR_LEN || e->in_num > 0) {
             /* A TX chain is a header and a frame, nothing writable. */
             stat_add(&p->stats.tx_dropped, 1);
+            stat_add(&p->stats.tx_malformed, 1);
             vduse_vq_push(vq, e->id, 0);
             done++;
             continue;

@@ -44,6 +44,7 @@ static const uint8_t config_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
  * @refuse_offloads: set_guest_offloads() refuses
  * @changed:	changed() calls
  * @cvq:	the control queue, to compare what changed() is given
+ * @max_pairs:	the device's queue pairs
  */
 typedef struct Device {
     uint16_t pairs;
@@ -53,6 +54,7 @@ typedef struct Device {
     bool refuse_offloads;
     unsigned int changed;
     Ctrlvq *cvq;
+    uint16_t max_pairs;
 } Device;
 
 /* dev_set_queue_pairs() - CtrlvqOps.set_queue_pairs. */
@@ -96,7 +98,19 @@ static void dev_changed(const CtrlvqShadow *shadow, const char *what,
     d->changed++;
 }
 
+/* dev_get_queue_stats() - CtrlvqOps.get_queue_stats: only valid queues. */
+static void dev_get_queue_stats(uint16_t vq, CtrlvqQueueStats *out,
+                                void *opaque)
+{
+    Device *d = opaque;
+
+    /* Never the control vq's index, nor past the data queues. */
+    fuzz_check(vq < 2u * d->max_pairs);
+    *out = (CtrlvqQueueStats){.packets = vq, .bytes = 64u * vq};
+}
+
 static const CtrlvqOps ops = {
+    .get_queue_stats = dev_get_queue_stats,
     .set_queue_pairs = dev_set_queue_pairs,
     .set_guest_offloads = dev_set_guest_offloads,
     .set_mac = dev_set_mac,
@@ -222,21 +236,35 @@ static void round_trip(const CtrlvqShadow *s, uint64_t features, uint16_t pairs,
  * op_execute() - one control command from the input
  * @d:		the device
  * @in:		the input
+ * @with_room:	read the room for a result (STATS) from the input, as the
+ *		driver's writable buffer would say; without it there is none
  */
-static void op_execute(Device *d, FuzzIn *in)
+static void op_execute(Device *d, FuzzIn *in, bool with_room)
 {
     CtrlvqShadow before = *ctrlvq_shadow(d->cvq);
     Device dev_before = *d;
     size_t len = fuzz_u16(in) % MAX_COMMAND, got;
     const uint8_t *bytes = fuzz_bytes(in, len, &got);
     g_autofree uint8_t *cmd = g_memdup2(bytes, got);
-    uint8_t status = ctrlvq_execute(d->cvq, cmd, got);
+    size_t room = with_room ? fuzz_u16(in) % (CTRLVQ_MAX_RESULT + 1) : 0;
+    /* Exactly @room bytes: ASan sees any write past them. */
+    g_autofree uint8_t *result = room ? g_malloc(room) : NULL;
+    size_t result_len;
+    uint8_t status =
+        ctrlvq_execute_reply(d->cvq, cmd, got, result, room, &result_len);
+    bool query = got >= 1 && cmd[0] == VIRTIO_NET_CTRL_STATS;
 
     fuzz_check(status == 0 || status == 1);
+    fuzz_check(result_len <= room);
     if (status == 0) {
-        fuzz_check(d->changed == dev_before.changed + 1);
+        /* A query changes nothing, and says so to nobody. */
+        fuzz_check(d->changed == dev_before.changed + (query ? 0 : 1));
+        if (query && !shadow_equal(&before, ctrlvq_shadow(d->cvq))) {
+            fuzz_fail("a statistics command changed the shadow");
+        }
         return;
     }
+    fuzz_check(result_len == 0);
     if (!shadow_equal(&before, ctrlvq_shadow(d->cvq))) {
         fuzz_fail("a refused command changed the shadow");
     }
@@ -308,15 +336,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CtrlvqShadow back;
 
     fuzz_log_init();
+    d.max_pairs = max_pairs;
     d.cvq = ctrlvq_new("fuzz", config_mac, max_pairs, &ops, &d);
     ctrlvq_reset(d.cvq, features);
     device_reset(&d, d.cvq);
     for (unsigned int i = 0; i < MAX_OPS && in.left; i++) {
-        switch (fuzz_u8(&in) % 6) {
+        switch (fuzz_u8(&in) % 7) {
         case 0:
         case 1:
         case 2:
-            op_execute(&d, &in);
+            op_execute(&d, &in, false);
+            break;
+        case 6:
+            op_execute(&d, &in, true);
             break;
         case 3: {
             uint8_t b = fuzz_u8(&in);

@@ -11,6 +11,7 @@
 #include <linux/virtio_net.h>
 
 #include "ctrlvq.h"
+#include "util.h"
 
 #define BIT(b) (1ull << (b))
 #define ALL_CTRL                                                               \
@@ -73,7 +74,21 @@ static void fx_changed(const CtrlvqShadow *s, const char *what, void *opaque)
     ((Effects *)opaque)->changes++;
 }
 
+/* fx_stats() - counters that say which vq they are of: 1000 * k + vq. */
+static void fx_stats(uint16_t vq, CtrlvqQueueStats *out, void *opaque)
+{
+    *out = (CtrlvqQueueStats){
+        .notifications = 1000 + vq,
+        .packets = 2000 + vq,
+        .bytes = 3000 + vq,
+        .interrupts = 4000 + vq,
+        .drops = 5000 + vq,
+        .drops_kind = 6000 + vq,
+    };
+}
+
 static const CtrlvqOps fx_ops = {
+    .get_queue_stats = fx_stats,
     .set_queue_pairs = fx_pairs,
     .set_guest_offloads = fx_offloads,
     .set_mac = fx_mac,
@@ -166,6 +181,10 @@ static const Case cases[] = {
     {"/ctrlvq/offloads/short", ALL_CTRL, C(5, 0, 0x02, 0, 0, 0), ERR},
     /* Anything else. */
     {"/ctrlvq/notf-coal", ALL_CTRL, C(6, 0, 0, 0, 0, 0, 0, 0, 0, 0), ERR},
+    /* Statistics without VIRTIO_NET_F_DEVICE_STATS (more in /ctrlvq/stats). */
+    {"/ctrlvq/stats/query-without-feature", ALL_CTRL, C(8, 0), ERR},
+    {"/ctrlvq/stats/get-without-feature", ALL_CTRL,
+     C(8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0), ERR},
     {"/ctrlvq/unknown-class", ALL_CTRL, C(200, 0), ERR},
     {"/ctrlvq/no-header", ALL_CTRL, C(0), ERR},
 };
@@ -419,6 +438,207 @@ static void test_restore(void)
     ctrlvq_free(dst);
 }
 
+/* le64_at() - the little-endian u64 at @p. */
+static uint64_t le64_at(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    return GUINT64_FROM_LE(v);
+}
+
+/* le16_at() - the little-endian u16 at @p. */
+static uint16_t le16_at(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/**
+ * stats_req() - append one STATS_GET entry to @cmd
+ * @cmd:	the command being built
+ * @vq:		vq_index
+ * @types:	types_bitmap
+ */
+static void stats_req(GByteArray *cmd, uint16_t vq, uint64_t types)
+{
+    uint8_t e[16] = {0};
+
+    e[0] = (uint8_t)vq;
+    e[1] = (uint8_t)(vq >> 8);
+    for (int i = 0; i < 8; i++) {
+        e[8 + i] = (uint8_t)(types >> (8 * i));
+    }
+    g_byte_array_append(cmd, e, sizeof(e));
+}
+
+/**
+ * stats_run() - run a STATS_GET of the entries in @req
+ * @cvq:	the state
+ * @req:	the entries (16 bytes each)
+ * @room:	bytes for the result
+ * @out:	receives the result (at least @room bytes)
+ * @out_len:	receives its length
+ *
+ * Return: the status.
+ */
+static uint8_t stats_run(Ctrlvq *cvq, GByteArray *req, size_t room,
+                         uint8_t *out, size_t *out_len)
+{
+    g_autoptr(GByteArray) cmd = g_byte_array_new();
+    static const uint8_t hdr[2] = {VIRTIO_NET_CTRL_STATS,
+                                   VIRTIO_NET_CTRL_STATS_GET};
+
+    g_byte_array_append(cmd, hdr, 2);
+    g_byte_array_append(cmd, req->data, req->len);
+    return ctrlvq_execute_reply(cvq, cmd->data, cmd->len, out, room, out_len);
+}
+
+/* check_basic() - a RX/TX BASIC reply of vq @vq at @p, fx_stats' values. */
+static void check_basic(const uint8_t *p, uint16_t vq)
+{
+    g_assert_cmpuint(p[0], ==, vq % 2 ? 16 : 0);
+    g_assert_cmpuint(le16_at(p + 2), ==, vq);
+    g_assert_cmpuint(le16_at(p + 6), ==, 56);
+    for (int k = 0; k < 6; k++) {
+        g_assert_cmpuint(le64_at(p + 8 + 8 * k), ==, 1000u * (k + 1) + vq);
+    }
+}
+
+#define DEV_STATS (ALL_CTRL | BIT(VIRTIO_NET_F_DEVICE_STATS))
+#define T_RX VIRTIO_NET_STATS_TYPE_RX_BASIC
+#define T_TX VIRTIO_NET_STATS_TYPE_TX_BASIC
+#define T_CVQ VIRTIO_NET_STATS_TYPE_CVQ
+
+/* STATS_QUERY: the types, in a buffer large enough, and nothing else. */
+static void test_stats_query(void)
+{
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    Ctrlvq *bare = ctrlvq_new("bare", config_mac, 4, NULL, NULL);
+    static const uint8_t query[] = {8, 0}, query_payload[] = {8, 0, 0};
+    uint8_t out[16];
+    size_t len;
+
+    ctrlvq_reset(cvq, DEV_STATS);
+    g_assert_cmpuint(ctrlvq_execute_reply(cvq, query, 2, out, 8, &len), ==, OK);
+    g_assert_cmpuint(len, ==, 8);
+    g_assert_cmpuint(le64_at(out), ==, T_RX | T_TX | T_CVQ);
+    /* A query does not change the shadow: no changed(). */
+    g_assert_cmpint(fx.changes, ==, 0);
+    g_assert_cmpuint(ctrlvq_execute_reply(cvq, query, 2, out, 7, &len), ==,
+                     ERR);
+    g_assert_cmpuint(len, ==, 0);
+    g_assert_cmpuint(ctrlvq_execute(cvq, query, 2), ==, ERR);
+    g_assert_cmpuint(ctrlvq_execute_reply(cvq, query_payload, 3, out, 16, &len),
+                     ==, ERR);
+    /* A device that cannot count its queues offers the control queue's. */
+    ctrlvq_reset(bare, DEV_STATS);
+    g_assert_cmpuint(ctrlvq_execute_reply(bare, query, 2, out, 16, &len), ==,
+                     OK);
+    g_assert_cmpuint(le64_at(out), ==, T_CVQ);
+    ctrlvq_free(cvq);
+    ctrlvq_free(bare);
+}
+
+/* STATS_GET: replies in the order asked, each exact. */
+static void test_stats_get(void)
+{
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    g_autoptr(GByteArray) req = g_byte_array_new();
+    uint8_t out[512];
+    size_t len;
+
+    ctrlvq_reset(cvq, DEV_STATS);
+    /* Two commands before: one OK, one refused. */
+    run(cvq, (const uint8_t[]){0, 0, 0}, 3, OK);
+    run(cvq, (const uint8_t[]){0, 0, 2}, 3, ERR);
+    stats_req(req, 3, T_TX);
+    stats_req(req, 6, T_RX);
+    stats_req(req, 8, T_CVQ); /* MQ: the control vq is 2 * 4 */
+    g_assert_cmpuint(stats_run(cvq, req, 56 + 56 + 24, out, &len), ==, OK);
+    g_assert_cmpuint(len, ==, 56 + 56 + 24);
+    check_basic(out, 3);
+    check_basic(out + 56, 6);
+    g_assert_cmpuint(out[112], ==, 32);
+    g_assert_cmpuint(le16_at(out + 114), ==, 8);
+    g_assert_cmpuint(le16_at(out + 118), ==, 24);
+    g_assert_cmpuint(le64_at(out + 120), ==, 2); /* commands before */
+    g_assert_cmpuint(le64_at(out + 128), ==, 1); /* of them OK */
+    g_assert_cmpint(fx.changes, ==, 1);          /* the RX mode only */
+
+    /* One byte short: refused whole. */
+    g_assert_cmpuint(stats_run(cvq, req, 56 + 56 + 23, out, &len), ==, ERR);
+    g_assert_cmpuint(len, ==, 0);
+
+    /* Without MQ there is one pair: the control vq is 2. */
+    ctrlvq_reset(cvq, DEV_STATS & ~BIT(VIRTIO_NET_F_MQ));
+    g_byte_array_set_size(req, 0);
+    stats_req(req, 2, T_CVQ);
+    g_assert_cmpuint(stats_run(cvq, req, sizeof(out), out, &len), ==, OK);
+    g_assert_cmpuint(len, ==, 24);
+    g_byte_array_set_size(req, 0);
+    stats_req(req, 3, T_TX);
+    g_assert_cmpuint(stats_run(cvq, req, sizeof(out), out, &len), ==, ERR);
+    ctrlvq_free(cvq);
+}
+
+/**
+ * struct StatsBad - one STATS_GET the device must refuse
+ * @path:	test path
+ * @vq:		vq_index
+ * @types:	types_bitmap
+ * @reserved:	a byte for the reserved field
+ * @cut:	bytes to cut off the payload
+ */
+typedef struct StatsBad {
+    const char *path;
+    uint16_t vq;
+    uint64_t types;
+    uint8_t reserved;
+    unsigned int cut;
+} StatsBad;
+
+static const StatsBad stats_bad[] = {
+    {"/ctrlvq/stats/get-vq-out-of-range", 9, T_RX, 0, 0},
+    {"/ctrlvq/stats/get-rx-type-on-tx-vq", 1, T_RX, 0, 0},
+    {"/ctrlvq/stats/get-tx-type-on-rx-vq", 0, T_TX, 0, 0},
+    {"/ctrlvq/stats/get-cvq-type-on-data-vq", 0, T_CVQ, 0, 0},
+    {"/ctrlvq/stats/get-rx-type-on-cvq", 8, T_RX, 0, 0},
+    {"/ctrlvq/stats/get-unsupported-type", 0,
+     VIRTIO_NET_STATS_TYPE_RX_BASIC << 1, 0, 0},
+    {"/ctrlvq/stats/get-no-type", 0, 0, 0, 0},
+    {"/ctrlvq/stats/get-reserved-set", 0, T_RX, 1, 0},
+    {"/ctrlvq/stats/get-short-entry", 0, T_RX, 0, 1},
+    {"/ctrlvq/stats/get-no-entry", 0, T_RX, 0, 16},
+};
+
+/* A refused STATS_GET, alone or after a good entry, writes nothing. */
+static void test_stats_bad(gconstpointer data)
+{
+    const StatsBad *b = data;
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    g_autoptr(GByteArray) req = g_byte_array_new();
+    uint8_t out[512];
+    size_t len = 99;
+
+    ctrlvq_reset(cvq, DEV_STATS);
+    stats_req(req, 0, T_RX);
+    g_assert_cmpuint(stats_run(cvq, req, sizeof(out), out, &len), ==, OK);
+    g_byte_array_set_size(req, 0);
+    if (!b->cut) {
+        stats_req(req, 0, T_RX); /* a good one first: all or nothing */
+    }
+    stats_req(req, b->vq, b->types);
+    req->data[req->len - 14] = b->reserved;
+    g_byte_array_set_size(req, req->len - b->cut);
+    g_assert_cmpuint(stats_run(cvq, req, sizeof(out), out, &len), ==, ERR);
+    g_assert_cmpuint(len, ==, 0);
+    g_assert_cmpuint(ctrlvq_commands_ok(cvq), ==, 1);
+    ctrlvq_free(cvq);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -429,5 +649,10 @@ int main(int argc, char **argv)
     g_test_add_func("/ctrlvq/shadow/table-overflow", test_table_overflow);
     g_test_add_func("/ctrlvq/filter/combinations", test_filter);
     g_test_add_func("/ctrlvq/shadow/restore", test_restore);
+    g_test_add_func("/ctrlvq/stats/query", test_stats_query);
+    g_test_add_func("/ctrlvq/stats/get", test_stats_get);
+    for (size_t i = 0; i < G_N_ELEMENTS(stats_bad); i++) {
+        g_test_add_data_func(stats_bad[i].path, &stats_bad[i], test_stats_bad);
+    }
     return g_test_run();
 }
