@@ -269,7 +269,260 @@ static uint8_t cmd_announce_ack(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
     return VIRTIO_NET_OK;
 }
 
-/* cmd_vq_pairs_set() - MQ VQ_PAIRS_SET. */
+/**
+ * le16_at() - the little-endian u16 at @p
+ * Return: its value.
+ */
+static uint16_t le16_at(const uint8_t *p)
+{
+    uint16_t v;
+
+    memcpy(&v, p, 2);
+    return le16toh(v);
+}
+
+/**
+ * le32_at() - the little-endian u32 at @p
+ * Return: its value.
+ */
+static uint32_t le32_at(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return le32toh(v);
+}
+
+/**
+ * rss_pairs() - the queue pairs an RSS configuration uses
+ * @r:		the configuration
+ *
+ * max_tx_vq, or more if a receive queue it names is further (as QEMU
+ * counts). Return: the pairs, up to 0x10000.
+ */
+static uint32_t rss_pairs(const CtrlvqRss *r)
+{
+    uint32_t pairs = MAX((uint32_t)r->max_tx_vq, r->unclassified + 1u);
+
+    for (uint32_t i = 0; i < r->table_len && i < CTRLVQ_RSS_MAX_TABLE; i++) {
+        pairs = MAX(pairs, r->table[i] + 1u);
+    }
+    return pairs;
+}
+
+/**
+ * rss_key_check() - hash types and key of @r, as any command sets them
+ * @r:		the configuration
+ * @error:	set naming what is wrong
+ *
+ * Return: true if they are right.
+ */
+static bool rss_key_check(const CtrlvqRss *r, GError **error)
+{
+    if (r->hash_types & ~CTRLVQ_RSS_HASH_TYPES) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "hash types 0x%x not supported (0x%x are)", r->hash_types,
+                    CTRLVQ_RSS_HASH_TYPES);
+        return false;
+    }
+    if (r->key_len > CTRLVQ_RSS_MAX_KEY) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "key of %u bytes, more than %u", r->key_len,
+                    CTRLVQ_RSS_MAX_KEY);
+        return false;
+    }
+    for (unsigned int i = r->key_len; i < CTRLVQ_RSS_MAX_KEY; i++) {
+        if (r->key[i]) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "key bytes past its length are not zero");
+            return false;
+        }
+    }
+    return true;
+}
+
+bool ctrlvq_rss_check(const CtrlvqRss *r, uint16_t max_pairs, GError **error)
+{
+    static const CtrlvqRss off;
+
+    if (!r->enabled) {
+        if (memcmp(r, &off, sizeof(off))) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "a disabled RSS configuration with settings");
+            return false;
+        }
+        return true;
+    }
+    if (!rss_key_check(r, error)) {
+        return false;
+    }
+    if (r->table_len == 0 || r->table_len > CTRLVQ_RSS_MAX_TABLE ||
+        (r->table_len & (r->table_len - 1))) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "indirection table of %u entries (a power of two up to "
+                    "%u)",
+                    r->table_len, CTRLVQ_RSS_MAX_TABLE);
+        return false;
+    }
+    for (unsigned int i = r->table_len; i < CTRLVQ_RSS_MAX_TABLE; i++) {
+        if (r->table[i]) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "indirection table entries past its length");
+            return false;
+        }
+    }
+    if (r->max_tx_vq < 1 || rss_pairs(r) > max_pairs) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "max_tx_vq %u and the receive queues named need %u queue "
+                    "pairs, this device has %u",
+                    r->max_tx_vq, rss_pairs(r), max_pairs);
+        return false;
+    }
+    return true;
+}
+
+bool ctrlvq_hash_check(const CtrlvqRss *r, GError **error)
+{
+    CtrlvqRss keyless = *r;
+
+    memset(keyless.key, 0, sizeof(keyless.key));
+    keyless.key_len = 0;
+    keyless.hash_types = 0;
+    keyless.enabled = false;
+    if (!ctrlvq_rss_check(&keyless, 1, NULL)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "a hash configuration with steering settings");
+        return false;
+    }
+    if (!r->enabled) {
+        return ctrlvq_rss_check(r, 1, error);
+    }
+    return rss_key_check(r, error);
+}
+
+/* effective_pairs() - the queue pairs the driver may use: max or 1. */
+static uint16_t effective_pairs(const Ctrlvq *cvq)
+{
+    return has(cvq, VIRTIO_NET_F_MQ) ? cvq->max_pairs : 1;
+}
+
+/**
+ * apply_pairs_and_rss() - make the device use @pairs pairs and @rss
+ * @cvq:	the state
+ * @pairs:	queue pairs
+ * @rss:	the steering (enabled or not)
+ *
+ * Either both take effect or, if the device refuses one, neither.
+ * Return: true if both did.
+ */
+static bool apply_pairs_and_rss(Ctrlvq *cvq, uint16_t pairs,
+                                const CtrlvqRss *rss)
+{
+    uint16_t old = cvq->shadow.queue_pairs;
+
+    if (pairs != old && cvq->ops.set_queue_pairs &&
+        !cvq->ops.set_queue_pairs(pairs, cvq->opaque)) {
+        return false;
+    }
+    if ((rss->enabled || cvq->shadow.rss.enabled) && cvq->ops.set_rss &&
+        !cvq->ops.set_rss(rss, cvq->opaque)) {
+        if (pairs != old && cvq->ops.set_queue_pairs) {
+            cvq->ops.set_queue_pairs(old, cvq->opaque);
+        }
+        return false;
+    }
+    return true;
+}
+
+/*
+ * cmd_rss_config() - MQ RSS_CONFIG: hash types, indirection table (mask +
+ * 1 entries), unclassified queue, max_tx_vq, key, filling the payload
+ * exactly. Sets the queue pairs too, as VQ_PAIRS_SET would: Linux sends
+ * this instead of VQ_PAIRS_SET once RSS is negotiated.
+ */
+static uint8_t cmd_rss_config(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                              size_t len)
+{
+    g_autoptr(GError) error = NULL;
+    CtrlvqRss r = {.enabled = true};
+    uint32_t table_len;
+    size_t need;
+
+    if (len < 8) {
+        g_message("%s: RSS_CONFIG of %zu bytes", cvq->name, len);
+        return VIRTIO_NET_ERR;
+    }
+    r.hash_types = le32_at(data);
+    table_len = le16_at(data + 4) + 1u;
+    r.unclassified = le16_at(data + 6);
+    if (table_len > CTRLVQ_RSS_MAX_TABLE || (table_len & (table_len - 1))) {
+        g_message("%s: RSS_CONFIG: indirection table of %u entries (a power "
+                  "of two up to %u)",
+                  cvq->name, table_len, CTRLVQ_RSS_MAX_TABLE);
+        return VIRTIO_NET_ERR;
+    }
+    need = 8 + 2 * (size_t)table_len + 3;
+    if (len < need || len != need + data[need - 1]) {
+        g_message("%s: RSS_CONFIG of %zu bytes does not hold a table of %u "
+                  "and its key exactly",
+                  cvq->name, len, table_len);
+        return VIRTIO_NET_ERR;
+    }
+    r.table_len = (uint16_t)table_len;
+    for (uint32_t i = 0; i < table_len; i++) {
+        r.table[i] = le16_at(data + 8 + 2 * i);
+    }
+    r.max_tx_vq = le16_at(data + need - 3);
+    r.key_len = data[need - 1];
+    if (r.key_len <= CTRLVQ_RSS_MAX_KEY) {
+        memcpy(r.key, data + need, r.key_len);
+    }
+    if (!ctrlvq_rss_check(&r, effective_pairs(cvq), &error)) {
+        g_message("%s: RSS_CONFIG: %s", cvq->name, error->message);
+        return VIRTIO_NET_ERR;
+    }
+    if (!apply_pairs_and_rss(cvq, (uint16_t)rss_pairs(&r), &r)) {
+        return VIRTIO_NET_ERR;
+    }
+    cvq->shadow.queue_pairs = (uint16_t)rss_pairs(&r);
+    cvq->shadow.rss = r;
+    return VIRTIO_NET_OK;
+}
+
+/*
+ * cmd_hash_config() - MQ HASH_CONFIG: hash types, 8 reserved bytes (zero),
+ * key, filling the payload exactly. Only what the reports hash on.
+ */
+static uint8_t cmd_hash_config(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                               size_t len)
+{
+    static const uint8_t zero[8];
+    g_autoptr(GError) error = NULL;
+    CtrlvqRss r = {.enabled = true};
+
+    if (len < 13 || len != 13u + data[12]) {
+        g_message("%s: HASH_CONFIG of %zu bytes does not hold its key exactly",
+                  cvq->name, len);
+        return VIRTIO_NET_ERR;
+    }
+    if (memcmp(data + 4, zero, 8)) {
+        g_message("%s: HASH_CONFIG: reserved bytes not zero", cvq->name);
+        return VIRTIO_NET_ERR;
+    }
+    r.hash_types = le32_at(data);
+    r.key_len = data[12];
+    if (r.key_len <= CTRLVQ_RSS_MAX_KEY) {
+        memcpy(r.key, data + 13, r.key_len);
+    }
+    if (!ctrlvq_hash_check(&r, &error)) {
+        g_message("%s: HASH_CONFIG: %s", cvq->name, error->message);
+        return VIRTIO_NET_ERR;
+    }
+    cvq->shadow.hash = r;
+    return VIRTIO_NET_OK;
+}
+
+/* cmd_vq_pairs_set() - MQ VQ_PAIRS_SET: also ends RSS steering. */
 static uint8_t cmd_vq_pairs_set(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
                                 size_t len)
 {
@@ -286,11 +539,16 @@ static uint8_t cmd_vq_pairs_set(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
                   cvq->max_pairs);
         return VIRTIO_NET_ERR;
     }
-    if (cvq->ops.set_queue_pairs &&
-        !cvq->ops.set_queue_pairs(pairs, cvq->opaque)) {
+    if (!cvq->shadow.rss.enabled) {
+        if (cvq->ops.set_queue_pairs &&
+            !cvq->ops.set_queue_pairs(pairs, cvq->opaque)) {
+            return VIRTIO_NET_ERR;
+        }
+    } else if (!apply_pairs_and_rss(cvq, pairs, &(CtrlvqRss){0})) {
         return VIRTIO_NET_ERR;
     }
     cvq->shadow.queue_pairs = pairs;
+    memset(&cvq->shadow.rss, 0, sizeof(cvq->shadow.rss));
     return VIRTIO_NET_OK;
 }
 
@@ -540,6 +798,10 @@ static const CmdEntry commands[] = {
      VIRTIO_NET_F_GUEST_ANNOUNCE, "announce-ack", cmd_announce_ack, false},
     {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, VIRTIO_NET_F_MQ,
      "vq-pairs-set", cmd_vq_pairs_set, false},
+    {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, VIRTIO_NET_F_RSS,
+     "rss-config", cmd_rss_config, false},
+    {VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_HASH_CONFIG,
+     VIRTIO_NET_F_HASH_REPORT, "hash-config", cmd_hash_config, false},
     {VIRTIO_NET_CTRL_GUEST_OFFLOADS, VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
      VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "guest-offloads-set",
      cmd_guest_offloads_set, false},
@@ -689,16 +951,42 @@ bool ctrlvq_restore(Ctrlvq *cvq, uint64_t features, const CtrlvqShadow *s,
             (guint64)(s->guest_offloads & ~(features & GUEST_OFFLOAD_BITS)));
         return false;
     }
-    if (cvq->ops.set_queue_pairs && s->queue_pairs != 1 &&
-        !cvq->ops.set_queue_pairs(s->queue_pairs, cvq->opaque)) {
+    if (s->rss.enabled && !(features & (1ull << VIRTIO_NET_F_RSS))) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "an RSS configuration, and RSS was not negotiated");
+        return false;
+    }
+    if (s->hash.enabled && !(features & (1ull << VIRTIO_NET_F_HASH_REPORT))) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "a hash configuration, and HASH_REPORT was not "
+                    "negotiated");
+        return false;
+    }
+    if (!ctrlvq_rss_check(&s->rss, max, error) ||
+        !ctrlvq_hash_check(&s->hash, error)) {
+        return false;
+    }
+    /* RSS_CONFIG set the pairs it uses; a VQ_PAIRS_SET after it ended it. */
+    if (s->rss.enabled && rss_pairs(&s->rss) != s->queue_pairs) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "RSS uses %u queue pairs, the shadow says %u",
+                    rss_pairs(&s->rss), s->queue_pairs);
+        return false;
+    }
+    if (!apply_pairs_and_rss(cvq, s->queue_pairs, &s->rss)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "the device refused %u queue pairs", s->queue_pairs);
+                    "the device refused %u queue pairs%s", s->queue_pairs,
+                    s->rss.enabled ? " with RSS" : "");
         return false;
     }
     if (cvq->ops.set_guest_offloads &&
         s->guest_offloads != (features & GUEST_OFFLOAD_BITS) &&
         !cvq->ops.set_guest_offloads(s->guest_offloads, cvq->opaque)) {
-        /* Back to the reset state the header promises: one pair. */
+        /* Back to the reset state the header promises: one pair, no
+         * steering. */
+        if (s->rss.enabled && cvq->ops.set_rss) {
+            cvq->ops.set_rss(&(CtrlvqRss){0}, cvq->opaque);
+        }
         if (cvq->ops.set_queue_pairs && s->queue_pairs != 1) {
             cvq->ops.set_queue_pairs(1, cvq->opaque);
         }

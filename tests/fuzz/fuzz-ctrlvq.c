@@ -42,6 +42,8 @@ static const uint8_t config_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
  * @mac:	MAC in config space
  * @refuse_pairs: set_queue_pairs() refuses
  * @refuse_offloads: set_guest_offloads() refuses
+ * @rss:	the steering applied
+ * @refuse_rss:	set_rss() refuses
  * @changed:	changed() calls
  * @cvq:	the control queue, to compare what changed() is given
  * @max_pairs:	the device's queue pairs
@@ -52,6 +54,8 @@ typedef struct Device {
     uint8_t mac[6];
     bool refuse_pairs;
     bool refuse_offloads;
+    CtrlvqRss rss;
+    bool refuse_rss;
     unsigned int changed;
     Ctrlvq *cvq;
     uint16_t max_pairs;
@@ -78,6 +82,18 @@ static bool dev_set_guest_offloads(uint64_t offloads, void *opaque)
         return false;
     }
     d->offloads = offloads;
+    return true;
+}
+
+/* dev_set_rss() - CtrlvqOps.set_rss. */
+static bool dev_set_rss(const CtrlvqRss *rss, void *opaque)
+{
+    Device *d = opaque;
+
+    if (d->refuse_rss) {
+        return false;
+    }
+    d->rss = *rss;
     return true;
 }
 
@@ -112,10 +128,28 @@ static void dev_get_queue_stats(uint16_t vq, CtrlvqQueueStats *out,
 static const CtrlvqOps ops = {
     .get_queue_stats = dev_get_queue_stats,
     .set_queue_pairs = dev_set_queue_pairs,
+    .set_rss = dev_set_rss,
     .set_guest_offloads = dev_set_guest_offloads,
     .set_mac = dev_set_mac,
     .changed = dev_changed,
 };
+
+/**
+ * rss_equal() - whether two RSS or hash configurations say the same
+ * Return: true if equal (a disabled one equals any disabled one).
+ */
+static bool rss_equal(const CtrlvqRss *a, const CtrlvqRss *b)
+{
+    if (!a->enabled || !b->enabled) {
+        return a->enabled == b->enabled;
+    }
+    return a->hash_types == b->hash_types && a->table_len == b->table_len &&
+           a->table_len <= CTRLVQ_RSS_MAX_TABLE &&
+           !memcmp(a->table, b->table, 2 * a->table_len) &&
+           a->unclassified == b->unclassified && a->max_tx_vq == b->max_tx_vq &&
+           a->key_len == b->key_len && a->key_len <= CTRLVQ_RSS_MAX_KEY &&
+           !memcmp(a->key, b->key, a->key_len);
+}
 
 /**
  * shadow_equal() - whether two shadows say the same (tables up to their
@@ -138,7 +172,8 @@ static bool shadow_equal(const CtrlvqShadow *a, const CtrlvqShadow *b)
            !memcmp(a->vlans, b->vlans, sizeof(a->vlans)) &&
            a->queue_pairs == b->queue_pairs &&
            a->guest_offloads == b->guest_offloads &&
-           a->announce_acks == b->announce_acks;
+           a->announce_acks == b->announce_acks &&
+           rss_equal(&a->rss, &b->rss) && rss_equal(&a->hash, &b->hash);
 }
 
 /**
@@ -148,7 +183,8 @@ static bool shadow_equal(const CtrlvqShadow *a, const CtrlvqShadow *b)
 static bool device_equal(const Device *a, const Device *b)
 {
     return a->pairs == b->pairs && a->offloads == b->offloads &&
-           !memcmp(a->mac, b->mac, 6) && a->changed == b->changed;
+           !memcmp(a->mac, b->mac, 6) && a->changed == b->changed &&
+           rss_equal(&a->rss, &b->rss);
 }
 
 /**
@@ -163,6 +199,7 @@ static void device_reset(Device *d, const Ctrlvq *cvq)
     d->pairs = 1;
     d->offloads = s->guest_offloads;
     memcpy(d->mac, config_mac, 6);
+    memset(&d->rss, 0, sizeof(d->rss));
 }
 
 /**
@@ -176,6 +213,7 @@ static void check_device(const Device *d)
     fuzz_check(d->pairs == s->queue_pairs);
     fuzz_check(d->offloads == s->guest_offloads);
     fuzz_check(!memcmp(d->mac, s->mac, 6));
+    fuzz_check(rss_equal(&d->rss, &s->rss));
 }
 
 /**
@@ -320,7 +358,7 @@ static void op_restore(Device *d, FuzzIn *in, uint64_t *features,
                   error->message);
     }
     if (d->pairs != 1 || d->offloads != reset.guest_offloads ||
-        memcmp(d->mac, config_mac, 6)) {
+        memcmp(d->mac, config_mac, 6) || d->rss.enabled) {
         fuzz_fail("a refused restore left effects on the device: %u queue "
                   "pairs, offloads 0x%" G_GINT64_MODIFIER "x (%s)",
                   d->pairs, d->offloads, error->message);
@@ -355,6 +393,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
             d.refuse_pairs = b & 1;
             d.refuse_offloads = b & 2;
+            d.refuse_rss = b & 4;
             break;
         }
         case 4:

@@ -32,6 +32,9 @@ static const uint8_t config_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
  * @changes:	changed calls
  * @refuse:	make set_queue_pairs and set_guest_offloads refuse
  * @refuse_offloads: make set_guest_offloads alone refuse
+ * @rss_calls:	set_rss calls
+ * @rss:	the last set_rss
+ * @refuse_rss:	make set_rss refuse
  */
 typedef struct Effects {
     uint16_t pairs;
@@ -41,7 +44,22 @@ typedef struct Effects {
     int changes;
     bool refuse;
     bool refuse_offloads;
+    int rss_calls;
+    CtrlvqRss rss;
+    bool refuse_rss;
 } Effects;
+
+static bool fx_rss(const CtrlvqRss *rss, void *opaque)
+{
+    Effects *e = opaque;
+
+    e->rss_calls++;
+    if (e->refuse_rss) {
+        return false;
+    }
+    e->rss = *rss;
+    return true;
+}
 
 static bool fx_pairs(uint16_t pairs, void *opaque)
 {
@@ -89,6 +107,7 @@ static void fx_stats(uint16_t vq, CtrlvqQueueStats *out, void *opaque)
 
 static const CtrlvqOps fx_ops = {
     .get_queue_stats = fx_stats,
+    .set_rss = fx_rss,
     .set_queue_pairs = fx_pairs,
     .set_guest_offloads = fx_offloads,
     .set_mac = fx_mac,
@@ -164,7 +183,7 @@ static const Case cases[] = {
     /* Announce: no payload. */
     {"/ctrlvq/announce/ack", ALL_CTRL, C(3, 0), OK},
     {"/ctrlvq/announce/ack-with-payload", ALL_CTRL, C(3, 0, 0), ERR},
-    /* MQ: 1..max (4 here); RSS and hash not offered. */
+    /* MQ: 1..max (4 here); RSS and hash not negotiated here. */
     {"/ctrlvq/mq/pairs-1", ALL_CTRL, C(4, 0, 1, 0), OK},
     {"/ctrlvq/mq/pairs-4", ALL_CTRL, C(4, 0, 4, 0), OK},
     {"/ctrlvq/mq/pairs-0", ALL_CTRL, C(4, 0, 0, 0), ERR},
@@ -639,6 +658,264 @@ static void test_stats_bad(gconstpointer data)
     ctrlvq_free(cvq);
 }
 
+/* The key of Microsoft's RSS verification suite. */
+static const uint8_t ms_key[40] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+    0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+    0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+    0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+
+#define RSS_F (ALL_CTRL | BIT(VIRTIO_NET_F_RSS))
+
+/* put16() - append @v to @a, little-endian. */
+static void put16(GByteArray *a, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+
+    g_byte_array_append(a, b, 2);
+}
+
+/**
+ * rss_cmd() - an RSS_CONFIG command
+ * @types:	hash_types
+ * @mask:	indirection_table_mask
+ * @unclassified: unclassified_queue
+ * @table:	@mask + 1 entries
+ * @max_tx_vq:	max_tx_vq
+ * @key_len:	hash_key_length, and as many bytes of ms_key (more: zeros)
+ *
+ * Return: the command (g_byte_array_unref()).
+ */
+static GByteArray *rss_cmd(uint32_t types, uint16_t mask, uint16_t unclassified,
+                           const uint16_t *table, uint16_t max_tx_vq,
+                           uint8_t key_len)
+{
+    GByteArray *a = g_byte_array_new();
+    uint8_t hdr[6] = {4,
+                      1,
+                      (uint8_t)types,
+                      (uint8_t)(types >> 8),
+                      (uint8_t)(types >> 16),
+                      (uint8_t)(types >> 24)};
+
+    g_byte_array_append(a, hdr, sizeof(hdr));
+    put16(a, mask);
+    put16(a, unclassified);
+    for (uint32_t i = 0; i <= mask; i++) {
+        put16(a, table[i]);
+    }
+    put16(a, max_tx_vq);
+    g_byte_array_append(a, &key_len, 1);
+    for (unsigned int i = 0; i < key_len; i++) {
+        g_byte_array_append(a, i < 40 ? &ms_key[i] : (const uint8_t[]){0}, 1);
+    }
+    return a;
+}
+
+static const uint16_t table4[128] = {0, 1, 2, 3};
+
+/* RSS_CONFIG: applied (pairs, then steering), shadowed, ended by
+ * VQ_PAIRS_SET. */
+static void test_rss_config(void)
+{
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    const CtrlvqShadow *s = ctrlvq_shadow(cvq);
+    g_autoptr(GByteArray) cmd = rss_cmd(0x3f, 3, 1, table4, 2, 40);
+    static const uint16_t zeros[128];
+
+    ctrlvq_reset(cvq, RSS_F);
+    run(cvq, cmd->data, cmd->len, OK);
+    g_assert_true(s->rss.enabled);
+    g_assert_cmpuint(s->rss.hash_types, ==, 0x3f);
+    g_assert_cmpuint(s->rss.table_len, ==, 4);
+    g_assert_cmpmem(s->rss.table, sizeof(s->rss.table), table4, sizeof(table4));
+    g_assert_cmpuint(s->rss.unclassified, ==, 1);
+    g_assert_cmpuint(s->rss.max_tx_vq, ==, 2);
+    g_assert_cmpmem(s->rss.key, s->rss.key_len, ms_key, 40);
+    /* Queue 3 is named: four pairs, although max_tx_vq says 2. */
+    g_assert_cmpuint(s->queue_pairs, ==, 4);
+    g_assert_cmpuint(fx.pairs, ==, 4);
+    g_assert_cmpint(fx.rss_calls, ==, 1);
+    g_assert_cmpmem(&fx.rss, sizeof(fx.rss), &s->rss, sizeof(s->rss));
+    g_assert_cmpint(fx.changes, ==, 1);
+
+    /* A device that cannot steer: ERR, and the pairs go back. */
+    fx.refuse_rss = true;
+    g_byte_array_unref(cmd);
+    cmd = rss_cmd(0x3, 0, 0, zeros, 1, 40);
+    run(cvq, cmd->data, cmd->len, ERR);
+    g_assert_cmpuint(s->queue_pairs, ==, 4);
+    g_assert_cmpuint(fx.pairs, ==, 4);
+    g_assert_cmpuint(s->rss.table_len, ==, 4);
+    fx.refuse_rss = false;
+
+    /* VQ_PAIRS_SET: automatic steering again, RSS off in the device. */
+    run(cvq, (const uint8_t[]){4, 0, 2, 0}, 4, OK);
+    g_assert_false(s->rss.enabled);
+    g_assert_cmpuint(s->rss.table_len, ==, 0);
+    g_assert_false(fx.rss.enabled);
+    g_assert_cmpuint(s->queue_pairs, ==, 2);
+
+    /* Without MQ there is one pair: queue 0 only. */
+    ctrlvq_reset(cvq, RSS_F & ~BIT(VIRTIO_NET_F_MQ));
+    g_byte_array_unref(cmd);
+    cmd = rss_cmd(0x3f, 1, 0, (const uint16_t[]){0, 1}, 1, 40);
+    run(cvq, cmd->data, cmd->len, ERR);
+    g_byte_array_unref(cmd);
+    cmd = rss_cmd(0x3f, 1, 0, zeros, 1, 40);
+    run(cvq, cmd->data, cmd->len, OK);
+    ctrlvq_free(cvq);
+}
+
+/**
+ * struct RssBad - one RSS_CONFIG the device must refuse
+ * @path:	test path
+ * @types:	hash_types
+ * @mask:	indirection_table_mask
+ * @unclassified: unclassified_queue
+ * @entry:	the value of every table entry
+ * @max_tx_vq:	max_tx_vq
+ * @key_len:	hash_key_length
+ * @grow:	bytes to add (> 0) or cut (< 0) at the end
+ * @features:	negotiated (0: RSS_F)
+ */
+typedef struct RssBad {
+    const char *path;
+    uint32_t types;
+    uint16_t mask;
+    uint16_t unclassified;
+    uint16_t entry;
+    uint16_t max_tx_vq;
+    uint8_t key_len;
+    int grow;
+    uint64_t features;
+} RssBad;
+
+static const RssBad rss_bad[] = {
+    {"/ctrlvq/rss/without-feature", 0x3f, 3, 0, 0, 1, 40, 0, ALL_CTRL},
+    {"/ctrlvq/rss/table-not-power-of-two", 0x3f, 2, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/table-too-long", 0x3f, 255, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/table-mask-ffff", 0x3f, 0xffff, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/queue-past-pairs", 0x3f, 3, 0, 4, 1, 40, 0, 0},
+    {"/ctrlvq/rss/unclassified-past-pairs", 0x3f, 3, 4, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/max-tx-vq-0", 0x3f, 3, 0, 0, 0, 40, 0, 0},
+    {"/ctrlvq/rss/max-tx-vq-past-pairs", 0x3f, 3, 0, 0, 5, 40, 0, 0},
+    {"/ctrlvq/rss/hash-type-ex", 0x7f, 3, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/hash-type-unknown", 0x3f | (1u << 9), 3, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/key-too-long", 0x3f, 3, 0, 0, 1, 41, 0, 0},
+    {"/ctrlvq/rss/key-cut-short", 0x3f, 3, 0, 0, 1, 40, -1, 0},
+    {"/ctrlvq/rss/trailing-byte", 0x3f, 3, 0, 0, 1, 40, 1, 0},
+    {"/ctrlvq/rss/no-key-length", 0x3f, 3, 0, 0, 1, 0, -1, 0},
+};
+
+/* A refused RSS_CONFIG changes neither the shadow nor the device. */
+static void test_rss_bad(gconstpointer data)
+{
+    const RssBad *b = data;
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    uint16_t table[256];
+    g_autoptr(GByteArray) cmd = NULL;
+    CtrlvqShadow before;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+        table[i] = b->entry;
+    }
+    ctrlvq_reset(cvq, b->features ? b->features : RSS_F);
+    cmd = rss_cmd(b->types, b->mask == 0xffff ? 255 : b->mask, b->unclassified,
+                  table, b->max_tx_vq, b->key_len);
+    if (b->mask == 0xffff) {
+        /* The mask says 65536 entries; 256 are there. */
+        cmd->data[6] = cmd->data[7] = 0xff;
+    }
+    if (b->grow > 0) {
+        g_byte_array_append(cmd, (const uint8_t[]){0}, 1);
+    } else if (b->grow < 0) {
+        g_byte_array_set_size(cmd, cmd->len - 1);
+    }
+    before = *ctrlvq_shadow(cvq);
+    run(cvq, cmd->data, cmd->len, ERR);
+    g_assert_cmpmem(ctrlvq_shadow(cvq), sizeof(before), &before,
+                    sizeof(before));
+    g_assert_cmpint(fx.rss_calls, ==, 0);
+    g_assert_cmpuint(fx.pairs, ==, 0);
+    ctrlvq_free(cvq);
+}
+
+/* HASH_CONFIG: types, 8 zero bytes, key; shadowed apart from RSS. */
+static void test_hash_config(void)
+{
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, NULL, NULL);
+    const CtrlvqShadow *s = ctrlvq_shadow(cvq);
+    uint8_t cmd[2 + 13 + 40] = {4, 2, 0x3f};
+
+    cmd[14] = 40;
+    memcpy(cmd + 15, ms_key, 40);
+    ctrlvq_reset(cvq, ALL_CTRL);
+    run(cvq, cmd, sizeof(cmd), ERR); /* HASH_REPORT not negotiated */
+    ctrlvq_reset(cvq, ALL_CTRL | BIT(VIRTIO_NET_F_HASH_REPORT));
+    run(cvq, cmd, sizeof(cmd) - 1, ERR);
+    cmd[8] = 1; /* reserved */
+    run(cvq, cmd, sizeof(cmd), ERR);
+    cmd[8] = 0;
+    cmd[2] = 0x40; /* IP_EX */
+    run(cvq, cmd, sizeof(cmd), ERR);
+    g_assert_false(s->hash.enabled);
+    cmd[2] = 0x12;
+    run(cvq, cmd, sizeof(cmd), OK);
+    g_assert_true(s->hash.enabled);
+    g_assert_cmpuint(s->hash.hash_types, ==, 0x12);
+    g_assert_cmpmem(s->hash.key, s->hash.key_len, ms_key, 40);
+    g_assert_false(s->rss.enabled);
+    g_assert_cmpuint(s->hash.table_len, ==, 0);
+    ctrlvq_free(cvq);
+}
+
+/* A shadow with RSS restores with its steering, or not at all. */
+static void test_rss_restore(void)
+{
+    Effects fx = {.offloads = ~0ull}, fx2 = {.offloads = ~0ull};
+    Ctrlvq *src = ctrlvq_new("src", config_mac, 4, &fx_ops, &fx);
+    Ctrlvq *dst = ctrlvq_new("dst", config_mac, 4, &fx_ops, &fx2);
+    g_autoptr(GByteArray) cmd = rss_cmd(0x3f, 3, 0, table4, 4, 40);
+    g_autoptr(GError) error = NULL;
+    CtrlvqShadow copy;
+
+    ctrlvq_reset(src, RSS_F);
+    run(src, cmd->data, cmd->len, OK);
+    copy = *ctrlvq_shadow(src);
+    g_assert_true(ctrlvq_restore(dst, RSS_F, &copy, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(ctrlvq_shadow(dst), sizeof(copy), &copy, sizeof(copy));
+    g_assert_cmpuint(fx2.pairs, ==, 4);
+    g_assert_true(fx2.rss.enabled);
+    g_assert_cmpmem(&fx2.rss, sizeof(fx2.rss), &copy.rss, sizeof(copy.rss));
+
+    /* Without RSS negotiated it cannot be honoured. */
+    g_assert_false(
+        ctrlvq_restore(dst, RSS_F & ~BIT(VIRTIO_NET_F_RSS), &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+    g_clear_error(&error);
+    g_assert_false(ctrlvq_shadow(dst)->rss.enabled);
+
+    /* Pairs that disagree with the table: not a shadow RSS_CONFIG left. */
+    copy.queue_pairs = 3;
+    g_assert_false(ctrlvq_restore(dst, RSS_F, &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    copy.queue_pairs = 4;
+
+    /* The device refuses the steering: back to one pair, none. */
+    fx2.refuse_rss = true;
+    g_assert_false(ctrlvq_restore(dst, RSS_F, &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_FAILED);
+    g_assert_cmpuint(fx2.pairs, ==, 1);
+    g_assert_cmpuint(ctrlvq_shadow(dst)->queue_pairs, ==, 1);
+    ctrlvq_free(src);
+    ctrlvq_free(dst);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -649,6 +926,12 @@ int main(int argc, char **argv)
     g_test_add_func("/ctrlvq/shadow/table-overflow", test_table_overflow);
     g_test_add_func("/ctrlvq/filter/combinations", test_filter);
     g_test_add_func("/ctrlvq/shadow/restore", test_restore);
+    g_test_add_func("/ctrlvq/rss/config", test_rss_config);
+    for (size_t i = 0; i < G_N_ELEMENTS(rss_bad); i++) {
+        g_test_add_data_func(rss_bad[i].path, &rss_bad[i], test_rss_bad);
+    }
+    g_test_add_func("/ctrlvq/rss/hash-config", test_hash_config);
+    g_test_add_func("/ctrlvq/rss/restore", test_rss_restore);
     g_test_add_func("/ctrlvq/stats/query", test_stats_query);
     g_test_add_func("/ctrlvq/stats/get", test_stats_get);
     for (size_t i = 0; i < G_N_ELEMENTS(stats_bad); i++) {
