@@ -331,4 +331,39 @@ JsonNode *net_shadow_to_json(const CtrlvqShadow *shadow);
  */
 bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out);
 
+/**
+ * net_toeplitz() - the Toeplitz hash of @data under @key (rss.c)
+ * @key:	the key; bytes past @key_len count as zero
+ * @key_len:	its length
+ * @data:	the input
+ * @len:	its length
+ *
+ * Return: the hash.
+ */
+uint32_t net_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *data,
+                      size_t len);
+
+/**
+ * net_rss_hash() - the hash virtio-net defines for a received frame
+ * @cfg:	the hash types and key the driver set
+ * @frame:	the Ethernet frame (one VLAN tag allowed)
+ * @len:	its length
+ * @hash:	receives the hash (0 for none)
+ *
+ * Return: VIRTIO_NET_HASH_REPORT_*: what was hashed (NONE: nothing the
+ * enabled types cover).
+ */
+uint8_t net_rss_hash(const CtrlvqRss *cfg, const uint8_t *frame, size_t len,
+                     uint32_t *hash);
+
+/**
+ * net_rss_queue() - the receive queue RSS picks for a hash
+ * @cfg:	the RSS configuration
+ * @report:	what net_rss_hash() returned
+ * @hash:	the hash it gave
+ *
+ * Return: the unclassified queue for NONE, else the table's entry.
+ */
+uint16_t net_rss_queue(const CtrlvqRss *cfg, uint8_t report, uint32_t hash);
+
 #endif /* VDUSE_NET_NET_PRIV_H */
