@@ -366,4 +366,39 @@ uint8_t net_rss_hash(const CtrlvqRss *cfg, const uint8_t *frame, size_t len,
  */
 uint16_t net_rss_queue(const CtrlvqRss *cfg, uint8_t report, uint32_t hash);
 
+typedef struct NetSteer NetSteer;
+
+/**
+ * net_steer_new() - load the TAP steering program (steer.c)
+ * @error:	set if it cannot be (built without libbpf, no bpf(): no
+ *		privilege or CONFIG_BPF_SYSCALL)
+ *
+ * Return: the program, owned by the caller (net_steer_free()).
+ */
+NetSteer *net_steer_new(GError **error);
+
+/* net_steer_free() - unload (NULL is fine). */
+void net_steer_free(NetSteer *s);
+
+/**
+ * net_steer_set() - what the program steers by from now on
+ * @s:		the program
+ * @rss:	the driver's RSS configuration (disabled: every frame to
+ *		queue 0, until the program is detached)
+ *
+ * Return: false if the map could not be written (logged).
+ */
+bool net_steer_set(NetSteer *s, const CtrlvqRss *rss);
+
+/* net_steer_prog_fd() - the program's fd, for tap_set_steering(). */
+int net_steer_prog_fd(const NetSteer *s);
+
+/**
+ * tap_set_steering() - TUNSETSTEERINGEBPF: attach @prog_fd to the TAP of
+ * queue fd @fd, or detach with -1
+ *
+ * Takes the RTNL lock: the TAP worker's job. Return: 0 or negative errno.
+ */
+int tap_set_steering(int fd, int prog_fd);
+
 #endif /* VDUSE_NET_NET_PRIV_H */
