@@ -855,9 +855,10 @@ static void options_parse(int argc, char **argv, Options *o)
          "guest-csum ctrl-guest-offloads mtu mac guest-tso4 guest-tso6 "
          "guest-ecn host-tso4 host-tso6 host-ecn mrg-rxbuf status ctrl-rx "
          "ctrl-vlan ctrl-rx-extra guest-announce ctrl-mac-addr guest-uso4 "
-         "guest-uso6 host-uso device-stats speed-duplex indirect-desc "
+         "guest-uso6 host-uso device-stats speed-duplex rss indirect-desc "
          "event-idx (with --bus vhost device-stats is not offered either: "
-         "QEMU does not shadow it)",
+         "QEMU does not shadow it; rss only when the TAP steering eBPF "
+         "program loads)",
          "[+-]NAME,..."},
         {"speed", 0, 0, G_OPTION_ARG_STRING, &o->speed,
          "Link speed the driver sees, in Mb/s (0 to 2147483647), or "

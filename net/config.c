@@ -125,6 +125,7 @@ static const struct {
     {"host-uso", VIRTIO_NET_F_HOST_USO},
     {"device-stats", VIRTIO_NET_F_DEVICE_STATS},
     {"speed-duplex", VIRTIO_NET_F_SPEED_DUPLEX},
+    {"rss", VIRTIO_NET_F_RSS},
     {"indirect-desc", VDUSE_F_RING_INDIRECT_DESC},
     {"event-idx", VDUSE_F_RING_EVENT_IDX},
 };

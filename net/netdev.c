@@ -74,6 +74,9 @@
  * @tap_speed:		the TAP's speed and duplex as the TAP worker last
  *			read them: SPEED_VALID | speed << 8 | duplex, or 0
  * @speed_source:	re-reads the TAP's speed every second, or NULL
+ * @steer:		the TAP steering program (RSS), or NULL: RSS not offered
+ * @steer_attached:	the program steers the TAP (RSS on), or will once the
+ *			TAP worker gets to it
  */
 struct NetDev {
     NetOptions opts;
@@ -111,6 +114,8 @@ struct NetDev {
     bool link_moved;
     uint64_t tap_speed;
     GSource *speed_source;
+    NetSteer *steer;
+    bool steer_attached;
 };
 
 /* NetDev.tap_speed holds a reading. */
@@ -153,6 +158,7 @@ typedef enum TapJobKind {
     TAP_JOB_OFFLOAD, /* TUNSETOFFLOAD */
     TAP_JOB_QUEUE,   /* TUNSETQUEUE */
     TAP_JOB_SPEED,   /* SIOCETHTOOL ETHTOOL_GSET into @speed */
+    TAP_JOB_STEER,   /* TUNSETSTEERINGEBPF */
 } TapJobKind;
 
 /**
@@ -163,6 +169,7 @@ typedef enum TapJobKind {
  * @offloads:	TUN_F_* flags for TUNSETOFFLOAD
  * @enable:	attach (true) or detach the queue, for TUNSETQUEUE
  * @speed:	where TAP_JOB_SPEED stores its reading (NetDev.tap_speed)
+ * @prog_fd:	the steering program for TAP_JOB_STEER, -1 to detach
  */
 typedef struct TapJob {
     const char *name;
@@ -171,6 +178,7 @@ typedef struct TapJob {
     unsigned int offloads;
     bool enable;
     uint64_t *speed;
+    int prog_fd;
 } TapJob;
 
 /**
@@ -204,6 +212,12 @@ static void tap_job_run(gpointer data, gpointer pool_data)
                              ? speed_word(speed, duplex)
                              : 0,
                          __ATOMIC_RELAXED);
+    } else if (job->kind == TAP_JOB_STEER) {
+        ret = tap_set_steering(job->fd, job->prog_fd);
+        if (ret < 0) {
+            g_message("%s: TUNSETSTEERINGEBPF %s: %s", job->name,
+                      job->prog_fd < 0 ? "detach" : "attach", g_strerror(-ret));
+        }
     } else if (job->kind == TAP_JOB_QUEUE) {
         ret = tap_set_queue_enabled(job->fd, job->enable);
         if (ret < 0) {
@@ -373,7 +387,41 @@ static void cvq_get_queue_stats(uint16_t vq, CtrlvqQueueStats *out,
     }
 }
 
+/**
+ * steer_attach() - have the TAP worker attach or detach the steering
+ * @nd:		the model, with a steering program
+ * @on:		attach (RSS on) or detach (the TAP's own flow steering)
+ */
+static void steer_attach(NetDev *nd, bool on)
+{
+    if (on == nd->steer_attached) {
+        return;
+    }
+    tap_job_push(nd,
+                 &(TapJob){.kind = TAP_JOB_STEER,
+                           .fd = nd->tap_fds[0],
+                           .prog_fd = on ? net_steer_prog_fd(nd->steer) : -1});
+    nd->steer_attached = on;
+}
+
+/*
+ * cvq_set_rss() - RSS_CONFIG (or RSS off): the map now, the program
+ * attached or detached by the TAP worker (TUNSETSTEERINGEBPF takes RTNL);
+ * until then the TAP steers by its own flow hash.
+ */
+static bool cvq_set_rss(const CtrlvqRss *rss, void *opaque)
+{
+    NetDev *nd = opaque;
+
+    if (!nd->steer || !net_steer_set(nd->steer, rss)) {
+        return false;
+    }
+    steer_attach(nd, rss->enabled);
+    return true;
+}
+
 static const CtrlvqOps cvq_ops = {
+    .set_rss = cvq_set_rss,
     .get_queue_stats = cvq_get_queue_stats,
     .set_queue_pairs = cvq_set_queue_pairs,
     .set_guest_offloads = cvq_set_guest_offloads,
@@ -484,7 +532,20 @@ static void net_dev_layout(NetDev *nd)
                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) |
                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6);
     }
+    if (nd->steer && opts->ctrl_vq) {
+        nd->capable |= VDUSE_BIT(VIRTIO_NET_F_RSS);
+    }
     nd->features = nd->capable & ~opts->features_off;
+    if (nd->features & VDUSE_BIT(VIRTIO_NET_F_RSS)) {
+        nd->config.rss_max_key_size = CTRLVQ_RSS_MAX_KEY;
+        nd->config.rss_max_indirection_table_length =
+            htole16(CTRLVQ_RSS_MAX_TABLE);
+        nd->config.supported_hash_types = htole32(CTRLVQ_RSS_HASH_TYPES);
+    } else {
+        nd->config.rss_max_key_size = 0;
+        nd->config.rss_max_indirection_table_length = 0;
+        nd->config.supported_hash_types = 0;
+    }
     memcpy(nd->config.mac, opts->mac, 6);
     nd->config.status = htole16(VIRTIO_NET_S_LINK_UP);
     nd->config.max_virtqueue_pairs = htole16(opts->queue_pairs);
@@ -541,6 +602,15 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
             nd->tap_speed = speed_word(speed, duplex);
         }
     }
+    if (opts->ctrl_vq && n_tap_fds > 0 &&
+        !(opts->features_off & VDUSE_BIT(VIRTIO_NET_F_RSS))) {
+        g_autoptr(GError) error = NULL;
+
+        nd->steer = net_steer_new(&error);
+        if (!nd->steer) {
+            g_message("%s: RSS not offered: %s", nd->name, error->message);
+        }
+    }
     net_dev_layout(nd);
     nd->cvq = ctrlvq_new(nd->name, opts->mac, opts->queue_pairs, &cvq_ops, nd);
     /* Only the queues of active pairs may receive: the TAP would steer
@@ -573,6 +643,7 @@ void net_dev_free(NetDev *nd)
         close(nd->tap_fds[i]);
     }
     ctrlvq_free(nd->cvq);
+    net_steer_free(nd->steer);
     g_free(nd->restore);
     g_free(nd->elem);
     g_free(nd->cmd);
@@ -1075,6 +1146,9 @@ static void net_reset(VduseDev *dev, void *opaque)
                                    .enable = false});
     }
     nd->active_pairs = 1;
+    if (nd->steer) {
+        steer_attach(nd, false);
+    }
     ctrlvq_reset(nd->cvq, 0);
     /* A MAC_ADDR_SET lasts until the reset, as in QEMU: config space gets
      * the MAC the device was made with again, as the shadow does. */
