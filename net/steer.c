@@ -49,6 +49,7 @@ struct NetSteer {
 };
 
 /* libbpf_log() - libbpf's messages, as debug lines. */
+G_GNUC_PRINTF(2, 0)
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
                       va_list ap)
 {
