@@ -73,6 +73,34 @@ hwtx=$(($(hw_counter tx0_hw_packets) + $(hw_counter tx1_hw_packets)))
 [ "$hwtx" -le "$tx" ] && [ "$hwtx" -gt 0 ] ||
     fail "tx_hw_packets $hwtx, vduse-net counted $tx"
 ok "tx*_hw_packets agree with vduse-net ($hwtx <= $tx)"
+
+# RSS is offered only where the TAP steering program loads; a kernel
+# without bpf() (the cvq test kernel has no CONFIG_BPF_SYSCALL) gets one
+# line saying why. With it: the table is the driver's, and "equal 1" puts
+# every flow on pair 0, "weight 0 1" on pair 1.
+if line=$(dev_log | grep 'RSS not offered: '); then
+    [ "$(dev_log | grep -c 'RSS not offered: ')" = 1 ] ||
+        fail "more than one line about RSS"
+    ok "RSS not offered here, one line says why: $line"
+else
+    in_ns a ethtool -x "$dev" | grep -q 'indirection table' ||
+        fail "RSS offered and ethtool -x shows no table"
+    in_ns a iperf3 -s -D
+    sleep 0.5
+    for spec in "equal 1:0" "weight 0 1:1"; do
+        check "ethtool -X ${spec%:*}" in_ns a ethtool -X "$dev" ${spec%:*}
+        q=${spec#*:}
+        other=$((1 - q))
+        before=$(pair_counter $other rx-packets)
+        on=$(pair_counter $q rx-packets)
+        check "8 flows" iperf3 -c 10.0.0.1 -P 8 -t 1
+        [ "$(pair_counter $other rx-packets)" = "$before" ] ||
+            fail "ethtool -X ${spec%:*}: frames reached pair $other"
+        [ "$(pair_counter $q rx-packets)" -gt $((on + 100)) ] ||
+            fail "ethtool -X ${spec%:*}: pair $q did not get the flows"
+        ok "ethtool -X ${spec%:*}: every flow on pair $q"
+    done
+fi
 stop_dev
 
 # --speed and --duplex fix what the driver sees, whatever the TAP says.
