@@ -508,6 +508,35 @@ static void test_config_rss(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(report,
                             "\"rss\":{\"enabled\":true,\"hash-types\":63,"
                             "\"indirection-table\":[0,1]"));
+
+    /* A restore (QEMU's destination): after a reset the same features
+     * bring the RSS configuration back, with its pairs. */
+    {
+        g_autofree NetState *st = g_new0(NetState, 1);
+        g_autofree char *reset = NULL, *again = NULL;
+
+        net_dev_get_state(f->nd, st);
+        g_assert_true(st->shadow.rss.enabled);
+        g_assert_cmpuint(test_kernel_set_status(f->k, 0), ==,
+                         VDUSE_REQ_RESULT_OK);
+        reset = report_text(f);
+        g_assert_nonnull(strstr(reset, "\"rss\":{\"enabled\":false"));
+        g_assert_nonnull(strstr(reset, "\"active-pairs\":1"));
+        net_dev_restore(f->nd, st);
+        test_kernel_set_driver_features(f->k, st->negotiated);
+        g_assert_cmpuint(
+            test_kernel_set_status(f->k, VDUSE_S_ACKNOWLEDGE | VDUSE_S_DRIVER),
+            ==, VDUSE_REQ_RESULT_OK);
+        g_assert_cmpuint(test_kernel_set_status(f->k, S_UP), ==,
+                         VDUSE_REQ_RESULT_OK);
+        g_assert_cmpuint(test_kernel_set_status(f->k, S_RUN), ==,
+                         VDUSE_REQ_RESULT_OK);
+        again = report_text(f);
+        g_assert_nonnull(strstr(again, "\"active-pairs\":2"));
+        g_assert_nonnull(strstr(again,
+                                "\"rss\":{\"enabled\":true,\"hash-types\":63,"
+                                "\"indirection-table\":[0,1]"));
+    }
 }
 
 /* add() - register a test on the fixture. */
