@@ -856,9 +856,9 @@ static void options_parse(int argc, char **argv, Options *o)
          "guest-ecn host-tso4 host-tso6 host-ecn mrg-rxbuf status ctrl-rx "
          "ctrl-vlan ctrl-rx-extra guest-announce ctrl-mac-addr guest-uso4 "
          "guest-uso6 host-uso device-stats speed-duplex rss indirect-desc "
-         "event-idx (with --bus vhost device-stats is not offered either: "
-         "QEMU does not shadow it; rss only when the TAP steering eBPF "
-         "program loads)",
+         "event-idx (with --bus vhost device-stats, speed-duplex and rss are "
+         "not offered either unless named: QEMU's vhost-vdpa may not shadow "
+         "them; rss only when the TAP steering eBPF program loads)",
          "[+-]NAME,..."},
         {"speed", 0, 0, G_OPTION_ARG_STRING, &o->speed,
          "Link speed the driver sees, in Mb/s (0 to 2147483647), or "
