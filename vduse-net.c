@@ -73,6 +73,8 @@
  * @restore:	--restore
  * @state_file:	--state-file
  * @features:	--features
+ * @speed:	--speed
+ * @duplex:	--duplex
  * @mgmt_group:	--mgmt-group
  * @mgmt_allow_uid: --mgmt-allow-uid
  * @state_dir:	--state-dir
@@ -96,6 +98,8 @@ typedef struct Options {
     char *restore;
     char *state_file;
     char *features;
+    char *speed;
+    char *duplex;
     char *mgmt_group;
     char *mgmt_allow_uid;
     char *state_dir;
@@ -921,8 +925,20 @@ static void options_parse(int argc, char **argv, Options *o)
          "guest-csum ctrl-guest-offloads mtu mac guest-tso4 guest-tso6 "
          "guest-ecn host-tso4 host-tso6 host-ecn mrg-rxbuf status ctrl-rx "
          "ctrl-vlan ctrl-rx-extra guest-announce ctrl-mac-addr guest-uso4 "
-         "guest-uso6 host-uso indirect-desc event-idx ring-packed",
+         "guest-uso6 host-uso device-stats speed-duplex rss indirect-desc "
+         "event-idx ring-packed (with --bus vhost device-stats, speed-duplex, "
+         "rss and ring-packed are not offered either unless named: QEMU's "
+         "vhost-vdpa may not shadow them; rss only when the TAP steering eBPF "
+         "program loads)",
          "[+-]NAME,..."},
+        {"speed", 0, 0, G_OPTION_ARG_STRING, &o->speed,
+         "Link speed the driver sees, in Mb/s (0 to 2147483647), or "
+         "\"unknown\" (default: the TAP's ethtool settings, followed)",
+         "MBPS|unknown"},
+        {"duplex", 0, 0, G_OPTION_ARG_STRING, &o->duplex,
+         "Duplex the driver sees (default: the TAP's ethtool settings, "
+         "followed)",
+         "full|half|unknown"},
         {"mgmt-group", 0, 0, G_OPTION_ARG_STRING, &o->mgmt_group,
          "Give this group access to the management socket (mode 0660; "
          "default 0600, the owner only)",
@@ -1038,6 +1054,32 @@ static void options_device(Options *o, const NetState *saved, NetOptions *net,
             (net_offered_features(net) | NET_VMM_UNSHADOWED_FEATURES) & ~off,
             &error)) {
         usage_error("--features: %s", error->message);
+    }
+    if (o->speed) {
+        guint64 mbps;
+
+        net->speed_set = true;
+        if (!strcmp(o->speed, "unknown")) {
+            net->speed = NET_SPEED_UNKNOWN;
+        } else if (g_ascii_string_to_unsigned(o->speed, 10, 0, G_MAXINT32,
+                                              &mbps, NULL)) {
+            net->speed = (uint32_t)mbps;
+        } else {
+            usage_error("--speed '%s': use Mb/s, 0 to %d, or unknown", o->speed,
+                        G_MAXINT32);
+        }
+    }
+    if (o->duplex) {
+        net->duplex_set = true;
+        if (!strcmp(o->duplex, "full")) {
+            net->duplex = 1;
+        } else if (!strcmp(o->duplex, "half")) {
+            net->duplex = 0;
+        } else if (!strcmp(o->duplex, "unknown")) {
+            net->duplex = NET_DUPLEX_UNKNOWN;
+        } else {
+            usage_error("--duplex '%s': use full, half or unknown", o->duplex);
+        }
     }
     if (!o->ctrl_vq || !strcmp(o->ctrl_vq, "auto")) {
         *mode = CTRL_VQ_AUTO;
@@ -1212,7 +1254,8 @@ static void options_free(Options *o)
                         &o->bridge,    &o->pcap,       &o->pcap_filter,
                         &o->mgmt,      &o->restore,    &o->state_file,
                         &o->features,  &o->mgmt_group, &o->mgmt_allow_uid,
-                        &o->state_dir, &o->config};
+                        &o->state_dir, &o->config,     &o->speed,
+                        &o->duplex};
 
     for (size_t i = 0; i < G_N_ELEMENTS(strings); i++) {
         g_clear_pointer(strings[i], g_free);

@@ -33,6 +33,47 @@
  */
 #define CTRLVQ_MAC_TABLE_MAX 64
 
+/*
+ * The largest result a command may write after its status byte (STATS_GET
+ * of every queue of NET_MAX_QUEUE_PAIRS pairs takes about 2 KiB).
+ */
+#define CTRLVQ_MAX_RESULT (16 * 1024)
+
+/*
+ * RSS limits the device announces in config space: the spec's minimums
+ * (virtio 1.3 5.1.4.1), which are what Linux uses.
+ */
+#define CTRLVQ_RSS_MAX_KEY 40
+#define CTRLVQ_RSS_MAX_TABLE 128
+/*
+ * The hash types computed (VIRTIO_NET_RSS_HASH_TYPE_*): IPv4, TCPv4,
+ * UDPv4, IPv6, TCPv6, UDPv6; not the _EX ones (IPv6 extension headers).
+ */
+#define CTRLVQ_RSS_HASH_TYPES 0x3fu
+
+/**
+ * struct CtrlvqRss - receive-side scaling or hash reporting as the driver
+ * configured it (RSS_CONFIG or HASH_CONFIG)
+ * @enabled:	a command set it (RSS: steering by the table; hash: reports)
+ * @hash_types:	VIRTIO_NET_RSS_HASH_TYPE_* to hash on
+ * @table_len:	entries in @table, a power of two (RSS only)
+ * @table:	receive queue (0: receiveq1) per entry (RSS only)
+ * @unclassified: receive queue for frames of no hash type (RSS only)
+ * @max_tx_vq:	transmit queues the driver uses (RSS only)
+ * @key_len:	bytes of @key
+ * @key:	the Toeplitz key; bytes past @key_len are zero
+ */
+typedef struct CtrlvqRss {
+    bool enabled;
+    uint32_t hash_types;
+    uint16_t table_len;
+    uint16_t table[CTRLVQ_RSS_MAX_TABLE];
+    uint16_t unclassified;
+    uint16_t max_tx_vq;
+    uint8_t key_len;
+    uint8_t key[CTRLVQ_RSS_MAX_KEY];
+} CtrlvqRss;
+
 /* The number of VLAN ids (0..4095). */
 #define CTRLVQ_VLAN_IDS 4096
 
@@ -55,6 +96,8 @@
  * @queue_pairs:	queue pairs in use (VQ_PAIRS_SET; 1 at reset)
  * @guest_offloads:	guest offloads in force (VIRTIO_NET_F_GUEST_* bits)
  * @announce_acks:	GUEST_ANNOUNCE ACKs received
+ * @rss:		RSS_CONFIG in force (VQ_PAIRS_SET and reset turn it off)
+ * @hash:		HASH_CONFIG in force (reset turns it off)
  */
 typedef struct CtrlvqShadow {
     uint8_t mac[6];
@@ -74,7 +117,31 @@ typedef struct CtrlvqShadow {
     uint16_t queue_pairs;
     uint64_t guest_offloads;
     uint64_t announce_acks;
+    CtrlvqRss rss;
+    CtrlvqRss hash;
 } CtrlvqShadow;
+
+/**
+ * struct CtrlvqQueueStats - the counters of one data virtqueue, as
+ * VIRTIO_NET_CTRL_STATS_GET reports them (RX_BASIC or TX_BASIC, virtio 1.3
+ * 5.1.6.5.11)
+ * @notifications: driver notifications (kicks) the device took
+ * @packets:	frames delivered (RX) or sent (TX)
+ * @bytes:	their bytes, without the virtio-net header
+ * @interrupts:	interrupts sent for the queue
+ * @drops:	frames lost, of every kind
+ * @drops_kind:	of @drops, those lost for want of RX buffers (RX:
+ *		drop_overruns) or because the chain was malformed (TX:
+ *		drop_malformed)
+ */
+typedef struct CtrlvqQueueStats {
+    uint64_t notifications;
+    uint64_t packets;
+    uint64_t bytes;
+    uint64_t interrupts;
+    uint64_t drops;
+    uint64_t drops_kind;
+} CtrlvqQueueStats;
 
 /**
  * struct CtrlvqOps - how an accepted command takes effect on the device;
@@ -86,7 +153,13 @@ typedef struct CtrlvqShadow {
  * @announce_ack:	the driver announced itself: clear
  *			VIRTIO_NET_S_ANNOUNCE
  * @changed:		the shadow changed (receive filter, events); @what
- *			names the command ("mac-table-set", ...)
+ *			names the command ("mac-table-set", ...); not called
+ *			for queries (STATS_QUERY, STATS_GET)
+ * @set_rss:		steer by @rss (@rss->enabled false: stop steering, as
+ *			after VQ_PAIRS_SET); return false to refuse
+ * @get_queue_stats:	the counters of data vq @vq (2n: RX of pair n, 2n+1:
+ *			its TX); without it STATS_QUERY offers the control
+ *			queue's own counters only
  */
 typedef struct CtrlvqOps {
     bool (*set_queue_pairs)(uint16_t pairs, void *opaque);
@@ -94,6 +167,8 @@ typedef struct CtrlvqOps {
     void (*set_mac)(const uint8_t mac[6], void *opaque);
     void (*announce_ack)(void *opaque);
     void (*changed)(const CtrlvqShadow *shadow, const char *what, void *opaque);
+    void (*get_queue_stats)(uint16_t vq, CtrlvqQueueStats *out, void *opaque);
+    bool (*set_rss)(const CtrlvqRss *rss, void *opaque);
 } CtrlvqOps;
 
 typedef struct Ctrlvq Ctrlvq;
@@ -139,11 +214,51 @@ void ctrlvq_reset(Ctrlvq *cvq, uint64_t features);
  */
 uint8_t ctrlvq_execute(Ctrlvq *cvq, const uint8_t *cmd, size_t len);
 
+/**
+ * ctrlvq_execute_reply() - run one control command that may have a result
+ * @cvq:	the state
+ * @cmd:	the command, as for ctrlvq_execute()
+ * @len:	its length in bytes
+ * @result:	where the command-specific result goes (the device-writable
+ *		bytes after the status byte), or NULL
+ * @result_max:	room in @result: what the driver made writable after the
+ *		status byte; a command whose result does not fit is refused
+ * @result_len:	receives the bytes written to @result (0 unless OK)
+ *
+ * Return: VIRTIO_NET_OK or VIRTIO_NET_ERR, the status byte to write back.
+ */
+uint8_t ctrlvq_execute_reply(Ctrlvq *cvq, const uint8_t *cmd, size_t len,
+                             uint8_t *result, size_t result_max,
+                             size_t *result_len);
+
 /* ctrlvq_shadow() - the shadow, owned by @cvq; valid until the next call. */
 const CtrlvqShadow *ctrlvq_shadow(const Ctrlvq *cvq);
 
 /* ctrlvq_commands_seen() - how many commands were executed so far. */
 uint64_t ctrlvq_commands_seen(const Ctrlvq *cvq);
+
+/* ctrlvq_commands_ok() - how many of them were answered VIRTIO_NET_OK. */
+uint64_t ctrlvq_commands_ok(const Ctrlvq *cvq);
+
+/**
+ * ctrlvq_rss_check() - whether @rss is one RSS_CONFIG could have set
+ * @rss:	the configuration (@rss->enabled: an RSS one)
+ * @max_pairs:	the device's queue pairs
+ * @error:	set naming what is wrong
+ *
+ * For configurations from elsewhere (a migration state). Return: true if
+ * it is (a disabled one always is, if it is all zero).
+ */
+bool ctrlvq_rss_check(const CtrlvqRss *rss, uint16_t max_pairs, GError **error);
+
+/**
+ * ctrlvq_hash_check() - whether @r is one HASH_CONFIG could have set
+ * @r:		the configuration (no steering members)
+ * @error:	set naming what is wrong
+ *
+ * Return: true if it is (a disabled one always is, if it is all zero).
+ */
+bool ctrlvq_hash_check(const CtrlvqRss *r, GError **error);
 
 /* ctrlvq_vlan_is_set() - whether VLAN id @vid is in @shadow's filter. */
 bool ctrlvq_vlan_is_set(const CtrlvqShadow *shadow, uint16_t vid);
@@ -167,9 +282,11 @@ bool ctrlvq_filter_accepts(const CtrlvqShadow *shadow, const uint8_t dst[6],
  * @features:	the features the driver negotiated
  * @shadow:	the shadow to restore; copied
  * @error:	set if @features cannot honour it (queue pairs without MQ,
- *		offloads not negotiated) or the device refused an effect
+ *		offloads not negotiated, RSS or hash configuration without
+ *		RSS or HASH_REPORT) or the device refused an effect
  * Applies the effects through CtrlvqOps as the commands would have
- * (queue pairs, guest offloads, MAC), then reports "restore" to changed().
+ * (queue pairs, RSS, guest offloads, MAC), then reports "restore" to
+ * changed().
  * Return: true on success; on failure the state is the reset one.
  */
 bool ctrlvq_restore(Ctrlvq *cvq, uint64_t features, const CtrlvqShadow *shadow,

@@ -66,7 +66,8 @@ uint64_t net_ctrl_vq_features(void)
            VDUSE_BIT(VIRTIO_NET_F_CTRL_VLAN) |
            VDUSE_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
            VDUSE_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
-           VDUSE_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
+           VDUSE_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |
+           VDUSE_BIT(VIRTIO_NET_F_DEVICE_STATS);
 }
 
 uint64_t net_offered_features(const NetOptions *opts)
@@ -76,7 +77,8 @@ uint64_t net_offered_features(const NetOptions *opts)
         VDUSE_BIT(VDUSE_F_RING_INDIRECT_DESC) |
         VDUSE_BIT(VDUSE_F_RING_EVENT_IDX) | VDUSE_BIT(VDUSE_F_RING_PACKED) |
         VDUSE_BIT(VIRTIO_NET_F_MAC) | VDUSE_BIT(VIRTIO_NET_F_MTU) |
-        VDUSE_BIT(VIRTIO_NET_F_STATUS) | VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+        VDUSE_BIT(VIRTIO_NET_F_STATUS) | VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+        VDUSE_BIT(VIRTIO_NET_F_SPEED_DUPLEX);
 
     /* TX offloads: the TAP takes GSO frames and finishes checksums. */
     f |= VDUSE_BIT(VIRTIO_NET_F_CSUM) | VDUSE_BIT(VIRTIO_NET_F_HOST_TSO4) |
@@ -121,6 +123,9 @@ static const struct {
     {"guest-uso4", VIRTIO_NET_F_GUEST_USO4},
     {"guest-uso6", VIRTIO_NET_F_GUEST_USO6},
     {"host-uso", VIRTIO_NET_F_HOST_USO},
+    {"device-stats", VIRTIO_NET_F_DEVICE_STATS},
+    {"speed-duplex", VIRTIO_NET_F_SPEED_DUPLEX},
+    {"rss", VIRTIO_NET_F_RSS},
     {"indirect-desc", VDUSE_F_RING_INDIRECT_DESC},
     {"event-idx", VDUSE_F_RING_EVENT_IDX},
     {"ring-packed", VDUSE_F_RING_PACKED},

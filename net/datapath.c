@@ -343,6 +343,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
 
         if (!tx_chain_ok(e)) {
             stat_add(&p->stats.tx_dropped, 1);
+            stat_add(&p->stats.tx_malformed, 1);
             vduse_vq_push(vq, e->id, 0);
             continue;
         }

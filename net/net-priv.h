@@ -342,6 +342,76 @@ JsonNode *net_shadow_to_json(const CtrlvqShadow *shadow);
  */
 bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out);
 
+/**
+ * net_toeplitz() - the Toeplitz hash of @data under @key (rss.c)
+ * @key:	the key; bytes past @key_len count as zero
+ * @key_len:	its length
+ * @data:	the input
+ * @len:	its length
+ *
+ * Return: the hash.
+ */
+uint32_t net_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *data,
+                      size_t len);
+
+/**
+ * net_rss_hash() - the hash virtio-net defines for a received frame
+ * @cfg:	the hash types and key the driver set
+ * @frame:	the Ethernet frame (one VLAN tag allowed)
+ * @len:	its length
+ * @hash:	receives the hash (0 for none)
+ *
+ * Return: VIRTIO_NET_HASH_REPORT_*: what was hashed (NONE: nothing the
+ * enabled types cover).
+ */
+uint8_t net_rss_hash(const CtrlvqRss *cfg, const uint8_t *frame, size_t len,
+                     uint32_t *hash);
+
+/**
+ * net_rss_queue() - the receive queue RSS picks for a hash
+ * @cfg:	the RSS configuration
+ * @report:	what net_rss_hash() returned
+ * @hash:	the hash it gave
+ *
+ * Return: the unclassified queue for NONE, else the table's entry.
+ */
+uint16_t net_rss_queue(const CtrlvqRss *cfg, uint8_t report, uint32_t hash);
+
+typedef struct NetSteer NetSteer;
+
+/**
+ * net_steer_new() - load the TAP steering program (steer.c)
+ * @error:	set if it cannot be (built without libbpf, no bpf(): no
+ *		privilege or CONFIG_BPF_SYSCALL)
+ *
+ * Return: the program, owned by the caller (net_steer_free()).
+ */
+NetSteer *net_steer_new(GError **error);
+
+/* net_steer_free() - unload (NULL is fine). */
+void net_steer_free(NetSteer *s);
+
+/**
+ * net_steer_set() - what the program steers by from now on
+ * @s:		the program
+ * @rss:	the driver's RSS configuration (disabled: every frame to
+ *		queue 0, until the program is detached)
+ *
+ * Return: false if the map could not be written (logged).
+ */
+bool net_steer_set(NetSteer *s, const CtrlvqRss *rss);
+
+/* net_steer_prog_fd() - the program's fd, for tap_set_steering(). */
+int net_steer_prog_fd(const NetSteer *s);
+
+/**
+ * tap_set_steering() - TUNSETSTEERINGEBPF: attach @prog_fd to the TAP of
+ * queue fd @fd, or detach with -1
+ *
+ * Takes the RTNL lock: the TAP worker's job. Return: 0 or negative errno.
+ */
+int tap_set_steering(int fd, int prog_fd);
+
 /* tap-batch.c: a burst of frames to a TAP in one system call. */
 
 typedef struct TapBatch TapBatch;

@@ -53,6 +53,7 @@
  * @cvq_source:		kick watch of the control vq while it runs
  * @elem:		storage for one popped control command
  * @cmd:		the command copied out of guest memory
+ * @result:		the result of the command, before it is copied back
  * @pairs:		the dataplane of each queue pair (while @dev is open)
  * @active_pairs:	pairs the driver uses (1 until it asks for more)
  * @tap_worker:		runs TapJobs one at a time, in order
@@ -70,6 +71,12 @@
  * @tap_up:		the TAP's carrier as last seen
  * @link_moved:		the TAP left for another network namespace: not
  *			followed any more
+ * @tap_speed:		the TAP's speed and duplex as the TAP worker last
+ *			read them: SPEED_VALID | speed << 8 | duplex, or 0
+ * @speed_source:	re-reads the TAP's speed every second, or NULL
+ * @steer:		the TAP steering program (RSS), or NULL: RSS not offered
+ * @steer_attached:	the program steers the TAP (RSS on), or will once the
+ *			TAP worker gets to it
  */
 struct NetDev {
     NetOptions opts;
@@ -88,6 +95,7 @@ struct NetDev {
     GSource *cvq_source;
     VduseVqElem *elem;
     uint8_t *cmd;
+    uint8_t *result;
     NetPair *pairs[NET_MAX_QUEUE_PAIRS];
     unsigned int active_pairs;
     GThreadPool *tap_worker;
@@ -104,7 +112,14 @@ struct NetDev {
     bool admin_up;
     bool tap_up;
     bool link_moved;
+    uint64_t tap_speed;
+    GSource *speed_source;
+    NetSteer *steer;
+    bool steer_attached;
 };
+
+/* NetDev.tap_speed holds a reading. */
+#define SPEED_VALID (1ull << 40)
 
 /**
  * emit() - report an event, if anyone listens
@@ -142,6 +157,8 @@ static void emit_int(NetDev *nd, const char *event, const char *key,
 typedef enum TapJobKind {
     TAP_JOB_OFFLOAD, /* TUNSETOFFLOAD */
     TAP_JOB_QUEUE,   /* TUNSETQUEUE */
+    TAP_JOB_SPEED,   /* SIOCETHTOOL ETHTOOL_GSET into @speed */
+    TAP_JOB_STEER,   /* TUNSETSTEERINGEBPF */
 } TapJobKind;
 
 /**
@@ -151,6 +168,8 @@ typedef enum TapJobKind {
  * @fd:		TAP queue fd
  * @offloads:	TUN_F_* flags for TUNSETOFFLOAD
  * @enable:	attach (true) or detach the queue, for TUNSETQUEUE
+ * @speed:	where TAP_JOB_SPEED stores its reading (NetDev.tap_speed)
+ * @prog_fd:	the steering program for TAP_JOB_STEER, -1 to detach
  */
 typedef struct TapJob {
     const char *name;
@@ -158,7 +177,21 @@ typedef struct TapJob {
     int fd;
     unsigned int offloads;
     bool enable;
+    uint64_t *speed;
+    int prog_fd;
 } TapJob;
+
+/**
+ * speed_word() - a NetDev.tap_speed word for one reading
+ * @speed:	Mb/s
+ * @duplex:	DUPLEX_*
+ *
+ * Return: the word.
+ */
+static uint64_t speed_word(uint32_t speed, uint8_t duplex)
+{
+    return SPEED_VALID | (uint64_t)speed << 8 | duplex;
+}
 
 /**
  * tap_job_run() - run one TapJob in the TAP worker
@@ -170,7 +203,22 @@ static void tap_job_run(gpointer data, gpointer pool_data)
     g_autofree TapJob *job = data;
     int ret;
 
-    if (job->kind == TAP_JOB_QUEUE) {
+    if (job->kind == TAP_JOB_SPEED) {
+        uint32_t speed;
+        uint8_t duplex;
+
+        __atomic_store_n(job->speed,
+                         tap_get_speed(job->fd, &speed, &duplex)
+                             ? speed_word(speed, duplex)
+                             : 0,
+                         __ATOMIC_RELAXED);
+    } else if (job->kind == TAP_JOB_STEER) {
+        ret = tap_set_steering(job->fd, job->prog_fd);
+        if (ret < 0) {
+            g_message("%s: TUNSETSTEERINGEBPF %s: %s", job->name,
+                      job->prog_fd < 0 ? "detach" : "attach", g_strerror(-ret));
+        }
+    } else if (job->kind == TAP_JOB_QUEUE) {
         ret = tap_set_queue_enabled(job->fd, job->enable);
         if (ret < 0) {
             g_message("%s: TUNSETQUEUE %s: %s", job->name,
@@ -303,13 +351,172 @@ static void cvq_changed(const CtrlvqShadow *shadow, const char *what,
     }
 }
 
+/**
+ * cvq_get_queue_stats() - STATS_GET: the counters of data vq @vq
+ * @vq:		2n: RX of pair n, 2n+1: its TX
+ * @out:	filled in (zero for a pair that never ran)
+ * @opaque:	the model
+ */
+static void cvq_get_queue_stats(uint16_t vq, CtrlvqQueueStats *out,
+                                void *opaque)
+{
+    NetDev *nd = opaque;
+    NetPairStats st;
+
+    net_dev_get_stats(nd, vq / 2, &st);
+    if (vq % 2) {
+        *out = (CtrlvqQueueStats){
+            .notifications = st.tx_kicks,
+            .packets = st.tx_packets,
+            .bytes = st.tx_bytes,
+            .interrupts = st.tx_irqs,
+            .drops = st.tx_dropped,
+            .drops_kind = st.tx_malformed,
+        };
+    } else {
+        /* Filtered frames are drops too; none is lost for want of
+         * buffers: the TAP is not read until the driver gives some. */
+        *out = (CtrlvqQueueStats){
+            .notifications = st.rx_kicks,
+            .packets = st.rx_packets,
+            .bytes = st.rx_bytes,
+            .interrupts = st.rx_irqs,
+            .drops = st.rx_dropped + st.rx_filtered,
+            .drops_kind = 0,
+        };
+    }
+}
+
+/**
+ * steer_attach() - have the TAP worker attach or detach the steering
+ * @nd:		the model, with a steering program
+ * @on:		attach (RSS on) or detach (the TAP's own flow steering)
+ */
+static void steer_attach(NetDev *nd, bool on)
+{
+    if (on == nd->steer_attached) {
+        return;
+    }
+    tap_job_push(nd,
+                 &(TapJob){.kind = TAP_JOB_STEER,
+                           .fd = nd->tap_fds[0],
+                           .prog_fd = on ? net_steer_prog_fd(nd->steer) : -1});
+    nd->steer_attached = on;
+}
+
+/*
+ * cvq_set_rss() - RSS_CONFIG (or RSS off): the map now, the program
+ * attached or detached by the TAP worker (TUNSETSTEERINGEBPF takes RTNL);
+ * until then the TAP steers by its own flow hash.
+ */
+static bool cvq_set_rss(const CtrlvqRss *rss, void *opaque)
+{
+    NetDev *nd = opaque;
+
+    if (!nd->steer || !net_steer_set(nd->steer, rss)) {
+        return false;
+    }
+    steer_attach(nd, rss->enabled);
+    return true;
+}
+
 static const CtrlvqOps cvq_ops = {
+    .set_rss = cvq_set_rss,
+    .get_queue_stats = cvq_get_queue_stats,
     .set_queue_pairs = cvq_set_queue_pairs,
     .set_guest_offloads = cvq_set_guest_offloads,
     .set_mac = cvq_set_mac,
     .announce_ack = cvq_announce_ack,
     .changed = cvq_changed,
 };
+
+/**
+ * speed_show() - put the speed and duplex in config space
+ * @nd:		the model
+ *
+ * What the options fix, else what the TAP said last (unknown if it said
+ * nothing). A change is sent with a config interrupt once the driver
+ * negotiated VIRTIO_NET_F_SPEED_DUPLEX and runs; Linux's virtio-net (7.3)
+ * takes it in at the next link up, as it does not read the speed on a
+ * config change that leaves the link as it was.
+ */
+static void speed_show(NetDev *nd)
+{
+    uint64_t word = __atomic_load_n(&nd->tap_speed, __ATOMIC_RELAXED);
+    uint32_t speed = NET_SPEED_UNKNOWN;
+    uint8_t duplex = NET_DUPLEX_UNKNOWN;
+    bool notify;
+
+    if (word & SPEED_VALID) {
+        speed = (uint32_t)(word >> 8);
+        duplex = (uint8_t)word;
+    }
+    if (nd->opts.speed_set) {
+        speed = nd->opts.speed;
+    }
+    if (nd->opts.duplex_set) {
+        duplex = nd->opts.duplex;
+    }
+    /* Config space knows half (0) and full (1); anything else: unknown. */
+    if (duplex > 1) {
+        duplex = NET_DUPLEX_UNKNOWN;
+    }
+    if (speed > G_MAXINT32) {
+        speed = NET_SPEED_UNKNOWN;
+    }
+    if (le32toh(nd->config.speed) == speed && nd->config.duplex == duplex) {
+        return;
+    }
+    g_debug("%s: speed %u Mb/s, duplex %u", nd->name, speed, duplex);
+    nd->config.speed = htole32(speed);
+    nd->config.duplex = duplex;
+    if (!nd->dev) {
+        return;
+    }
+    notify =
+        (vduse_dev_features(nd->dev) & VDUSE_BIT(VIRTIO_NET_F_SPEED_DUPLEX)) &&
+        (vduse_dev_status(nd->dev) & VDUSE_S_DRIVER_OK);
+    /* speed and duplex are next to each other: one update. */
+    if (vduse_dev_set_config(
+            nd->dev, offsetof(struct virtio_net_config, speed),
+            &nd->config.speed,
+            sizeof(nd->config.speed) + sizeof(nd->config.duplex), notify) < 0) {
+        g_message("%s: cannot update the speed in config space", nd->name);
+    }
+}
+
+/**
+ * speed_poll() - show what the TAP said, and ask it again
+ * @opaque:	the model
+ *
+ * The TAP worker reads (SIOCETHTOOL takes RTNL, see the top of the
+ * file); the next tick shows it. Return: G_SOURCE_CONTINUE.
+ */
+static gboolean speed_poll(gpointer opaque)
+{
+    NetDev *nd = opaque;
+
+    speed_show(nd);
+    tap_job_push(nd, &(TapJob){.kind = TAP_JOB_SPEED,
+                               .fd = nd->tap_fds[0],
+                               .speed = &nd->tap_speed});
+    return G_SOURCE_CONTINUE;
+}
+
+/**
+ * speed_follow_tap() - follow the TAP's speed and duplex, unless both are
+ * fixed
+ * @nd:		the model, being opened
+ */
+static void speed_follow_tap(NetDev *nd)
+{
+    if ((nd->opts.speed_set && nd->opts.duplex_set) || !nd->n_tap_fds) {
+        return;
+    }
+    nd->speed_source = g_timeout_source_new_seconds(1);
+    g_source_set_callback(nd->speed_source, speed_poll, nd, NULL);
+    g_source_attach(nd->speed_source, nd->ctx);
+}
 
 /**
  * net_dev_layout() - features, config space and queues from @nd->opts
@@ -325,11 +532,25 @@ static void net_dev_layout(NetDev *nd)
                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) |
                        VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6);
     }
+    if (nd->steer && opts->ctrl_vq) {
+        nd->capable |= VDUSE_BIT(VIRTIO_NET_F_RSS);
+    }
     nd->features = nd->capable & ~opts->features_off;
+    if (nd->features & VDUSE_BIT(VIRTIO_NET_F_RSS)) {
+        nd->config.rss_max_key_size = CTRLVQ_RSS_MAX_KEY;
+        nd->config.rss_max_indirection_table_length =
+            htole16(CTRLVQ_RSS_MAX_TABLE);
+        nd->config.supported_hash_types = htole32(CTRLVQ_RSS_HASH_TYPES);
+    } else {
+        nd->config.rss_max_key_size = 0;
+        nd->config.rss_max_indirection_table_length = 0;
+        nd->config.supported_hash_types = 0;
+    }
     memcpy(nd->config.mac, opts->mac, 6);
     nd->config.status = htole16(VIRTIO_NET_S_LINK_UP);
     nd->config.max_virtqueue_pairs = htole16(opts->queue_pairs);
     nd->config.mtu = htole16(opts->mtu);
+    speed_show(nd);
 
     memset(nd->vq_group, 0, sizeof(nd->vq_group));
     nd->vq_num = 2 * opts->queue_pairs;
@@ -372,6 +593,24 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
     nd->uso = n_tap_fds > 0 && tap_supports_uso(tap_fds[0]);
     nd->active_pairs = 1;
     nd->admin_up = nd->tap_up = true;
+    /* No driver holds RTNL yet: the TAP's speed can be read here. */
+    if (n_tap_fds > 0 && !(opts->speed_set && opts->duplex_set)) {
+        uint32_t speed;
+        uint8_t duplex;
+
+        if (tap_get_speed(tap_fds[0], &speed, &duplex)) {
+            nd->tap_speed = speed_word(speed, duplex);
+        }
+    }
+    if (opts->ctrl_vq && n_tap_fds > 0 &&
+        !(opts->features_off & VDUSE_BIT(VIRTIO_NET_F_RSS))) {
+        g_autoptr(GError) error = NULL;
+
+        nd->steer = net_steer_new(&error);
+        if (!nd->steer) {
+            g_message("%s: RSS not offered: %s", nd->name, error->message);
+        }
+    }
     net_dev_layout(nd);
     nd->cvq = ctrlvq_new(nd->name, opts->mac, opts->queue_pairs, &cvq_ops, nd);
     /* Only the queues of active pairs may receive: the TAP would steer
@@ -387,6 +626,7 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
     }
     nd->elem = g_new(VduseVqElem, 1);
     nd->cmd = g_malloc(CTRLVQ_MAX_COMMAND);
+    nd->result = g_malloc(CTRLVQ_MAX_RESULT);
     nd->tap_worker = g_thread_pool_new(tap_job_run, NULL, 1, FALSE, NULL);
     return nd;
 }
@@ -403,9 +643,11 @@ void net_dev_free(NetDev *nd)
         close(nd->tap_fds[i]);
     }
     ctrlvq_free(nd->cvq);
+    net_steer_free(nd->steer);
     g_free(nd->restore);
     g_free(nd->elem);
     g_free(nd->cmd);
+    g_free(nd->result);
     g_free(nd->name);
     g_free(nd);
 }
@@ -479,24 +721,31 @@ bool net_dev_has_ctrl_vq(const NetDev *nd)
 static void cvq_serve_one(NetDev *nd, VduseVq *vq)
 {
     VduseVqElem *e = nd->elem;
-    struct iovec *status_iov = &e->iov[e->out_num];
+    const struct iovec *in = &e->iov[e->out_num];
     uint8_t status = VIRTIO_NET_ERR;
-    size_t len;
+    size_t len, room, result_len = 0;
 
-    if (e->in_num == 0) {
+    if (e->in_num == 0 || e->in_len == 0) {
         g_message("%s: control command without a status buffer", nd->name);
         vduse_vq_push(vq, e->id, 0);
         return;
     }
+    /* The status is the first device-writable byte; a result (STATS)
+     * follows it (virtio 1.3 5.1.6.5: ack, then command-specific-result). */
+    room = MIN(e->in_len - 1, (size_t)CTRLVQ_MAX_RESULT);
     if (e->out_len > CTRLVQ_MAX_COMMAND) {
         g_message("%s: control command of %zu bytes is larger than %u",
                   nd->name, e->out_len, CTRLVQ_MAX_COMMAND);
     } else {
         len = iov_to_buf(e->iov, e->out_num, 0, nd->cmd, CTRLVQ_MAX_COMMAND);
-        status = ctrlvq_execute(nd->cvq, nd->cmd, len);
+        status = ctrlvq_execute_reply(nd->cvq, nd->cmd, len, nd->result, room,
+                                      &result_len);
     }
-    *(uint8_t *)status_iov->iov_base = status;
-    vduse_vq_push(vq, e->id, 1);
+    iov_from_buf(in, e->in_num, 0, &status, 1);
+    if (result_len) {
+        iov_from_buf(in, e->in_num, 1, nd->result, result_len);
+    }
+    vduse_vq_push(vq, e->id, (uint32_t)(result_len + 1));
 }
 
 static void cvq_stop(NetDev *nd);
@@ -897,6 +1146,9 @@ static void net_reset(VduseDev *dev, void *opaque)
                                    .enable = false});
     }
     nd->active_pairs = 1;
+    if (nd->steer) {
+        steer_attach(nd, false);
+    }
     ctrlvq_reset(nd->cvq, 0);
     /* A MAC_ADDR_SET lasts until the reset, as in QEMU: config space gets
      * the MAC the device was made with again, as the shadow does. */
@@ -974,6 +1226,7 @@ bool net_dev_open_with(NetDev *nd, NetDevOpener open, void *data,
         net_pair_set_capture(nd->pairs[i], nd->capture);
     }
     link_follow_tap(nd);
+    speed_follow_tap(nd);
     return true;
 }
 
@@ -987,6 +1240,10 @@ void net_dev_close(NetDev *nd)
     cvq_stop(nd);
     announce_cancel(nd);
     g_clear_pointer(&nd->link, net_link_watch_free);
+    if (nd->speed_source) {
+        g_source_destroy(nd->speed_source);
+        g_clear_pointer(&nd->speed_source, g_source_unref);
+    }
     for (unsigned int i = 0; i < NET_MAX_QUEUE_PAIRS; i++) {
         g_clear_pointer(&nd->pairs[i], net_pair_free);
     }
@@ -1083,6 +1340,9 @@ static void link_changed(bool up, bool gone, void *opaque)
     }
     g_debug("%s: TAP link %s", nd->name, up ? "up" : "down");
     nd->tap_up = up;
+    /* The speed first: Linux's virtio-net reads it again only when it
+     * sees the link come up. */
+    speed_show(nd);
     link_show(nd, nd->admin_up && nd->tap_up);
 }
 
@@ -1139,12 +1399,12 @@ JsonNode *net_dev_report(NetDev *nd)
             const char *name;
             uint64_t value;
         } counters[] = {
-            {"tx-packets", st.tx_packets},   {"tx-bytes", st.tx_bytes},
-            {"tx-dropped", st.tx_dropped},   {"rx-packets", st.rx_packets},
-            {"rx-bytes", st.rx_bytes},       {"rx-dropped", st.rx_dropped},
-            {"rx-filtered", st.rx_filtered}, {"tx-kicks", st.tx_kicks},
-            {"rx-kicks", st.rx_kicks},       {"tx-interrupts", st.tx_irqs},
-            {"rx-interrupts", st.rx_irqs},
+            {"tx-packets", st.tx_packets}, {"tx-bytes", st.tx_bytes},
+            {"tx-dropped", st.tx_dropped}, {"tx-malformed", st.tx_malformed},
+            {"rx-packets", st.rx_packets}, {"rx-bytes", st.rx_bytes},
+            {"rx-dropped", st.rx_dropped}, {"rx-filtered", st.rx_filtered},
+            {"tx-kicks", st.tx_kicks},     {"rx-kicks", st.rx_kicks},
+            {"tx-interrupts", st.tx_irqs}, {"rx-interrupts", st.rx_irqs},
         };
 
         json_builder_begin_object(b);

@@ -35,6 +35,46 @@ static void add_mac_list(JsonBuilder *b, const char *key,
     json_builder_end_array(b);
 }
 
+/**
+ * add_rss() - an RSS or hash configuration as a JSON object member
+ * @b:		the builder, inside an object
+ * @key:	"rss" or "hash-config"
+ * @r:		the configuration
+ * @steering:	with the members only RSS_CONFIG sets
+ */
+static void add_rss(JsonBuilder *b, const char *key, const CtrlvqRss *r,
+                    bool steering)
+{
+    g_autofree char *hex = g_malloc(2 * CTRLVQ_RSS_MAX_KEY + 1);
+
+    for (unsigned int i = 0; i < r->key_len && i < CTRLVQ_RSS_MAX_KEY; i++) {
+        g_snprintf(hex + 2 * i, 3, "%02x", r->key[i]);
+    }
+    hex[2 * MIN(r->key_len, CTRLVQ_RSS_MAX_KEY)] = 0;
+    json_builder_set_member_name(b, key);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "enabled");
+    json_builder_add_boolean_value(b, r->enabled);
+    json_builder_set_member_name(b, "hash-types");
+    json_builder_add_int_value(b, r->hash_types);
+    if (steering) {
+        json_builder_set_member_name(b, "indirection-table");
+        json_builder_begin_array(b);
+        for (unsigned int i = 0; i < r->table_len && i < CTRLVQ_RSS_MAX_TABLE;
+             i++) {
+            json_builder_add_int_value(b, r->table[i]);
+        }
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "unclassified-queue");
+        json_builder_add_int_value(b, r->unclassified);
+        json_builder_set_member_name(b, "max-tx-vq");
+        json_builder_add_int_value(b, r->max_tx_vq);
+    }
+    json_builder_set_member_name(b, "key");
+    json_builder_add_string_value(b, hex);
+    json_builder_end_object(b);
+}
+
 JsonNode *net_shadow_to_json(const CtrlvqShadow *s)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -81,6 +121,8 @@ JsonNode *net_shadow_to_json(const CtrlvqShadow *s)
     json_builder_add_int_value(b, (gint64)s->guest_offloads);
     json_builder_set_member_name(b, "announce-acks");
     json_builder_add_int_value(b, (gint64)s->announce_acks);
+    add_rss(b, "rss", &s->rss, true);
+    add_rss(b, "hash-config", &s->hash, false);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
@@ -115,6 +157,72 @@ static uint32_t read_mac_table(JsonIn *in, JsonObject *t, const char *key,
         }
     }
     return n;
+}
+
+/**
+ * read_rss() - an RSS or hash configuration add_rss() wrote
+ * @in:		the reader
+ * @o:		the shadow object
+ * @key:	"rss" or "hash-config"; absent (a document from before they
+ *		were kept) reads as disabled
+ * @r:		filled in
+ * @steering:	with the members only RSS_CONFIG sets
+ *
+ * The configuration must be one the command could have set.
+ */
+static void read_rss(JsonIn *in, JsonObject *o, const char *key, CtrlvqRss *r,
+                     bool steering)
+{
+    g_autoptr(GError) error = NULL;
+    const char *where = in->where;
+    JsonObject *c;
+    const char *hex;
+    size_t n;
+
+    memset(r, 0, sizeof(*r));
+    if (!o || !json_object_has_member(o, key)) {
+        return;
+    }
+    c = json_in_object(in, o, key);
+    in->where = steering ? "shadow.rss" : "shadow.hash-config";
+    r->enabled = json_in_bool(in, c, "enabled");
+    r->hash_types = (uint32_t)json_in_uint(in, c, "hash-types", 0, G_MAXUINT32);
+    if (steering) {
+        JsonArray *t =
+            json_in_array(in, c, "indirection-table", CTRLVQ_RSS_MAX_TABLE);
+
+        r->table_len = t ? (uint16_t)json_array_get_length(t) : 0;
+        for (guint i = 0; i < r->table_len; i++) {
+            r->table[i] = (uint16_t)json_in_uint_at(
+                in, t, i, "indirection-table", 0x7fff);
+        }
+        r->unclassified =
+            (uint16_t)json_in_uint(in, c, "unclassified-queue", 0, 0x7fff);
+        r->max_tx_vq = (uint16_t)json_in_uint(in, c, "max-tx-vq", 0, 0x8000);
+    }
+    hex = json_in_string(in, c, "key", "a key in hex");
+    n = hex ? strlen(hex) : 0;
+    if (hex && (n % 2 || n > 2 * CTRLVQ_RSS_MAX_KEY)) {
+        json_in_fail(in, "key", "an even number of hex digits, at most %d",
+                     2 * CTRLVQ_RSS_MAX_KEY);
+    }
+    for (size_t i = 0; hex && !in->error && i < n / 2; i++) {
+        int hi = g_ascii_xdigit_value(hex[2 * i]);
+        int lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            json_in_fail(in, "key", "hex digits");
+            break;
+        }
+        r->key[i] = (uint8_t)(hi << 4 | lo);
+    }
+    r->key_len = (uint8_t)(n / 2);
+    in->where = where;
+    if (!in->error && !(steering ? ctrlvq_rss_check(r, 0x8000, &error)
+                                 : ctrlvq_hash_check(r, &error))) {
+        json_in_fail(in, key, "a configuration the command could set (%s)",
+                     error->message);
+    }
 }
 
 bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out)
@@ -152,6 +260,9 @@ bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out)
     s.uni_overflow = json_in_bool(in, t, "unicast-overflow");
     s.multi_count = read_mac_table(in, t, "multicast", s.multi, true);
     s.multi_overflow = json_in_bool(in, t, "multicast-overflow");
+    in->where = "shadow";
+    read_rss(in, o, "rss", &s.rss, true);
+    read_rss(in, o, "hash-config", &s.hash, false);
     in->where = where;
     if (in->error) {
         return false;

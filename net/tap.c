@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -137,4 +139,30 @@ int tap_set_queue_enabled(int fd, bool enabled)
 
     ifr.ifr_flags = enabled ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
     return ioctl(fd, TUNSETQUEUE, &ifr) < 0 ? -errno : 0;
+}
+
+bool tap_get_speed(int fd, uint32_t *speed, uint8_t *duplex)
+{
+    g_autofree char *ifname = tap_fd_ifname(fd);
+    struct ethtool_cmd cmd = {.cmd = ETHTOOL_GSET};
+    struct ifreq ifr = {0};
+    int sock;
+    bool ok;
+
+    if (!ifname) {
+        return false;
+    }
+    sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) {
+        return false;
+    }
+    g_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+    ifr.ifr_data = (void *)&cmd;
+    ok = ioctl(sock, SIOCETHTOOL, &ifr) == 0;
+    close(sock);
+    if (ok) {
+        *speed = ethtool_cmd_speed(&cmd);
+        *duplex = cmd.duplex;
+    }
+    return ok;
 }

@@ -9,7 +9,7 @@ set -eu
 
 packages="build-essential clang meson ninja-build pkg-config
 libglib2.0-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libpcap-dev liburing-dev
-libjson-glib-dev libsystemd-dev scdoc
+libjson-glib-dev libsystemd-dev scdoc libbpf-dev
 mandoc systemd bash-completion util-linux
 qemu-system-x86 busybox-static iproute2 ethtool iperf3 cpio xz-utils
 clang-format libclang-rt-14-dev ca-certificates debian-archive-keyring"

@@ -17,7 +17,8 @@ fail() {
 help=$("$bin" --help) || fail "--help exits non-zero"
 for opt in --name --mac --mtu --queues --bus --ctrl-vq --replace --tap \
     --tap-fd --bridge --pcap --pcap-filter --mgmt --restore --state-file \
-    --features --mgmt-group --mgmt-allow-uid --state-dir --config --version; do
+    --features --speed --duplex --mgmt-group --mgmt-allow-uid --state-dir \
+    --config --version; do
     echo "$help" | grep -q -- "$opt" || fail "--help does not mention $opt"
 done
 "$bin" --version | grep -q '^vduse-net [0-9]' || fail "--version"
@@ -34,6 +35,11 @@ expect_usage --name x --tap t --mtu 67
 expect_usage --name x --tap t --mtu 65521
 expect_usage --name x --tap t --mtu abc
 expect_usage --name x --tap t --queues 17
+expect_usage --name x --tap t --speed fast
+expect_usage --name x --tap t --speed -1
+expect_usage --name x --tap t --speed 2147483648
+expect_usage --name x --tap t --duplex both
+expect_usage --name x --tap t --features -rss,nosuch
 expect_usage --name x --tap t --queues 2 --ctrl-vq off
 expect_usage --name x --tap t --mac 00:00:00:00:00:00
 expect_usage --name x --tap t --mac 02:00:00:00:00

@@ -25,6 +25,24 @@
 #define VIRTIO_NET_F_HOST_USO 56
 #endif
 
+/* virtio 1.3 device statistics (Linux 6.10+ headers). */
+#ifndef VIRTIO_NET_F_DEVICE_STATS
+#define VIRTIO_NET_F_DEVICE_STATS 50
+#endif
+#ifndef VIRTIO_NET_CTRL_STATS
+#define VIRTIO_NET_CTRL_STATS 8
+#define VIRTIO_NET_CTRL_STATS_QUERY 0
+#define VIRTIO_NET_CTRL_STATS_GET 1
+#endif
+#ifndef VIRTIO_NET_STATS_TYPE_RX_BASIC
+#define VIRTIO_NET_STATS_TYPE_RX_BASIC (1ULL << 0)
+#define VIRTIO_NET_STATS_TYPE_TX_BASIC (1ULL << 16)
+#define VIRTIO_NET_STATS_TYPE_CVQ (1ULL << 32)
+#define VIRTIO_NET_STATS_TYPE_REPLY_RX_BASIC 0
+#define VIRTIO_NET_STATS_TYPE_REPLY_TX_BASIC 16
+#define VIRTIO_NET_STATS_TYPE_REPLY_CVQ 32
+#endif
+
 /**
  * iov_to_buf() - copy bytes out of an iovec array
  * @iov:	segments

@@ -42,8 +42,11 @@ static const uint8_t config_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
  * @mac:	MAC in config space
  * @refuse_pairs: set_queue_pairs() refuses
  * @refuse_offloads: set_guest_offloads() refuses
+ * @rss:	the steering applied
+ * @refuse_rss:	set_rss() refuses
  * @changed:	changed() calls
  * @cvq:	the control queue, to compare what changed() is given
+ * @max_pairs:	the device's queue pairs
  */
 typedef struct Device {
     uint16_t pairs;
@@ -51,8 +54,11 @@ typedef struct Device {
     uint8_t mac[6];
     bool refuse_pairs;
     bool refuse_offloads;
+    CtrlvqRss rss;
+    bool refuse_rss;
     unsigned int changed;
     Ctrlvq *cvq;
+    uint16_t max_pairs;
 } Device;
 
 /* dev_set_queue_pairs() - CtrlvqOps.set_queue_pairs. */
@@ -79,6 +85,18 @@ static bool dev_set_guest_offloads(uint64_t offloads, void *opaque)
     return true;
 }
 
+/* dev_set_rss() - CtrlvqOps.set_rss. */
+static bool dev_set_rss(const CtrlvqRss *rss, void *opaque)
+{
+    Device *d = opaque;
+
+    if (d->refuse_rss) {
+        return false;
+    }
+    d->rss = *rss;
+    return true;
+}
+
 /* dev_set_mac() - CtrlvqOps.set_mac. */
 static void dev_set_mac(const uint8_t mac[6], void *opaque)
 {
@@ -96,12 +114,42 @@ static void dev_changed(const CtrlvqShadow *shadow, const char *what,
     d->changed++;
 }
 
+/* dev_get_queue_stats() - CtrlvqOps.get_queue_stats: only valid queues. */
+static void dev_get_queue_stats(uint16_t vq, CtrlvqQueueStats *out,
+                                void *opaque)
+{
+    Device *d = opaque;
+
+    /* Never the control vq's index, nor past the data queues. */
+    fuzz_check(vq < 2u * d->max_pairs);
+    *out = (CtrlvqQueueStats){.packets = vq, .bytes = 64u * vq};
+}
+
 static const CtrlvqOps ops = {
+    .get_queue_stats = dev_get_queue_stats,
     .set_queue_pairs = dev_set_queue_pairs,
+    .set_rss = dev_set_rss,
     .set_guest_offloads = dev_set_guest_offloads,
     .set_mac = dev_set_mac,
     .changed = dev_changed,
 };
+
+/**
+ * rss_equal() - whether two RSS or hash configurations say the same
+ * Return: true if equal (a disabled one equals any disabled one).
+ */
+static bool rss_equal(const CtrlvqRss *a, const CtrlvqRss *b)
+{
+    if (!a->enabled || !b->enabled) {
+        return a->enabled == b->enabled;
+    }
+    return a->hash_types == b->hash_types && a->table_len == b->table_len &&
+           a->table_len <= CTRLVQ_RSS_MAX_TABLE &&
+           !memcmp(a->table, b->table, 2 * a->table_len) &&
+           a->unclassified == b->unclassified && a->max_tx_vq == b->max_tx_vq &&
+           a->key_len == b->key_len && a->key_len <= CTRLVQ_RSS_MAX_KEY &&
+           !memcmp(a->key, b->key, a->key_len);
+}
 
 /**
  * shadow_equal() - whether two shadows say the same (tables up to their
@@ -124,7 +172,8 @@ static bool shadow_equal(const CtrlvqShadow *a, const CtrlvqShadow *b)
            !memcmp(a->vlans, b->vlans, sizeof(a->vlans)) &&
            a->queue_pairs == b->queue_pairs &&
            a->guest_offloads == b->guest_offloads &&
-           a->announce_acks == b->announce_acks;
+           a->announce_acks == b->announce_acks &&
+           rss_equal(&a->rss, &b->rss) && rss_equal(&a->hash, &b->hash);
 }
 
 /**
@@ -134,7 +183,8 @@ static bool shadow_equal(const CtrlvqShadow *a, const CtrlvqShadow *b)
 static bool device_equal(const Device *a, const Device *b)
 {
     return a->pairs == b->pairs && a->offloads == b->offloads &&
-           !memcmp(a->mac, b->mac, 6) && a->changed == b->changed;
+           !memcmp(a->mac, b->mac, 6) && a->changed == b->changed &&
+           rss_equal(&a->rss, &b->rss);
 }
 
 /**
@@ -149,6 +199,7 @@ static void device_reset(Device *d, const Ctrlvq *cvq)
     d->pairs = 1;
     d->offloads = s->guest_offloads;
     memcpy(d->mac, config_mac, 6);
+    memset(&d->rss, 0, sizeof(d->rss));
 }
 
 /**
@@ -162,6 +213,7 @@ static void check_device(const Device *d)
     fuzz_check(d->pairs == s->queue_pairs);
     fuzz_check(d->offloads == s->guest_offloads);
     fuzz_check(!memcmp(d->mac, s->mac, 6));
+    fuzz_check(rss_equal(&d->rss, &s->rss));
 }
 
 /**
@@ -222,21 +274,35 @@ static void round_trip(const CtrlvqShadow *s, uint64_t features, uint16_t pairs,
  * op_execute() - one control command from the input
  * @d:		the device
  * @in:		the input
+ * @with_room:	read the room for a result (STATS) from the input, as the
+ *		driver's writable buffer would say; without it there is none
  */
-static void op_execute(Device *d, FuzzIn *in)
+static void op_execute(Device *d, FuzzIn *in, bool with_room)
 {
     CtrlvqShadow before = *ctrlvq_shadow(d->cvq);
     Device dev_before = *d;
     size_t len = fuzz_u16(in) % MAX_COMMAND, got;
     const uint8_t *bytes = fuzz_bytes(in, len, &got);
     g_autofree uint8_t *cmd = g_memdup2(bytes, got);
-    uint8_t status = ctrlvq_execute(d->cvq, cmd, got);
+    size_t room = with_room ? fuzz_u16(in) % (CTRLVQ_MAX_RESULT + 1) : 0;
+    /* Exactly @room bytes: ASan sees any write past them. */
+    g_autofree uint8_t *result = room ? g_malloc(room) : NULL;
+    size_t result_len;
+    uint8_t status =
+        ctrlvq_execute_reply(d->cvq, cmd, got, result, room, &result_len);
+    bool query = got >= 1 && cmd[0] == VIRTIO_NET_CTRL_STATS;
 
     fuzz_check(status == 0 || status == 1);
+    fuzz_check(result_len <= room);
     if (status == 0) {
-        fuzz_check(d->changed == dev_before.changed + 1);
+        /* A query changes nothing, and says so to nobody. */
+        fuzz_check(d->changed == dev_before.changed + (query ? 0 : 1));
+        if (query && !shadow_equal(&before, ctrlvq_shadow(d->cvq))) {
+            fuzz_fail("a statistics command changed the shadow");
+        }
         return;
     }
+    fuzz_check(result_len == 0);
     if (!shadow_equal(&before, ctrlvq_shadow(d->cvq))) {
         fuzz_fail("a refused command changed the shadow");
     }
@@ -292,7 +358,7 @@ static void op_restore(Device *d, FuzzIn *in, uint64_t *features,
                   error->message);
     }
     if (d->pairs != 1 || d->offloads != reset.guest_offloads ||
-        memcmp(d->mac, config_mac, 6)) {
+        memcmp(d->mac, config_mac, 6) || d->rss.enabled) {
         fuzz_fail("a refused restore left effects on the device: %u queue "
                   "pairs, offloads 0x%" G_GINT64_MODIFIER "x (%s)",
                   d->pairs, d->offloads, error->message);
@@ -308,21 +374,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CtrlvqShadow back;
 
     fuzz_log_init();
+    d.max_pairs = max_pairs;
     d.cvq = ctrlvq_new("fuzz", config_mac, max_pairs, &ops, &d);
     ctrlvq_reset(d.cvq, features);
     device_reset(&d, d.cvq);
     for (unsigned int i = 0; i < MAX_OPS && in.left; i++) {
-        switch (fuzz_u8(&in) % 6) {
+        switch (fuzz_u8(&in) % 7) {
         case 0:
         case 1:
         case 2:
-            op_execute(&d, &in);
+            op_execute(&d, &in, false);
+            break;
+        case 6:
+            op_execute(&d, &in, true);
             break;
         case 3: {
             uint8_t b = fuzz_u8(&in);
 
             d.refuse_pairs = b & 1;
             d.refuse_offloads = b & 2;
+            d.refuse_rss = b & 4;
             break;
         }
         case 4:

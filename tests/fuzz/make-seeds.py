@@ -156,6 +156,20 @@ def cmd(cls, c, payload=b""):
     return struct.pack("<BH", 0, len(data)) + data
 
 
+def cmd_reply(cls, c, payload=b"", room=0):
+    # op 6: a command with room for a result (STATS) after its status
+    data = bytes([cls, c]) + payload
+    return struct.pack("<BH", 6, len(data)) + data + struct.pack("<H", room)
+
+
+def stats_req(vq, types, reserved=0):
+    return struct.pack("<HHHHQ", vq, reserved, 0, 0, types)
+
+
+RX_BASIC, TX_BASIC, CVQ_STATS = 1 << 0, 1 << 16, 1 << 32
+DEVICE_STATS = 1 << 50
+
+
 def mac_table(uni, multi):
     t = struct.pack("<I", len(uni)) + b"".join(uni)
     return t + struct.pack("<I", len(multi)) + b"".join(multi)
@@ -201,6 +215,51 @@ write("ctrlvq", "offloads", cvq_header() +
       cmd(5, 0, struct.pack("<Q", 1 << 1)) +
       cmd(5, 0, struct.pack("<Q", 1 << 10)) + REFUSE(False, True) +
       cmd(5, 0, struct.pack("<Q", 0)))
+write("ctrlvq", "stats", cvq_header(ALL | DEVICE_STATS) +
+      cmd_reply(8, 0, room=8) +
+      cmd_reply(8, 0, room=7) + cmd_reply(8, 0, b"x", room=8) +
+      cmd_reply(8, 1, stats_req(0, RX_BASIC) + stats_req(7, TX_BASIC) +
+                stats_req(8, CVQ_STATS), room=136) +
+      cmd_reply(8, 1, stats_req(0, RX_BASIC), room=55) +
+      cmd_reply(8, 1, stats_req(1, RX_BASIC), room=512) +
+      cmd_reply(8, 1, stats_req(9, RX_BASIC), room=512) +
+      cmd_reply(8, 1, stats_req(0, RX_BASIC, reserved=1), room=512) +
+      cmd_reply(8, 1, stats_req(0, RX_BASIC)[:15], room=512) +
+      cmd(8, 0) + RESET((ALL | DEVICE_STATS) & ~(1 << F["MQ"])) +
+      cmd_reply(8, 1, stats_req(2, CVQ_STATS), room=24))
+RSS, HASH_REPORT = 1 << 60, 1 << 57
+MS_KEY = bytes.fromhex("6d5a56da255b0ec24167253d43a38fb0d0ca2bcb"
+                       "ae7b30b477cb2da38030f20c6a42b73bbeac01fa")
+
+
+def rss_config(types, table, unclassified=0, max_tx_vq=1, key=MS_KEY,
+               mask=None):
+    mask = len(table) - 1 if mask is None else mask
+    return (struct.pack("<IHH", types, mask, unclassified) +
+            b"".join(struct.pack("<H", q) for q in table) +
+            struct.pack("<HB", max_tx_vq, len(key)) + key)
+
+
+def hash_config(types, key=MS_KEY, reserved=0):
+    return struct.pack("<IQB", types, reserved, len(key)) + key
+
+
+write("ctrlvq", "rss", cvq_header(ALL | RSS | HASH_REPORT) +
+      cmd(4, 1, rss_config(0x3f, [0, 1, 2, 3], max_tx_vq=4)) +
+      cmd(4, 1, rss_config(0x3f, [0, 1, 2], max_tx_vq=3)) +
+      cmd(4, 1, rss_config(0x7f, [0, 1])) +
+      cmd(4, 1, rss_config(0x3f, [0, 4])) +
+      cmd(4, 1, rss_config(0x3f, [1], max_tx_vq=0)) +
+      cmd(4, 1, rss_config(0x3f, [0, 1], key=MS_KEY + b"x")) +
+      cmd(4, 1, rss_config(0x3f, [0, 1])[:-1]) +
+      REFUSE(False, False) + bytes([3, 4]) +
+      cmd(4, 1, rss_config(0x3, [1, 0], max_tx_vq=2)) + bytes([3, 0]) +
+      cmd(4, 1, rss_config(0x3, [1, 0], max_tx_vq=2)) +
+      restore() + cmd(4, 0, struct.pack("<H", 3)) +
+      cmd(4, 2, hash_config(0x12)) + cmd(4, 2, hash_config(0x12, reserved=1)) +
+      cmd(4, 2, hash_config(0x40)) + restore() +
+      cmd(4, 1, rss_config(0x3f, [0] * 128, unclassified=1, max_tx_vq=1)) +
+      restore(pairs=1) + RESET(ALL | RSS))
 write("ctrlvq", "no-features", cvq_header(0, 1) + cmd(0, 0, b"\0") +
       cmd(4, 0, struct.pack("<H", 1)) + cmd(9, 9) + cmd(0, 0))
 write("ctrlvq", "restore", cvq_header() + cmd(4, 0, struct.pack("<H", 3)) +

@@ -11,6 +11,7 @@
 #include <linux/virtio_net.h>
 
 #include "ctrlvq.h"
+#include "util.h"
 
 #define BIT(b) (1ull << (b))
 #define ALL_CTRL                                                               \
@@ -31,6 +32,9 @@ static const uint8_t config_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
  * @changes:	changed calls
  * @refuse:	make set_queue_pairs and set_guest_offloads refuse
  * @refuse_offloads: make set_guest_offloads alone refuse
+ * @rss_calls:	set_rss calls
+ * @rss:	the last set_rss
+ * @refuse_rss:	make set_rss refuse
  */
 typedef struct Effects {
     uint16_t pairs;
@@ -40,7 +44,22 @@ typedef struct Effects {
     int changes;
     bool refuse;
     bool refuse_offloads;
+    int rss_calls;
+    CtrlvqRss rss;
+    bool refuse_rss;
 } Effects;
+
+static bool fx_rss(const CtrlvqRss *rss, void *opaque)
+{
+    Effects *e = opaque;
+
+    e->rss_calls++;
+    if (e->refuse_rss) {
+        return false;
+    }
+    e->rss = *rss;
+    return true;
+}
 
 static bool fx_pairs(uint16_t pairs, void *opaque)
 {
@@ -73,7 +92,22 @@ static void fx_changed(const CtrlvqShadow *s, const char *what, void *opaque)
     ((Effects *)opaque)->changes++;
 }
 
+/* fx_stats() - counters that say which vq they are of: 1000 * k + vq. */
+static void fx_stats(uint16_t vq, CtrlvqQueueStats *out, void *opaque)
+{
+    *out = (CtrlvqQueueStats){
+        .notifications = 1000 + vq,
+        .packets = 2000 + vq,
+        .bytes = 3000 + vq,
+        .interrupts = 4000 + vq,
+        .drops = 5000 + vq,
+        .drops_kind = 6000 + vq,
+    };
+}
+
 static const CtrlvqOps fx_ops = {
+    .get_queue_stats = fx_stats,
+    .set_rss = fx_rss,
     .set_queue_pairs = fx_pairs,
     .set_guest_offloads = fx_offloads,
     .set_mac = fx_mac,
@@ -149,7 +183,7 @@ static const Case cases[] = {
     /* Announce: no payload. */
     {"/ctrlvq/announce/ack", ALL_CTRL, C(3, 0), OK},
     {"/ctrlvq/announce/ack-with-payload", ALL_CTRL, C(3, 0, 0), ERR},
-    /* MQ: 1..max (4 here); RSS and hash not offered. */
+    /* MQ: 1..max (4 here); RSS and hash not negotiated here. */
     {"/ctrlvq/mq/pairs-1", ALL_CTRL, C(4, 0, 1, 0), OK},
     {"/ctrlvq/mq/pairs-4", ALL_CTRL, C(4, 0, 4, 0), OK},
     {"/ctrlvq/mq/pairs-0", ALL_CTRL, C(4, 0, 0, 0), ERR},
@@ -166,6 +200,10 @@ static const Case cases[] = {
     {"/ctrlvq/offloads/short", ALL_CTRL, C(5, 0, 0x02, 0, 0, 0), ERR},
     /* Anything else. */
     {"/ctrlvq/notf-coal", ALL_CTRL, C(6, 0, 0, 0, 0, 0, 0, 0, 0, 0), ERR},
+    /* Statistics without VIRTIO_NET_F_DEVICE_STATS (more in /ctrlvq/stats). */
+    {"/ctrlvq/stats/query-without-feature", ALL_CTRL, C(8, 0), ERR},
+    {"/ctrlvq/stats/get-without-feature", ALL_CTRL,
+     C(8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0), ERR},
     {"/ctrlvq/unknown-class", ALL_CTRL, C(200, 0), ERR},
     {"/ctrlvq/no-header", ALL_CTRL, C(0), ERR},
 };
@@ -419,6 +457,465 @@ static void test_restore(void)
     ctrlvq_free(dst);
 }
 
+/* le64_at() - the little-endian u64 at @p. */
+static uint64_t le64_at(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    return GUINT64_FROM_LE(v);
+}
+
+/* le16_at() - the little-endian u16 at @p. */
+static uint16_t le16_at(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/**
+ * stats_req() - append one STATS_GET entry to @cmd
+ * @cmd:	the command being built
+ * @vq:		vq_index
+ * @types:	types_bitmap
+ */
+static void stats_req(GByteArray *cmd, uint16_t vq, uint64_t types)
+{
+    uint8_t e[16] = {0};
+
+    e[0] = (uint8_t)vq;
+    e[1] = (uint8_t)(vq >> 8);
+    for (int i = 0; i < 8; i++) {
+        e[8 + i] = (uint8_t)(types >> (8 * i));
+    }
+    g_byte_array_append(cmd, e, sizeof(e));
+}
+
+/**
+ * stats_run() - run a STATS_GET of the entries in @req
+ * @cvq:	the state
+ * @req:	the entries (16 bytes each)
+ * @room:	bytes for the result
+ * @out:	receives the result (at least @room bytes)
+ * @out_len:	receives its length
+ *
+ * Return: the status.
+ */
+static uint8_t stats_run(Ctrlvq *cvq, GByteArray *req, size_t room,
+                         uint8_t *out, size_t *out_len)
+{
+    g_autoptr(GByteArray) cmd = g_byte_array_new();
+    static const uint8_t hdr[2] = {VIRTIO_NET_CTRL_STATS,
+                                   VIRTIO_NET_CTRL_STATS_GET};
+
+    g_byte_array_append(cmd, hdr, 2);
+    g_byte_array_append(cmd, req->data, req->len);
+    return ctrlvq_execute_reply(cvq, cmd->data, cmd->len, out, room, out_len);
+}
+
+/* check_basic() - a RX/TX BASIC reply of vq @vq at @p, fx_stats' values. */
+static void check_basic(const uint8_t *p, uint16_t vq)
+{
+    g_assert_cmpuint(p[0], ==, vq % 2 ? 16 : 0);
+    g_assert_cmpuint(le16_at(p + 2), ==, vq);
+    g_assert_cmpuint(le16_at(p + 6), ==, 56);
+    for (int k = 0; k < 6; k++) {
+        g_assert_cmpuint(le64_at(p + 8 + 8 * k), ==, 1000u * (k + 1) + vq);
+    }
+}
+
+#define DEV_STATS (ALL_CTRL | BIT(VIRTIO_NET_F_DEVICE_STATS))
+#define T_RX VIRTIO_NET_STATS_TYPE_RX_BASIC
+#define T_TX VIRTIO_NET_STATS_TYPE_TX_BASIC
+#define T_CVQ VIRTIO_NET_STATS_TYPE_CVQ
+
+/* STATS_QUERY: the types, in a buffer large enough, and nothing else. */
+static void test_stats_query(void)
+{
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    Ctrlvq *bare = ctrlvq_new("bare", config_mac, 4, NULL, NULL);
+    static const uint8_t query[] = {8, 0}, query_payload[] = {8, 0, 0};
+    uint8_t out[16];
+    size_t len;
+
+    ctrlvq_reset(cvq, DEV_STATS);
+    g_assert_cmpuint(ctrlvq_execute_reply(cvq, query, 2, out, 8, &len), ==, OK);
+    g_assert_cmpuint(len, ==, 8);
+    g_assert_cmpuint(le64_at(out), ==, T_RX | T_TX | T_CVQ);
+    /* A query does not change the shadow: no changed(). */
+    g_assert_cmpint(fx.changes, ==, 0);
+    g_assert_cmpuint(ctrlvq_execute_reply(cvq, query, 2, out, 7, &len), ==,
+                     ERR);
+    g_assert_cmpuint(len, ==, 0);
+    g_assert_cmpuint(ctrlvq_execute(cvq, query, 2), ==, ERR);
+    g_assert_cmpuint(ctrlvq_execute_reply(cvq, query_payload, 3, out, 16, &len),
+                     ==, ERR);
+    /* A device that cannot count its queues offers the control queue's. */
+    ctrlvq_reset(bare, DEV_STATS);
+    g_assert_cmpuint(ctrlvq_execute_reply(bare, query, 2, out, 16, &len), ==,
+                     OK);
+    g_assert_cmpuint(le64_at(out), ==, T_CVQ);
+    ctrlvq_free(cvq);
+    ctrlvq_free(bare);
+}
+
+/* STATS_GET: replies in the order asked, each exact. */
+static void test_stats_get(void)
+{
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    g_autoptr(GByteArray) req = g_byte_array_new();
+    uint8_t out[512];
+    size_t len;
+
+    ctrlvq_reset(cvq, DEV_STATS);
+    /* Two commands before: one OK, one refused. */
+    run(cvq, (const uint8_t[]){0, 0, 0}, 3, OK);
+    run(cvq, (const uint8_t[]){0, 0, 2}, 3, ERR);
+    stats_req(req, 3, T_TX);
+    stats_req(req, 6, T_RX);
+    stats_req(req, 8, T_CVQ); /* MQ: the control vq is 2 * 4 */
+    g_assert_cmpuint(stats_run(cvq, req, 56 + 56 + 24, out, &len), ==, OK);
+    g_assert_cmpuint(len, ==, 56 + 56 + 24);
+    check_basic(out, 3);
+    check_basic(out + 56, 6);
+    g_assert_cmpuint(out[112], ==, 32);
+    g_assert_cmpuint(le16_at(out + 114), ==, 8);
+    g_assert_cmpuint(le16_at(out + 118), ==, 24);
+    g_assert_cmpuint(le64_at(out + 120), ==, 2); /* commands before */
+    g_assert_cmpuint(le64_at(out + 128), ==, 1); /* of them OK */
+    g_assert_cmpint(fx.changes, ==, 1);          /* the RX mode only */
+
+    /* One byte short: refused whole. */
+    g_assert_cmpuint(stats_run(cvq, req, 56 + 56 + 23, out, &len), ==, ERR);
+    g_assert_cmpuint(len, ==, 0);
+
+    /* Without MQ there is one pair: the control vq is 2. */
+    ctrlvq_reset(cvq, DEV_STATS & ~BIT(VIRTIO_NET_F_MQ));
+    g_byte_array_set_size(req, 0);
+    stats_req(req, 2, T_CVQ);
+    g_assert_cmpuint(stats_run(cvq, req, sizeof(out), out, &len), ==, OK);
+    g_assert_cmpuint(len, ==, 24);
+    g_byte_array_set_size(req, 0);
+    stats_req(req, 3, T_TX);
+    g_assert_cmpuint(stats_run(cvq, req, sizeof(out), out, &len), ==, ERR);
+    ctrlvq_free(cvq);
+}
+
+/**
+ * struct StatsBad - one STATS_GET the device must refuse
+ * @path:	test path
+ * @vq:		vq_index
+ * @types:	types_bitmap
+ * @reserved:	a byte for the reserved field
+ * @cut:	bytes to cut off the payload
+ */
+typedef struct StatsBad {
+    const char *path;
+    uint16_t vq;
+    uint64_t types;
+    uint8_t reserved;
+    unsigned int cut;
+} StatsBad;
+
+static const StatsBad stats_bad[] = {
+    {"/ctrlvq/stats/get-vq-out-of-range", 9, T_RX, 0, 0},
+    {"/ctrlvq/stats/get-rx-type-on-tx-vq", 1, T_RX, 0, 0},
+    {"/ctrlvq/stats/get-tx-type-on-rx-vq", 0, T_TX, 0, 0},
+    {"/ctrlvq/stats/get-cvq-type-on-data-vq", 0, T_CVQ, 0, 0},
+    {"/ctrlvq/stats/get-rx-type-on-cvq", 8, T_RX, 0, 0},
+    {"/ctrlvq/stats/get-unsupported-type", 0,
+     VIRTIO_NET_STATS_TYPE_RX_BASIC << 1, 0, 0},
+    {"/ctrlvq/stats/get-no-type", 0, 0, 0, 0},
+    {"/ctrlvq/stats/get-reserved-set", 0, T_RX, 1, 0},
+    {"/ctrlvq/stats/get-short-entry", 0, T_RX, 0, 1},
+    {"/ctrlvq/stats/get-no-entry", 0, T_RX, 0, 16},
+};
+
+/* A refused STATS_GET, alone or after a good entry, writes nothing. */
+static void test_stats_bad(gconstpointer data)
+{
+    const StatsBad *b = data;
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    g_autoptr(GByteArray) req = g_byte_array_new();
+    uint8_t out[512];
+    size_t len = 99;
+
+    ctrlvq_reset(cvq, DEV_STATS);
+    stats_req(req, 0, T_RX);
+    g_assert_cmpuint(stats_run(cvq, req, sizeof(out), out, &len), ==, OK);
+    g_byte_array_set_size(req, 0);
+    if (!b->cut) {
+        stats_req(req, 0, T_RX); /* a good one first: all or nothing */
+    }
+    stats_req(req, b->vq, b->types);
+    req->data[req->len - 14] = b->reserved;
+    g_byte_array_set_size(req, req->len - b->cut);
+    g_assert_cmpuint(stats_run(cvq, req, sizeof(out), out, &len), ==, ERR);
+    g_assert_cmpuint(len, ==, 0);
+    g_assert_cmpuint(ctrlvq_commands_ok(cvq), ==, 1);
+    ctrlvq_free(cvq);
+}
+
+/* The key of Microsoft's RSS verification suite. */
+static const uint8_t ms_key[40] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+    0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+    0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+    0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+
+#define RSS_F (ALL_CTRL | BIT(VIRTIO_NET_F_RSS))
+
+/* put16() - append @v to @a, little-endian. */
+static void put16(GByteArray *a, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+
+    g_byte_array_append(a, b, 2);
+}
+
+/**
+ * rss_cmd() - an RSS_CONFIG command
+ * @types:	hash_types
+ * @mask:	indirection_table_mask
+ * @unclassified: unclassified_queue
+ * @table:	@mask + 1 entries
+ * @max_tx_vq:	max_tx_vq
+ * @key_len:	hash_key_length, and as many bytes of ms_key (more: zeros)
+ *
+ * Return: the command (g_byte_array_unref()).
+ */
+static GByteArray *rss_cmd(uint32_t types, uint16_t mask, uint16_t unclassified,
+                           const uint16_t *table, uint16_t max_tx_vq,
+                           uint8_t key_len)
+{
+    GByteArray *a = g_byte_array_new();
+    uint8_t hdr[6] = {4,
+                      1,
+                      (uint8_t)types,
+                      (uint8_t)(types >> 8),
+                      (uint8_t)(types >> 16),
+                      (uint8_t)(types >> 24)};
+
+    g_byte_array_append(a, hdr, sizeof(hdr));
+    put16(a, mask);
+    put16(a, unclassified);
+    for (uint32_t i = 0; i <= mask; i++) {
+        put16(a, table[i]);
+    }
+    put16(a, max_tx_vq);
+    g_byte_array_append(a, &key_len, 1);
+    for (unsigned int i = 0; i < key_len; i++) {
+        g_byte_array_append(a, i < 40 ? &ms_key[i] : (const uint8_t[]){0}, 1);
+    }
+    return a;
+}
+
+static const uint16_t table4[128] = {0, 1, 2, 3};
+
+/* RSS_CONFIG: applied (pairs, then steering), shadowed, ended by
+ * VQ_PAIRS_SET. */
+static void test_rss_config(void)
+{
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    const CtrlvqShadow *s = ctrlvq_shadow(cvq);
+    g_autoptr(GByteArray) cmd = rss_cmd(0x3f, 3, 1, table4, 2, 40);
+    static const uint16_t zeros[128];
+
+    ctrlvq_reset(cvq, RSS_F);
+    run(cvq, cmd->data, cmd->len, OK);
+    g_assert_true(s->rss.enabled);
+    g_assert_cmpuint(s->rss.hash_types, ==, 0x3f);
+    g_assert_cmpuint(s->rss.table_len, ==, 4);
+    g_assert_cmpmem(s->rss.table, sizeof(s->rss.table), table4, sizeof(table4));
+    g_assert_cmpuint(s->rss.unclassified, ==, 1);
+    g_assert_cmpuint(s->rss.max_tx_vq, ==, 2);
+    g_assert_cmpmem(s->rss.key, s->rss.key_len, ms_key, 40);
+    /* Queue 3 is named: four pairs, although max_tx_vq says 2. */
+    g_assert_cmpuint(s->queue_pairs, ==, 4);
+    g_assert_cmpuint(fx.pairs, ==, 4);
+    g_assert_cmpint(fx.rss_calls, ==, 1);
+    g_assert_cmpmem(&fx.rss, sizeof(fx.rss), &s->rss, sizeof(s->rss));
+    g_assert_cmpint(fx.changes, ==, 1);
+
+    /* A device that cannot steer: ERR, and the pairs go back. */
+    fx.refuse_rss = true;
+    g_byte_array_unref(cmd);
+    cmd = rss_cmd(0x3, 0, 0, zeros, 1, 40);
+    run(cvq, cmd->data, cmd->len, ERR);
+    g_assert_cmpuint(s->queue_pairs, ==, 4);
+    g_assert_cmpuint(fx.pairs, ==, 4);
+    g_assert_cmpuint(s->rss.table_len, ==, 4);
+    fx.refuse_rss = false;
+
+    /* VQ_PAIRS_SET: automatic steering again, RSS off in the device. */
+    run(cvq, (const uint8_t[]){4, 0, 2, 0}, 4, OK);
+    g_assert_false(s->rss.enabled);
+    g_assert_cmpuint(s->rss.table_len, ==, 0);
+    g_assert_false(fx.rss.enabled);
+    g_assert_cmpuint(s->queue_pairs, ==, 2);
+
+    /* Without MQ there is one pair: queue 0 only. */
+    ctrlvq_reset(cvq, RSS_F & ~BIT(VIRTIO_NET_F_MQ));
+    g_byte_array_unref(cmd);
+    cmd = rss_cmd(0x3f, 1, 0, (const uint16_t[]){0, 1}, 1, 40);
+    run(cvq, cmd->data, cmd->len, ERR);
+    g_byte_array_unref(cmd);
+    cmd = rss_cmd(0x3f, 1, 0, zeros, 1, 40);
+    run(cvq, cmd->data, cmd->len, OK);
+    ctrlvq_free(cvq);
+}
+
+/**
+ * struct RssBad - one RSS_CONFIG the device must refuse
+ * @path:	test path
+ * @types:	hash_types
+ * @mask:	indirection_table_mask
+ * @unclassified: unclassified_queue
+ * @entry:	the value of every table entry
+ * @max_tx_vq:	max_tx_vq
+ * @key_len:	hash_key_length
+ * @grow:	bytes to add (> 0) or cut (< 0) at the end
+ * @features:	negotiated (0: RSS_F)
+ */
+typedef struct RssBad {
+    const char *path;
+    uint32_t types;
+    uint16_t mask;
+    uint16_t unclassified;
+    uint16_t entry;
+    uint16_t max_tx_vq;
+    uint8_t key_len;
+    int grow;
+    uint64_t features;
+} RssBad;
+
+static const RssBad rss_bad[] = {
+    {"/ctrlvq/rss/without-feature", 0x3f, 3, 0, 0, 1, 40, 0, ALL_CTRL},
+    {"/ctrlvq/rss/table-not-power-of-two", 0x3f, 2, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/table-too-long", 0x3f, 255, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/table-mask-ffff", 0x3f, 0xffff, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/queue-past-pairs", 0x3f, 3, 0, 4, 1, 40, 0, 0},
+    {"/ctrlvq/rss/unclassified-past-pairs", 0x3f, 3, 4, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/max-tx-vq-0", 0x3f, 3, 0, 0, 0, 40, 0, 0},
+    {"/ctrlvq/rss/max-tx-vq-past-pairs", 0x3f, 3, 0, 0, 5, 40, 0, 0},
+    {"/ctrlvq/rss/hash-type-ex", 0x7f, 3, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/hash-type-unknown", 0x3f | (1u << 9), 3, 0, 0, 1, 40, 0, 0},
+    {"/ctrlvq/rss/key-too-long", 0x3f, 3, 0, 0, 1, 41, 0, 0},
+    {"/ctrlvq/rss/key-cut-short", 0x3f, 3, 0, 0, 1, 40, -1, 0},
+    {"/ctrlvq/rss/trailing-byte", 0x3f, 3, 0, 0, 1, 40, 1, 0},
+    {"/ctrlvq/rss/no-key-length", 0x3f, 3, 0, 0, 1, 0, -1, 0},
+};
+
+/* A refused RSS_CONFIG changes neither the shadow nor the device. */
+static void test_rss_bad(gconstpointer data)
+{
+    const RssBad *b = data;
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    uint16_t table[256];
+    g_autoptr(GByteArray) cmd = NULL;
+    CtrlvqShadow before;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+        table[i] = b->entry;
+    }
+    ctrlvq_reset(cvq, b->features ? b->features : RSS_F);
+    cmd = rss_cmd(b->types, b->mask == 0xffff ? 255 : b->mask, b->unclassified,
+                  table, b->max_tx_vq, b->key_len);
+    if (b->mask == 0xffff) {
+        /* The mask says 65536 entries; 256 are there. */
+        cmd->data[6] = cmd->data[7] = 0xff;
+    }
+    if (b->grow > 0) {
+        g_byte_array_append(cmd, (const uint8_t[]){0}, 1);
+    } else if (b->grow < 0) {
+        g_byte_array_set_size(cmd, cmd->len - 1);
+    }
+    before = *ctrlvq_shadow(cvq);
+    run(cvq, cmd->data, cmd->len, ERR);
+    g_assert_cmpmem(ctrlvq_shadow(cvq), sizeof(before), &before,
+                    sizeof(before));
+    g_assert_cmpint(fx.rss_calls, ==, 0);
+    g_assert_cmpuint(fx.pairs, ==, 0);
+    ctrlvq_free(cvq);
+}
+
+/* HASH_CONFIG: types, 8 zero bytes, key; shadowed apart from RSS. */
+static void test_hash_config(void)
+{
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, NULL, NULL);
+    const CtrlvqShadow *s = ctrlvq_shadow(cvq);
+    uint8_t cmd[2 + 13 + 40] = {4, 2, 0x3f};
+
+    cmd[14] = 40;
+    memcpy(cmd + 15, ms_key, 40);
+    ctrlvq_reset(cvq, ALL_CTRL);
+    run(cvq, cmd, sizeof(cmd), ERR); /* HASH_REPORT not negotiated */
+    ctrlvq_reset(cvq, ALL_CTRL | BIT(VIRTIO_NET_F_HASH_REPORT));
+    run(cvq, cmd, sizeof(cmd) - 1, ERR);
+    cmd[8] = 1; /* reserved */
+    run(cvq, cmd, sizeof(cmd), ERR);
+    cmd[8] = 0;
+    cmd[2] = 0x40; /* IP_EX */
+    run(cvq, cmd, sizeof(cmd), ERR);
+    g_assert_false(s->hash.enabled);
+    cmd[2] = 0x12;
+    run(cvq, cmd, sizeof(cmd), OK);
+    g_assert_true(s->hash.enabled);
+    g_assert_cmpuint(s->hash.hash_types, ==, 0x12);
+    g_assert_cmpmem(s->hash.key, s->hash.key_len, ms_key, 40);
+    g_assert_false(s->rss.enabled);
+    g_assert_cmpuint(s->hash.table_len, ==, 0);
+    ctrlvq_free(cvq);
+}
+
+/* A shadow with RSS restores with its steering, or not at all. */
+static void test_rss_restore(void)
+{
+    Effects fx = {.offloads = ~0ull}, fx2 = {.offloads = ~0ull};
+    Ctrlvq *src = ctrlvq_new("src", config_mac, 4, &fx_ops, &fx);
+    Ctrlvq *dst = ctrlvq_new("dst", config_mac, 4, &fx_ops, &fx2);
+    g_autoptr(GByteArray) cmd = rss_cmd(0x3f, 3, 0, table4, 4, 40);
+    g_autoptr(GError) error = NULL;
+    CtrlvqShadow copy;
+
+    ctrlvq_reset(src, RSS_F);
+    run(src, cmd->data, cmd->len, OK);
+    copy = *ctrlvq_shadow(src);
+    g_assert_true(ctrlvq_restore(dst, RSS_F, &copy, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(ctrlvq_shadow(dst), sizeof(copy), &copy, sizeof(copy));
+    g_assert_cmpuint(fx2.pairs, ==, 4);
+    g_assert_true(fx2.rss.enabled);
+    g_assert_cmpmem(&fx2.rss, sizeof(fx2.rss), &copy.rss, sizeof(copy.rss));
+
+    /* Without RSS negotiated it cannot be honoured. */
+    g_assert_false(
+        ctrlvq_restore(dst, RSS_F & ~BIT(VIRTIO_NET_F_RSS), &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+    g_clear_error(&error);
+    g_assert_false(ctrlvq_shadow(dst)->rss.enabled);
+
+    /* Pairs that disagree with the table: not a shadow RSS_CONFIG left. */
+    copy.queue_pairs = 3;
+    g_assert_false(ctrlvq_restore(dst, RSS_F, &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    copy.queue_pairs = 4;
+
+    /* The device refuses the steering: back to one pair, none. */
+    fx2.refuse_rss = true;
+    g_assert_false(ctrlvq_restore(dst, RSS_F, &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_FAILED);
+    g_assert_cmpuint(fx2.pairs, ==, 1);
+    g_assert_cmpuint(ctrlvq_shadow(dst)->queue_pairs, ==, 1);
+    ctrlvq_free(src);
+    ctrlvq_free(dst);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -429,5 +926,16 @@ int main(int argc, char **argv)
     g_test_add_func("/ctrlvq/shadow/table-overflow", test_table_overflow);
     g_test_add_func("/ctrlvq/filter/combinations", test_filter);
     g_test_add_func("/ctrlvq/shadow/restore", test_restore);
+    g_test_add_func("/ctrlvq/rss/config", test_rss_config);
+    for (size_t i = 0; i < G_N_ELEMENTS(rss_bad); i++) {
+        g_test_add_data_func(rss_bad[i].path, &rss_bad[i], test_rss_bad);
+    }
+    g_test_add_func("/ctrlvq/rss/hash-config", test_hash_config);
+    g_test_add_func("/ctrlvq/rss/restore", test_rss_restore);
+    g_test_add_func("/ctrlvq/stats/query", test_stats_query);
+    g_test_add_func("/ctrlvq/stats/get", test_stats_get);
+    for (size_t i = 0; i < G_N_ELEMENTS(stats_bad); i++) {
+        g_test_add_data_func(stats_bad[i].path, &stats_bad[i], test_stats_bad);
+    }
     return g_test_run();
 }

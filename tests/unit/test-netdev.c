@@ -34,7 +34,8 @@
     (VDUSE_BIT(VDUSE_F_VERSION_1) | VDUSE_BIT(VDUSE_F_ACCESS_PLATFORM) |       \
      VDUSE_BIT(VIRTIO_NET_F_MAC) | VDUSE_BIT(VIRTIO_NET_F_STATUS) |            \
      VDUSE_BIT(VIRTIO_NET_F_CTRL_VQ) | VDUSE_BIT(VIRTIO_NET_F_CTRL_RX) |       \
-     VDUSE_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VDUSE_BIT(VIRTIO_NET_F_MQ))
+     VDUSE_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VDUSE_BIT(VIRTIO_NET_F_MQ) |      \
+     VDUSE_BIT(VIRTIO_NET_F_DEVICE_STATS))
 
 static const uint8_t dev_mac[6] = {0x02, 0, 0, 0, 0, 0x10};
 
@@ -386,6 +387,158 @@ static void test_suspend_and_reset(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(f->events->str, "STATUS_CHANGED {\"status\":0}"));
 }
 
+/*
+ * STATS_QUERY and STATS_GET as Linux sends them: the status is the first
+ * writable byte, the result follows it; a result that does not fit is
+ * refused with nothing written but the status.
+ */
+static void test_stats(Fixture *f, gconstpointer data)
+{
+    size_t off = CMD_OFF + f->cmd_next;
+    uint8_t *out = f->mem[1]->host + off;
+    /* Pair 1's TX (vq 3) and the control queue (vq 4). */
+    static const uint8_t req[32] = {3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+                                    0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0,
+                                    0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+    TestBuf b[3] = {{GUEST_IOVA + off, 2 + sizeof(req), false},
+                    {GUEST_IOVA + off + 64, 1, true},
+                    {GUEST_IOVA + off + 128, 80, true}};
+    uint32_t id, len = 0;
+    uint64_t v;
+
+    g_assert_cmpuint(command(f, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC,
+                             (uint8_t[]){0}, 1),
+                     ==, VIRTIO_NET_OK);
+    off = CMD_OFF + f->cmd_next;
+    out = f->mem[1]->host + off;
+    for (int i = 0; i < 3; i++) {
+        b[i].iova = GUEST_IOVA + off + (i ? 64 * i : 0);
+    }
+    out[0] = VIRTIO_NET_CTRL_STATS;
+    out[1] = VIRTIO_NET_CTRL_STATS_GET;
+    memcpy(out + 2, req, sizeof(req));
+    memset(out + 64, 0xee, 1 + 128);
+    test_ring_add(&f->cvq, b, 3, 0);
+    kick(f);
+    for (int i = 0; i < 200 && !test_ring_get_used(&f->cvq, &id, &len); i++) {
+        g_main_context_iteration(f->ctx, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(out[64], ==, VIRTIO_NET_OK);
+    g_assert_cmpuint(len, ==, 1 + 56 + 24);
+    /* TX_BASIC of vq 3, then CVQ of vq 4: 2 commands before, 1 OK. */
+    g_assert_cmpuint(out[128], ==, 16);
+    g_assert_cmpuint(out[130], ==, 3);
+    g_assert_cmpuint(out[134], ==, 56);
+    g_assert_cmpuint(out[128 + 56], ==, 32);
+    g_assert_cmpuint(out[128 + 58], ==, 4);
+    memcpy(&v, out + 128 + 64, 8);
+    g_assert_cmpuint(le64toh(v), ==, 1);
+    memcpy(&v, out + 128 + 72, 8);
+    g_assert_cmpuint(le64toh(v), ==, 1);
+    /* 79 bytes for 80: refused, nothing written past the status. */
+    f->cmd_next += 256;
+    off = CMD_OFF + f->cmd_next;
+    out = f->mem[1]->host + off;
+    for (int i = 0; i < 3; i++) {
+        b[i].iova = GUEST_IOVA + off + (i ? 64 * i : 0);
+    }
+    b[2].len = 79;
+    out[0] = VIRTIO_NET_CTRL_STATS;
+    out[1] = VIRTIO_NET_CTRL_STATS_GET;
+    memcpy(out + 2, req, sizeof(req));
+    memset(out + 64, 0xee, 1 + 128);
+    test_ring_add(&f->cvq, b, 3, 0);
+    kick(f);
+    g_assert_cmpuint(serve(f, 1), ==, 1);
+    g_assert_cmpuint(out[64], ==, VIRTIO_NET_ERR);
+    g_assert_cmpuint(out[128], ==, 0xee);
+    f->cmd_next += 256;
+}
+
+/*
+ * Config space: the speed of a socketpair TAP is unknown; RSS, when the
+ * steering program loads here, with its limits, and RSS_CONFIG then takes
+ * effect on the pairs and in the shadow.
+ */
+static void test_config_rss(Fixture *f, gconstpointer data)
+{
+    const struct virtio_net_config *c =
+        (const struct virtio_net_config *)test_kernel_config(f->k);
+    g_autofree char *report = NULL;
+    uint8_t cmd[8 + 2 * 2 + 3 + 40] = {0x3f, 0, 0, 0, 1, 0, 0, 0,
+                                       0,    0, 1, 0, 2, 0, 40};
+
+    g_assert_cmpuint(le32toh(c->speed), ==, 0xffffffffu);
+    g_assert_cmpuint(c->duplex, ==, 0xff);
+    if (!(net_dev_offered_features(f->nd) & VDUSE_BIT(VIRTIO_NET_F_RSS))) {
+        g_assert_cmpuint(c->rss_max_key_size, ==, 0);
+        g_test_skip("no steering program here (root and bpf() needed)");
+        return;
+    }
+    g_assert_cmpuint(c->rss_max_key_size, ==, 40);
+    g_assert_cmpuint(le16toh(c->rss_max_indirection_table_length), ==, 128);
+    g_assert_cmpuint(le32toh(c->supported_hash_types), ==, 0x3f);
+    /* The driver negotiated without RSS: refused. */
+    g_assert_cmpuint(command(f, VIRTIO_NET_CTRL_MQ,
+                             VIRTIO_NET_CTRL_MQ_RSS_CONFIG, cmd, sizeof(cmd)),
+                     ==, VIRTIO_NET_ERR);
+    /* Again with RSS negotiated, as fixture_setup() brings it up. */
+    g_assert_cmpuint(test_kernel_set_status(f->k, 0), ==, VDUSE_REQ_RESULT_OK);
+    test_ring_init(&f->cvq, f->mem[1], GUEST_IOVA, CVQ_RING_OFF, 64, 0);
+    test_kernel_set_vq_ring(f->k, CVQ, &f->cvq);
+    test_kernel_set_driver_features(f->k,
+                                    FEATURES | VDUSE_BIT(VIRTIO_NET_F_RSS));
+    g_assert_cmpuint(
+        test_kernel_set_status(f->k, VDUSE_S_ACKNOWLEDGE | VDUSE_S_DRIVER), ==,
+        VDUSE_REQ_RESULT_OK);
+    g_assert_cmpuint(test_kernel_set_status(f->k, S_UP), ==,
+                     VDUSE_REQ_RESULT_OK);
+    g_assert_cmpuint(test_kernel_set_group_asid(f->k, 1, 1), ==,
+                     VDUSE_REQ_RESULT_OK);
+    g_assert_cmpuint(test_kernel_set_vq_ready(f->k, CVQ, true), ==,
+                     VDUSE_REQ_RESULT_OK);
+    g_assert_cmpuint(test_kernel_set_status(f->k, S_RUN), ==,
+                     VDUSE_REQ_RESULT_OK);
+    g_assert_cmpuint(command(f, VIRTIO_NET_CTRL_MQ,
+                             VIRTIO_NET_CTRL_MQ_RSS_CONFIG, cmd, sizeof(cmd)),
+                     ==, VIRTIO_NET_OK);
+    report = report_text(f);
+    g_assert_nonnull(strstr(report, "\"active-pairs\":2"));
+    g_assert_nonnull(strstr(report,
+                            "\"rss\":{\"enabled\":true,\"hash-types\":63,"
+                            "\"indirection-table\":[0,1]"));
+
+    /* A restore (QEMU's destination): after a reset the same features
+     * bring the RSS configuration back, with its pairs. */
+    {
+        g_autofree NetState *st = g_new0(NetState, 1);
+        g_autofree char *reset = NULL, *again = NULL;
+
+        net_dev_get_state(f->nd, st);
+        g_assert_true(st->shadow.rss.enabled);
+        g_assert_cmpuint(test_kernel_set_status(f->k, 0), ==,
+                         VDUSE_REQ_RESULT_OK);
+        reset = report_text(f);
+        g_assert_nonnull(strstr(reset, "\"rss\":{\"enabled\":false"));
+        g_assert_nonnull(strstr(reset, "\"active-pairs\":1"));
+        net_dev_restore(f->nd, st);
+        test_kernel_set_driver_features(f->k, st->negotiated);
+        g_assert_cmpuint(
+            test_kernel_set_status(f->k, VDUSE_S_ACKNOWLEDGE | VDUSE_S_DRIVER),
+            ==, VDUSE_REQ_RESULT_OK);
+        g_assert_cmpuint(test_kernel_set_status(f->k, S_UP), ==,
+                         VDUSE_REQ_RESULT_OK);
+        g_assert_cmpuint(test_kernel_set_status(f->k, S_RUN), ==,
+                         VDUSE_REQ_RESULT_OK);
+        again = report_text(f);
+        g_assert_nonnull(strstr(again, "\"active-pairs\":2"));
+        g_assert_nonnull(strstr(again,
+                                "\"rss\":{\"enabled\":true,\"hash-types\":63,"
+                                "\"indirection-table\":[0,1]"));
+    }
+}
+
 /* add() - register a test on the fixture. */
 static void add(const char *path, void (*fn)(Fixture *, gconstpointer))
 {
@@ -400,5 +553,7 @@ int main(int argc, char **argv)
     add("/netdev/cvq/batch", test_batch);
     add("/netdev/cvq/bad-chains", test_bad_chains);
     add("/netdev/cvq/suspend-and-reset", test_suspend_and_reset);
+    add("/netdev/cvq/stats", test_stats);
+    add("/netdev/config/rss", test_config_rss);
     return g_test_run();
 }

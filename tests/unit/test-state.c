@@ -45,6 +45,19 @@ static void sample(NetState *st)
     st->shadow.vlans[0] = 1u << 5;
     st->shadow.queue_pairs = 2;
     st->shadow.guest_offloads = 2;
+    /* RSS_CONFIG over both pairs, with the key of Microsoft's suite. */
+    st->shadow.rss = (CtrlvqRss){
+        .enabled = true,
+        .hash_types = 0x3f,
+        .table_len = 4,
+        .table = {0, 1, 1, 0},
+        .max_tx_vq = 2,
+        .key_len = 40,
+        .key = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+                0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+                0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+                0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa},
+    };
 }
 
 /* state_text() - @st as pretty JSON text (g_free()). */
@@ -75,8 +88,34 @@ static void test_round_trip(void)
     g_assert_false(back.vqs[3].ready);
     g_assert_cmpuint(back.group_asid[1], ==, 1);
     g_assert_cmpstr(back.name, ==, "vm0");
+    g_assert_cmpmem(&back.shadow.rss, sizeof(back.shadow.rss), &st.shadow.rss,
+                    sizeof(st.shadow.rss));
+    g_assert_cmpmem(&back.shadow.hash, sizeof(back.shadow.hash),
+                    &st.shadow.hash, sizeof(st.shadow.hash));
+    g_assert_nonnull(strstr(text, "\"key\" : \"6d5a56da255b0ec2"));
     again = state_text(&back);
     g_assert_cmpstr(text, ==, again);
+}
+
+/* A document written before RSS was kept: read as RSS off. */
+static void test_without_rss(void)
+{
+    g_autoptr(JsonNode) node = NULL;
+    g_autoptr(GError) error = NULL;
+    JsonObject *shadow;
+    NetState st, back;
+
+    sample(&st);
+    node = net_state_to_json(&st);
+    shadow =
+        json_object_get_object_member(json_node_get_object(node), "shadow");
+    json_object_remove_member(shadow, "rss");
+    json_object_remove_member(shadow, "hash-config");
+    g_assert_true(net_state_from_json(node, &back, &error));
+    g_assert_no_error(error);
+    g_assert_false(back.shadow.rss.enabled);
+    g_assert_cmpuint(back.shadow.rss.table_len, ==, 0);
+    g_assert_false(back.shadow.hash.enabled);
 }
 
 /* The file: written whole, replaced whole, read back; no temp files. */
@@ -181,6 +220,25 @@ static void test_refusals(void)
          "shadow.\"queue-pairs\"", G_IO_ERROR_INVALID_DATA},
         {"\"announce-acks\" : 0", "\"announce-acks\" : -1",
          "shadow.\"announce-acks\"", G_IO_ERROR_INVALID_DATA},
+        /* RSS: as RSS_CONFIG would have taken it, or not at all. */
+        {"\"hash-types\" : 63", "\"hash-types\" : 127", "shadow.\"rss\"",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"indirection-table\" : [\n        0,\n        1,\n        1,\n"
+         "        0\n      ]",
+         "\"indirection-table\" : [0, 1, 1]", "shadow.\"rss\"",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"indirection-table\" : [\n        0,\n        1,",
+         "\"indirection-table\" : [\n        0,\n        32768,",
+         "shadow.rss.\"indirection-table\"", G_IO_ERROR_INVALID_DATA},
+        {"\"max-tx-vq\" : 2", "\"max-tx-vq\" : 0", "shadow.\"rss\"",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"key\" : \"6d", "\"key\" : \"6", "shadow.rss.\"key\"",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"key\" : \"6d", "\"key\" : \"xx", "shadow.rss.\"key\"",
+         G_IO_ERROR_INVALID_DATA},
+        {"\"enabled\" : false,\n      \"hash-types\" : 0",
+         "\"enabled\" : false,\n      \"hash-types\" : 1",
+         "shadow.\"hash-config\"", G_IO_ERROR_INVALID_DATA},
     };
     NetState st, back;
     g_autofree char *good = NULL;
@@ -255,6 +313,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/state/round-trip", test_round_trip);
+    g_test_add_func("/state/without-rss", test_without_rss);
     g_test_add_func("/state/file", test_file);
     g_test_add_func("/state/refusals", test_refusals);
     g_test_add_func("/state/saver", test_saver);
