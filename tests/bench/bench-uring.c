@@ -356,6 +356,32 @@ static void print_row(const char *dir, const char *what, Row a, Row b,
            base_cpu > 0 ? base_cpu / cpu : 1.0);
 }
 
+/**
+ * print_group() - both methods of one direction, and what the TAP counted
+ * @dir:	"TX" or "RX"
+ * @plain_name:	the plain loop's row
+ * @uring_name:	io_uring's row
+ * @plain:	the plain loop's two runs
+ * @uring:	io_uring's two runs
+ * @seen:	frames the TAP's counter moved by over the four runs
+ * @what:	what that counter counts
+ */
+static void print_group(const char *dir, const char *plain_name,
+                        const char *uring_name, const Row plain[2],
+                        const Row uring[2], double seen, const char *what)
+{
+    double frames = plain[0].frames + plain[1].frames;
+
+    print_row(dir, plain_name, plain[0], plain[1], 0, 0);
+    printf("(the TAP counted %.0f frames %s, %.0f counted here; io-wq "
+           "worker threads: %d)\n",
+           seen, what, frames + uring[0].frames + uring[1].frames,
+           io_workers());
+    print_row(dir, uring_name, uring[0], uring[1],
+              frames / (plain[0].secs + plain[1].secs),
+              (plain[0].cpu + plain[1].cpu) / frames * 1e6);
+}
+
 static const GOptionEntry entries[] = {
     {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
      "Seconds per run (default 2, or $BENCH_SECONDS)", "S"},
@@ -378,7 +404,7 @@ int main(int argc, char **argv)
     uint8_t frame[HDR_LEN + FRAME_LEN];
     struct io_uring ring;
     Row plain[2], uring[2];
-    double seen;
+    double seen_tx = tap_counter(true), seen_rx = tap_counter(false);
     int fd, pkt, ret;
 
     if (env)
@@ -422,42 +448,18 @@ int main(int argc, char **argv)
            opt_batch, opt_seconds);
     printf("%-3s %-22s %10s %9s %8s %8s\n", "dir", "method", "frames/s",
            "CPU us/fr", "x plain", "x CPU");
-    seen = tap_counter(true);
     for (int i = 0; i < 2; i++) {
         plain[i] = tx_plain(fd, frame);
         uring[i] = tx_uring(&ring, fd, frame);
     }
-    seen = tap_counter(true) - seen;
-    print_row("TX", "writev per frame", plain[0], plain[1], 0, 0);
-    printf("(the TAP counted %.0f frames written of the %.0f counted here; "
-           "io-wq worker threads: %d)\n",
-           seen,
-           plain[0].frames + plain[1].frames + uring[0].frames +
-               uring[1].frames,
-           io_workers());
-    print_row("TX", "io_uring WRITEV batch", uring[0], uring[1],
-              (plain[0].frames + plain[1].frames) /
-                  (plain[0].secs + plain[1].secs),
-              (plain[0].cpu + plain[1].cpu) /
-                  (plain[0].frames + plain[1].frames) * 1e6);
-    seen = tap_counter(false);
+    print_group("TX", "writev per frame", "io_uring WRITEV batch", plain, uring,
+                tap_counter(true) - seen_tx, "written into it");
     for (int i = 0; i < 2; i++) {
         plain[i] = rx_rounds(fd, pkt, NULL);
         uring[i] = rx_rounds(fd, pkt, &ring);
     }
-    seen = tap_counter(false) - seen;
-    print_row("RX", "readv per frame", plain[0], plain[1], 0, 0);
-    printf("(the TAP counted %.0f frames sent to the reader, %.0f read here; "
-           "io-wq worker threads: %d)\n",
-           seen,
-           plain[0].frames + plain[1].frames + uring[0].frames +
-               uring[1].frames,
-           io_workers());
-    print_row("RX", "io_uring READV batch", uring[0], uring[1],
-              (plain[0].frames + plain[1].frames) /
-                  (plain[0].secs + plain[1].secs),
-              (plain[0].cpu + plain[1].cpu) /
-                  (plain[0].frames + plain[1].frames) * 1e6);
+    print_group("RX", "readv per frame", "io_uring READV batch", plain, uring,
+                tap_counter(false) - seen_rx, "sent to the reader");
     io_uring_queue_exit(&ring);
     close(pkt);
     close(fd);
