@@ -49,7 +49,7 @@ cat /tmp/stats.out
 expect_out "stats, a table" /tmp/stats.out '^ +pair 0 +pair 1 +total$' \
     '^running +yes +yes$' '^tx-packets +[0-9]+ +[0-9]+ +[1-9][0-9]*$' \
     '^rx-packets +[0-9]+ +[0-9]+ +[1-9][0-9]*$' '^rx-interrupts +[0-9]+ +[0-9]+ +[0-9]+$'
-[ "$(wc -l </tmp/stats.out)" = 13 ] || fail "stats: not a header and 12 rows"
+[ "$(wc -l </tmp/stats.out)" = 14 ] || fail "stats: not a header and 13 rows"
 vduse-netctl --json $M stats >/tmp/stats.json || fail "stats --json"
 expect_out "stats --json" /tmp/stats.json \
     '^\[\{"running":true,"tx-packets":[0-9]+,.*\},\{"running":true,.*\}\]$'

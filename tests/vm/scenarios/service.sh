@@ -72,18 +72,20 @@ grep '^ready-snapshot: ' $L | grep -q "dev:.* $node" ||
 ok "READY=1 with STATUS=ready: /dev/$node, which existed when it arrived"
 stop_service $L
 
-# The capabilities are needed, not only enough: one line, exit 1.
+# The capabilities are needed, not only enough: one line, exit 1 (besides
+# the notice that this kernel cannot load the RSS steering program).
+errors() { grep -v -c 'RSS not offered' "$1"; }
 if [ -n "$caps" ]; then
     $SETPRIV --bounding-set -all,+net_admin -- vduse-net --name vnet0 --tap tap0 \
         --mgmt $R/vnet0.sock --mgmt-group netops >/tmp/nocap.out 2>&1
     rc=$?
-    [ $rc = 1 ] && [ "$(wc -l </tmp/nocap.out)" = 1 ] ||
+    [ $rc = 1 ] && [ "$(errors /tmp/nocap.out)" = 1 ] ||
         fail "mgmt-group without CAP_CHOWN: exit $rc: $(cat /tmp/nocap.out)"
     ok "without CAP_CHOWN, mgmt-group: $(cat /tmp/nocap.out)"
     $SETPRIV --bounding-set -all,+chown -- vduse-net --name vnet0 --tap tap0 \
         >/tmp/nocap.out 2>&1
     rc=$?
-    [ $rc = 1 ] && [ "$(wc -l </tmp/nocap.out)" = 1 ] ||
+    [ $rc = 1 ] && [ "$(errors /tmp/nocap.out)" = 1 ] ||
         fail "without CAP_NET_ADMIN: exit $rc: $(cat /tmp/nocap.out)"
     ok "without CAP_NET_ADMIN: $(cat /tmp/nocap.out)"
     [ "$(ls /dev/vduse)" = control ] || fail "left behind: $(ls /dev/vduse)"
