@@ -7,7 +7,7 @@
 # setups), so the shadow is fed from ASID 0 here.
 # vm-qemu: bookworm
 # vm-memory: 2048
-# vm-timeout: 540
+# vm-timeout: 600
 . /lib.sh
 . /vmm-lib.sh
 

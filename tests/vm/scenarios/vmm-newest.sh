@@ -6,7 +6,7 @@
 # virtqueue handles (vduse-net's default with --bus vhost).
 # vm-qemu: newest
 # vm-memory: 2048
-# vm-timeout: 540
+# vm-timeout: 600
 . /lib.sh
 . /vmm-lib.sh
 
