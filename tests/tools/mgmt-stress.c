@@ -199,7 +199,7 @@ static int long_line(const char *path, size_t bytes)
         int got;
 
         while ((got = read_line(fd, &r, line, sizeof(line), 30)) &&
-               !strncmp(line, "{\"event\"", 9))
+               !strncmp(line, "{\"event\":", 9))
             ;
         puts(got ? line : "disconnected");
     }
