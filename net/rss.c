@@ -88,14 +88,50 @@ static uint32_t l4_type(uint32_t types, int proto, uint32_t tcp, uint32_t udp,
     return 0;
 }
 
+/**
+ * struct IpFamily - what IPv4 or IPv6 hashes on, and how it is reported
+ * @ip:		the hash type of the addresses alone
+ * @tcp:	the hash type with TCP ports
+ * @udp:	the hash type with UDP ports
+ * @report_ip:	VIRTIO_NET_HASH_REPORT_* of @ip
+ * @report_tcp:	of @tcp
+ * @report_udp:	of @udp
+ * @addr_off:	where source and destination addresses start in the header
+ * @addr_len:	their bytes together
+ */
+typedef struct IpFamily {
+    uint32_t ip, tcp, udp;
+    uint8_t report_ip, report_tcp, report_udp;
+    size_t addr_off, addr_len;
+} IpFamily;
+
+static const IpFamily ipv4 = {VIRTIO_NET_RSS_HASH_TYPE_IPv4,
+                              VIRTIO_NET_RSS_HASH_TYPE_TCPv4,
+                              VIRTIO_NET_RSS_HASH_TYPE_UDPv4,
+                              VIRTIO_NET_HASH_REPORT_IPv4,
+                              VIRTIO_NET_HASH_REPORT_TCPv4,
+                              VIRTIO_NET_HASH_REPORT_UDPv4,
+                              12,
+                              8};
+static const IpFamily ipv6 = {VIRTIO_NET_RSS_HASH_TYPE_IPv6,
+                              VIRTIO_NET_RSS_HASH_TYPE_TCPv6,
+                              VIRTIO_NET_RSS_HASH_TYPE_UDPv6,
+                              VIRTIO_NET_HASH_REPORT_IPv6,
+                              VIRTIO_NET_HASH_REPORT_TCPv6,
+                              VIRTIO_NET_HASH_REPORT_UDPv6,
+                              8,
+                              32};
+
 uint8_t net_rss_hash(const CtrlvqRss *cfg, const uint8_t *frame, size_t len,
                      uint32_t *hash)
 {
+    const IpFamily *fam;
+    const uint8_t *ip;
     uint8_t input[36];
-    size_t off = ETH_HLEN_, in_len, addr_len;
+    size_t off = ETH_HLEN_, hlen, in_len;
     uint16_t proto;
     uint32_t l4;
-    uint8_t report;
+    int l4_proto;
 
     *hash = 0;
     if (len < ETH_HLEN_) {
@@ -107,64 +143,39 @@ uint8_t net_rss_hash(const CtrlvqRss *cfg, const uint8_t *frame, size_t len,
         proto = be16_at(frame + 16);
         off += 4;
     }
-    if (proto == ETH_P_IPV4_ && len >= off + 20 && (frame[off] >> 4) == 4 &&
-        (frame[off] & 0xf) >= 5 && len >= off + 4u * (frame[off] & 0xf)) {
-        const uint8_t *ip = frame + off;
-        size_t ihl = 4u * (ip[0] & 0xf);
-        bool fragment = (be16_at(ip + 6) & 0x3fff) != 0; /* MF or offset */
-
-        if (!(cfg->hash_types &
-              (VIRTIO_NET_RSS_HASH_TYPE_IPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv4 |
-               VIRTIO_NET_RSS_HASH_TYPE_UDPv4))) {
-            return VIRTIO_NET_HASH_REPORT_NONE;
-        }
-        l4 = l4_type(cfg->hash_types, fragment ? -1 : ip[9],
-                     VIRTIO_NET_RSS_HASH_TYPE_TCPv4,
-                     VIRTIO_NET_RSS_HASH_TYPE_UDPv4, len - off - ihl);
-        if (!l4 && !(cfg->hash_types & VIRTIO_NET_RSS_HASH_TYPE_IPv4)) {
-            return VIRTIO_NET_HASH_REPORT_NONE;
-        }
-        memcpy(input, ip + 12, 8);
-        addr_len = 8;
-        report = l4 == VIRTIO_NET_RSS_HASH_TYPE_TCPv4
-                     ? VIRTIO_NET_HASH_REPORT_TCPv4
-                 : l4 == VIRTIO_NET_RSS_HASH_TYPE_UDPv4
-                     ? VIRTIO_NET_HASH_REPORT_UDPv4
-                     : VIRTIO_NET_HASH_REPORT_IPv4;
-        off += ihl;
-    } else if (proto == ETH_P_IPV6_ && len >= off + 40 &&
-               (frame[off] >> 4) == 6) {
-        const uint8_t *ip = frame + off;
-
-        if (!(cfg->hash_types &
-              (VIRTIO_NET_RSS_HASH_TYPE_IPv6 | VIRTIO_NET_RSS_HASH_TYPE_TCPv6 |
-               VIRTIO_NET_RSS_HASH_TYPE_UDPv6))) {
-            return VIRTIO_NET_HASH_REPORT_NONE;
-        }
-        l4 = l4_type(cfg->hash_types, ip[6], VIRTIO_NET_RSS_HASH_TYPE_TCPv6,
-                     VIRTIO_NET_RSS_HASH_TYPE_UDPv6, len - off - 40);
-        if (!l4 && !(cfg->hash_types & VIRTIO_NET_RSS_HASH_TYPE_IPv6)) {
-            return VIRTIO_NET_HASH_REPORT_NONE;
-        }
-        memcpy(input, ip + 8, 32);
-        addr_len = 32;
-        report = l4 == VIRTIO_NET_RSS_HASH_TYPE_TCPv6
-                     ? VIRTIO_NET_HASH_REPORT_TCPv6
-                 : l4 == VIRTIO_NET_RSS_HASH_TYPE_UDPv6
-                     ? VIRTIO_NET_HASH_REPORT_UDPv6
-                     : VIRTIO_NET_HASH_REPORT_IPv6;
-        off += 40;
+    ip = frame + off;
+    if (proto == ETH_P_IPV4_ && len >= off + 20 && (ip[0] >> 4) == 4 &&
+        (ip[0] & 0xf) >= 5 && len >= off + 4u * (ip[0] & 0xf)) {
+        fam = &ipv4;
+        hlen = 4u * (ip[0] & 0xf);
+        /* A fragment (MF or an offset) hashes on its addresses only. */
+        l4_proto = (be16_at(ip + 6) & 0x3fff) ? -1 : ip[9];
+    } else if (proto == ETH_P_IPV6_ && len >= off + 40 && (ip[0] >> 4) == 6) {
+        fam = &ipv6;
+        hlen = 40;
+        l4_proto = ip[6];
     } else {
         return VIRTIO_NET_HASH_REPORT_NONE;
     }
-    in_len = addr_len;
+    if (!(cfg->hash_types & (fam->ip | fam->tcp | fam->udp))) {
+        return VIRTIO_NET_HASH_REPORT_NONE;
+    }
+    l4 = l4_type(cfg->hash_types, l4_proto, fam->tcp, fam->udp,
+                 len - off - hlen);
+    if (!l4 && !(cfg->hash_types & fam->ip)) {
+        return VIRTIO_NET_HASH_REPORT_NONE;
+    }
+    memcpy(input, ip + fam->addr_off, fam->addr_len);
+    in_len = fam->addr_len;
     if (l4) {
-        memcpy(input + addr_len, frame + off, 4); /* both ports */
+        memcpy(input + in_len, ip + hlen, 4); /* both ports */
         in_len += 4;
     }
     *hash = net_toeplitz(cfg->key, MIN(cfg->key_len, CTRLVQ_RSS_MAX_KEY), input,
                          in_len);
-    return report;
+    return l4 == fam->tcp   ? fam->report_tcp
+           : l4 == fam->udp ? fam->report_udp
+                            : fam->report_ip;
 }
 
 uint16_t net_rss_queue(const CtrlvqRss *cfg, uint8_t report, uint32_t hash)
