@@ -471,13 +471,16 @@ bool vq_packed_flush(VduseVq *vq)
     }
     new = pos_lin(vq->num, idx, wrap);
     if (vq->used_log) {
-        __atomic_store_n(&vq->used_log->to,
-                         (uint16_t)(idx | (uint16_t)wrap << WRAP_SHIFT),
-                         __ATOMIC_RELAXED);
+        /* From first: a death between the two leaves (from, to) equal to
+         * the previous batch's end, i.e. nothing of this one published,
+         * which is true until the descriptors below are written. */
         __atomic_store_n(
             &vq->used_log->from,
             (uint16_t)(vq->used_idx | (uint16_t)vq->used_wrap << WRAP_SHIFT),
-            __ATOMIC_RELEASE);
+            __ATOMIC_RELAXED);
+        __atomic_store_n(&vq->used_log->to,
+                         (uint16_t)(idx | (uint16_t)wrap << WRAP_SHIFT),
+                         __ATOMIC_RELEASE);
     }
 
     /* Ids and lengths first, in slots the device holds. */

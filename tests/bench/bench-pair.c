@@ -16,7 +16,8 @@
  *
  *  - TX: the driver keeps the TX ring full (256 chains, one descriptor
  *    each: the 12-byte header and the frame, as Linux pushes the header
- *    in front of a linear frame); the pair writev()s them to the TAP; the
+ *    in front of a linear frame); the pair writes them to the TAP (a
+ *    burst per io_uring submission, net/tap-batch.c); the
  *    host stack drops them (unknown EtherType, or a TCP segment to an
  *    address nobody has).
  *  - RX: in rounds, a generator thread fills the TAP's queue (made long

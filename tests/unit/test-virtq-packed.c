@@ -676,6 +676,11 @@ static void test_used_log(Fixture *f, gconstpointer data)
     torn = (VduseVqUsedLog){.from = 1, .to = 2};
     g_assert_true(vduse_vq_restore_used(next, &torn));
     g_assert_cmphex(vduse_vq_used_idx(next), ==, 1);
+    /* Died between the two stores of the next flush: the log holds the new
+     * batch's start and the old end, the same place; nothing of it counts. */
+    torn = (VduseVqUsedLog){.from = 1, .to = 1};
+    g_assert_true(vduse_vq_restore_used(next, &torn));
+    g_assert_cmphex(vduse_vq_used_idx(next), ==, 1);
     /* A log that cannot be this queue's changes nothing. */
     torn = (VduseVqUsedLog){.from = 7, .to = 2};
     g_assert_false(vduse_vq_restore_used(next, &torn));
