@@ -321,11 +321,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
 
     while (popped < BURST && (ret = vduse_vq_pop(vq, &p->tx_elems[popped])) > 0)
         popped++;
-    if (ret < 0) {
-        /* The queue failed: what was popped is not given back. */
-        pair_notify(p, vq, p->q.tx_index, &p->stats.tx_irqs);
-        return -EIO;
-    }
+    /* If the queue just failed, what was popped before is still sent. */
     for (i = 0; i < popped; i++) {
         const VduseVqElem *e = &p->tx_elems[i];
 
@@ -367,7 +363,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
         vduse_vq_push(vq, e->id, 0);
     }
     pair_notify(p, vq, p->q.tx_index, &p->stats.tx_irqs);
-    return (int)i;
+    return ret < 0 ? -EIO : (int)i;
 }
 
 /**

@@ -449,8 +449,10 @@ bool tap_batch_uses_uring(const TapBatch *b);
  * @b:		the writer
  * @frames:	the frames; their segments must stay valid until it returns
  * @n:		how many (at most the writer's @max)
- * @res:	receives per frame the bytes written or -errno; the frames
- *		after the first -EAGAIN are not written (-ECANCELED)
+ * @res:	receives per frame the bytes written or -errno; -ECANCELED
+ *		for those not written, which are always the last ones: after
+ *		the first -EAGAIN (frame by frame), or those io_uring did not
+ *		take when it failed (it is not used again then)
  */
 void tap_batch_write(TapBatch *b, const TapFrame *frames, unsigned int n,
                      ssize_t *res);

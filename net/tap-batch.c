@@ -9,21 +9,29 @@
  * isolation is most of the cost of a small frame (tests/bench/bench-uring
  * measures it: about 1 us of 1.6 us per 60-byte frame on the machines
  * here). With io_uring the frames of a burst are one IORING_OP_WRITEV
- * each, linked (IOSQE_IO_LINK) so that they are written in order and an
- * entry after a failed one is cancelled, and submitted with one
- * io_uring_enter() that also waits for them: the TAP completes writes at
- * once, so nothing is left in flight when tap_batch_write() returns.
+ * each, hard-linked (IOSQE_IO_HARDLINK) so that they are written in order
+ * and a frame the TAP refuses (a bad GSO header, the TAP down) does not
+ * cancel the ones after it, and submitted with one io_uring_enter() that
+ * also waits for them.
  *
- * Where io_uring is missing (not built, ENOSYS, a seccomp filter or
- * kernel.io_uring_disabled saying EPERM) the same call makes one writev()
- * per frame with the same results. Both paths stop at the first EAGAIN:
- * the frames after it are not written (-ECANCELED), so the caller can give
- * them back to the ring and wait for POLLOUT.
+ * io_uring does not answer EAGAIN for a full TAP: it waits until the TAP
+ * takes the frame, and the pair thread with it. A TAP whose send buffer is
+ * not unlimited (TUNSETSNDBUF, the default being INT_MAX; a --tap-fd TAP
+ * may have another) is therefore written frame by frame, and so is
+ * anything that is not a TAP. Where io_uring is missing (not built,
+ * ENOSYS, a seccomp filter or kernel.io_uring_disabled saying EPERM) the
+ * same call makes one writev() per frame: the results are the same, but
+ * that path stops at the first EAGAIN (the frames after it are not
+ * written, -ECANCELED), so that the caller can give them back to the ring
+ * and wait for POLLOUT.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <glib.h>
+#include <limits.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #ifdef HAVE_LIBURING
@@ -58,7 +66,13 @@ TapBatch *tap_batch_new(int fd, unsigned int max, bool allow_uring,
     if (why_not)
         *why_not = NULL;
 #ifdef HAVE_LIBURING
-    if (allow_uring) {
+    int sndbuf = 0;
+
+    if (allow_uring &&
+        (ioctl(fd, TUNGETSNDBUF, &sndbuf) < 0 || sndbuf != INT_MAX)) {
+        if (why_not)
+            *why_not = g_strdup("not a TAP with an unlimited send buffer");
+    } else if (allow_uring) {
         /* The completion ring is twice as large: a burst always fits. */
         int ret = io_uring_queue_init(max, &b->ring, 0);
 
@@ -106,22 +120,22 @@ static void write_each(TapBatch *b, const TapFrame *frames, unsigned int n,
 
 #ifdef HAVE_LIBURING
 /**
- * write_ring() - the frames as linked WRITEV entries, one submission
+ * write_ring() - the frames as hard-linked WRITEV entries, one submission
  * @b:		the writer
  * @frames:	the frames
  * @n:		how many, at most @b->max
- * @res:	per frame: bytes written or -errno
+ * @res:	per frame: bytes written or -errno; -ECANCELED for one never
+ *		submitted
  *
- * Return: false if the submission failed (nothing was written then); a
- * completion never reaped (io_uring_wait_cqe() failing, which only a bug
- * could make it do) leaves its frame -ECANCELED.
+ * Return: false if io_uring failed: some frames may not have been
+ * submitted (those say -ECANCELED), and the ring must not be used again.
  */
 static bool write_ring(TapBatch *b, const TapFrame *frames, unsigned int n,
                        ssize_t *res)
 {
     struct io_uring_cqe *cqe;
     unsigned int seen = 0;
-    int ret;
+    int submitted;
 
     for (unsigned int i = 0; i < n; i++) {
         struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
@@ -130,26 +144,27 @@ static bool write_ring(TapBatch *b, const TapFrame *frames, unsigned int n,
                              (unsigned int)frames[i].iovcnt, 0);
         io_uring_sqe_set_data64(sqe, i);
         if (i + 1 < n)
-            sqe->flags |= IOSQE_IO_LINK;
+            sqe->flags |= IOSQE_IO_HARDLINK;
         res[i] = -ECANCELED;
     }
     do {
-        ret = io_uring_submit_and_wait(&b->ring, n);
-    } while (ret == -EINTR);
-    if (ret < 0)
-        return false;
-    while (seen < n) {
-        ret = io_uring_wait_cqe(&b->ring, &cqe);
+        submitted = io_uring_submit_and_wait(&b->ring, n);
+    } while (submitted == -EINTR);
+    /* What was submitted is reaped whatever happens, so that nothing the
+     * caller gives back or pushes is still being written. */
+    while (submitted > 0 && seen < (unsigned int)submitted) {
+        int ret = io_uring_wait_cqe(&b->ring, &cqe);
+
         if (ret == -EINTR)
             continue;
         if (ret < 0)
-            break;
+            return false;
         if (cqe->user_data < n)
             res[cqe->user_data] = cqe->res;
         io_uring_cqe_seen(&b->ring, cqe);
         seen++;
     }
-    return true;
+    return submitted == (int)n;
 }
 #endif
 
@@ -163,13 +178,15 @@ void tap_batch_write(TapBatch *b, const TapFrame *frames, unsigned int n,
     if (b->use_ring) {
         if (write_ring(b, frames, n, res))
             return;
-        /* The submission failed: say so once and go on without the ring
-         * (its exit drops the entries it did not take). */
+        /* Say so once and go on without the ring (its exit drops the
+         * entries it did not take); the frames it did not take are
+         * -ECANCELED, for the caller to give back. */
         g_message("io_uring failed on TAP fd %d: one writev() per frame "
                   "from now on",
                   b->fd);
         io_uring_queue_exit(&b->ring);
         b->use_ring = false;
+        return;
     }
 #endif
     write_each(b, frames, n, res);
