@@ -616,6 +616,17 @@ NetDev *net_dev_new(const NetOptions *opts, const int *tap_fds,
     /* Only the queues of active pairs may receive: the TAP would steer
      * flows to the others and nobody would read them. No driver holds RTNL
      * yet, so this may be done here. */
+    /* A TAP we were given (--tap-fd, or kept by a process killed with
+     * RSS on) may still carry a steering program whose map nobody
+     * updates: take it off; ours is attached when the driver asks. */
+    if (n_tap_fds > 0) {
+        int ret = tap_set_steering(tap_fds[0], -1);
+
+        if (ret < 0) {
+            g_debug("%s: detaching a TAP steering program: %s", nd->name,
+                    g_strerror(-ret));
+        }
+    }
     for (unsigned int i = 1; i < n_tap_fds; i++) {
         int ret = tap_set_queue_enabled(tap_fds[i], false);
 
@@ -637,6 +648,10 @@ void net_dev_free(NetDev *nd)
         return;
     }
     net_dev_close(nd);
+    /* The TAP may outlive us (--tap-fd): not with our program on it. */
+    if (nd->steer) {
+        steer_attach(nd, false);
+    }
     /* Let queued TAP jobs finish before their fds close. */
     g_thread_pool_free(nd->tap_worker, FALSE, TRUE);
     for (unsigned int i = 0; i < nd->n_tap_fds; i++) {
