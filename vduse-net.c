@@ -864,6 +864,16 @@ static GPtrArray *options_with_config(char **cmdline, char **file_args)
  */
 static void options_parse(int argc, char **argv, Options *o)
 {
+    g_autofree char *features_help = g_strdup_printf(
+        "Offer (NAME, +NAME) or do not offer (-NAME) these virtio-net "
+        "features, comma-separated. Default: all the device can do, but "
+        "with --bus vhost not guest-announce, guest-uso4, guest-uso6, "
+        "host-uso and device-stats, which QEMU's vhost-vdpa cannot shadow "
+        "(it then refuses to migrate and keeps the control queue in ASID "
+        "0), nor speed-duplex, rss and ring-packed, which it may not "
+        "shadow (name them to offer them); rss only where the TAP "
+        "steering eBPF program loads. Names: %s",
+        net_feature_names());
     const GOptionEntry entries[] = {
         {"name", 0, 0, G_OPTION_ARG_STRING, &o->name,
          "Device name (VDUSE and vDPA), required", "NAME"},
@@ -915,20 +925,7 @@ static void options_parse(int argc, char **argv, Options *o)
          "it over with its driver running (FILE.used keeps the used "
          "position of packed queues for that)",
          "FILE"},
-        {"features", 0, 0, G_OPTION_ARG_STRING, &o->features,
-         "Offer (NAME, +NAME) or do not offer (-NAME) these virtio-net "
-         "features, comma-separated. Default: all the device can do, but "
-         "with --bus vhost not guest-announce, guest-uso4, guest-uso6, "
-         "host-uso and device-stats, which QEMU's vhost-vdpa cannot shadow "
-         "(it then refuses to migrate and keeps the control queue in ASID "
-         "0), nor speed-duplex, rss and ring-packed, which it may not "
-         "shadow (name them to offer them); rss only where the TAP "
-         "steering eBPF program loads. Names: csum guest-csum "
-         "ctrl-guest-offloads mtu mac guest-tso4 guest-tso6 guest-ecn "
-         "host-tso4 host-tso6 host-ecn mrg-rxbuf status ctrl-rx ctrl-vlan "
-         "ctrl-rx-extra guest-announce ctrl-mac-addr guest-uso4 guest-uso6 "
-         "host-uso device-stats speed-duplex rss indirect-desc event-idx "
-         "ring-packed",
+        {"features", 0, 0, G_OPTION_ARG_STRING, &o->features, features_help,
          "[+-]NAME,..."},
         {"speed", 0, 0, G_OPTION_ARG_STRING, &o->speed,
          "Link speed the driver sees, in Mb/s (0 to 2147483647), or "

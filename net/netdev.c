@@ -505,12 +505,15 @@ static gboolean speed_poll(gpointer opaque)
 
 /**
  * speed_follow_tap() - follow the TAP's speed and duplex, unless both are
- * fixed
+ * fixed or SPEED_DUPLEX is not offered
  * @nd:		the model, being opened
  */
 static void speed_follow_tap(NetDev *nd)
 {
-    if ((nd->opts.speed_set && nd->opts.duplex_set) || !nd->n_tap_fds) {
+    /* Nothing to follow for a driver that cannot be told (the default
+     * with --bus vhost): the read takes RTNL every second. */
+    if ((nd->opts.speed_set && nd->opts.duplex_set) || !nd->n_tap_fds ||
+        !(nd->features & VDUSE_BIT(VIRTIO_NET_F_SPEED_DUPLEX))) {
         return;
     }
     nd->speed_source = g_timeout_source_new_seconds(1);
