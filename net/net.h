@@ -284,7 +284,9 @@ unsigned int net_dev_queue_pairs(const NetDev *nd);
 /**
  * NetEventFn - something happened to the device (main context)
  * @event:	"SHADOW_CHANGED" {command, shadow}, "STATUS_CHANGED" {status},
- *		"LINK_CHANGED" {up}, "QUEUE_FAILED" {queue}
+ *		"LINK_CHANGED" {up}, "QUEUE_FAILED" {queue}, "DEVICE_BROKEN" {}
+ *		(the kernel gave up on the device: only a new one serves the
+ *		driver again; the owner should remove it)
  * @data:	event data; consumed
  * @opaque:	what was given to net_dev_set_event_handler()
  */
