@@ -390,13 +390,14 @@ static void test_out_of_order(Fixture *f, gconstpointer data)
 }
 
 /**
- * test_batch_first_flag_last() - a batch is published by its first
- * descriptor's flags: until the flush nothing is written; after it every
- * descriptor of the batch is used
+ * test_batch_at_flush() - a batch is published at the flush: until it
+ * nothing is written; after it every descriptor of the batch is used (the
+ * order of the stores, the first flags last, is not seen from one thread:
+ * that is vq_packed_flush()'s to keep)
  * @f:		the fixture
  * @data:	unused
  */
-static void test_batch_first_flag_last(Fixture *f, gconstpointer data)
+static void test_batch_at_flush(Fixture *f, gconstpointer data)
 {
     TestBuf b = {buf_iova(0), 10, true};
 
@@ -1088,8 +1089,7 @@ int main(int argc, char **argv)
     add("/virtq-packed/chain/simple", NULL, test_chain);
     add("/virtq-packed/chain/indirect", NULL, test_indirect);
     add("/virtq-packed/used/out-of-order", NULL, test_out_of_order);
-    add("/virtq-packed/used/batch-first-flag-last", NULL,
-        test_batch_first_flag_last);
+    add("/virtq-packed/used/batch-at-flush", NULL, test_batch_at_flush);
     add("/virtq-packed/wrap/chain-across-end", NULL, test_wrap_chain);
     add("/virtq-packed/wrap/many", NULL, test_wrap_many);
     add("/virtq-packed/notify/driver-events", NULL, test_driver_events);
