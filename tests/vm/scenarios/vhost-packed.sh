@@ -41,7 +41,7 @@ ok "frame from a packed TX vq at the TAP"
 frame-send tap0 02:00:00:00:00:a1 5 || fail "frame-send"
 frame-send tap0 02:00:00:00:00:a1 6
 frame-send tap0 02:00:00:00:00:a1 -
-wait_for 5 sh -c "grep -c 'received 60 bytes' /tmp/driver.out | grep -q 2" ||
+wait_for 5 sh -c "grep -c 'received 60 bytes' /tmp/driver.out | grep -qx 2" ||
     { cat /tmp/driver.out; fail "frames not received"; }
 sleep 0.5
 grep 'received' /tmp/driver.out
@@ -58,7 +58,7 @@ ok "frames into a packed RX vq, through the VLAN filter"
 mgmt-client $R/m.sock '{"execute":"suspend"}' \
     '{"execute":"export-state","arguments":{"file":"state.json"}}' \
     '{"execute":"export-state"}' >/tmp/mgmt.out
-grep -c '"return":{}' /tmp/mgmt.out | grep -q 2 || fail "suspend/export: $(cat /tmp/mgmt.out)"
+grep -c '"return":{}' /tmp/mgmt.out | grep -qx 2 || fail "suspend/export: $(cat /tmp/mgmt.out)"
 tr -d ' \n' <$R/state.json >/tmp/state.flat
 grep -q '{"index":1,"ready":true,"size":64,"avail-index":32770,"used-index":32770}' \
     /tmp/state.flat || fail "vq 1 positions: $(cat /tmp/state.flat)"

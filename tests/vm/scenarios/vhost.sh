@@ -53,7 +53,7 @@ frame-send tap0 02:00:00:00:00:a1 5 || fail "frame-send"
 frame-send tap0 02:00:00:00:00:a1 6
 frame-send tap0 02:00:00:00:00:a1 -
 frame-send tap0 02:00:00:00:00:b2 -
-wait_for 5 sh -c "grep -c 'received 60 bytes' /tmp/driver.out | grep -q 2" ||
+wait_for 5 sh -c "grep -c 'received 60 bytes' /tmp/driver.out | grep -qx 2" ||
     { cat /tmp/driver.out; fail "frames not received"; }
 sleep 0.5
 grep 'received' /tmp/driver.out
@@ -68,7 +68,7 @@ ok "VLAN filter: id 5 and untagged pass, id 6 and other MACs dropped"
 mgmt-client $R/m.sock '{"execute":"suspend"}' \
     '{"execute":"export-state","arguments":{"file":"state.json"}}' \
     '{"execute":"export-state"}' >/tmp/mgmt.out
-grep -c '"return":{}' /tmp/mgmt.out | grep -q 2 || fail "suspend/export: $(cat /tmp/mgmt.out)"
+grep -c '"return":{}' /tmp/mgmt.out | grep -qx 2 || fail "suspend/export: $(cat /tmp/mgmt.out)"
 grep -q '"suspended" : true' $R/state.json || fail "state not suspended: $(cat $R/state.json)"
 tr -d ' \n' <$R/state.json >/tmp/state.flat
 grep -q '"version":1,"device":{"name":"vm0","mac":"02:' /tmp/state.flat || fail "identity"
