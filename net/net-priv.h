@@ -325,7 +325,8 @@ bool net_dev_open_with(NetDev *nd, NetDevOpener open, void *data,
  * Keys: "mac", "rx-mode" (promisc, allmulti, alluni, nomulti, nouni,
  * nobcast), "mac-table" (unicast, unicast-overflow, multicast,
  * multicast-overflow), "vlans" (ids), "queue-pairs", "guest-offloads",
- * "announce-acks". Return: a new JsonNode, owned by the caller.
+ * "announce-acks", "rss", "hash-config", "notf-coal" (tx, rx, vqs: each
+ * max-packets and max-usecs). Return: a new JsonNode, owned by the caller.
  */
 JsonNode *net_shadow_to_json(const CtrlvqShadow *shadow);
 
