@@ -420,7 +420,7 @@ static void pair_coal_expire(NetPair *p)
  */
 static struct timespec *pair_coal_timeout(NetPair *p, struct timespec *ts)
 {
-    int64_t first = INT64_MAX, left;
+    int64_t first = INT64_MAX, now, left;
 
     if (p->rx_coal.packets) {
         first = p->rx_coal.deadline;
@@ -431,7 +431,10 @@ static struct timespec *pair_coal_timeout(NetPair *p, struct timespec *ts)
     if (first == INT64_MAX) {
         return NULL;
     }
-    left = MAX(first - now_ns(), 0);
+    /* Once: MAX() would read the clock twice, and a negative time is
+     * EINVAL to ppoll(). */
+    now = now_ns();
+    left = first > now ? first - now : 0;
     ts->tv_sec = left / 1000000000;
     ts->tv_nsec = left % 1000000000;
     return ts;
