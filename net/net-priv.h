@@ -120,6 +120,18 @@ void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
 void net_pair_set_coalescing(NetPair *p, const CtrlvqCoal *rx,
                              const CtrlvqCoal *tx);
 
+/**
+ * net_pair_drop_queued() - drop the frames waiting in the pair's TAP queue
+ * @p:		the pair, not running
+ *
+ * For a start by the driver: what the TAP queued while no driver ran is
+ * from before it (a migration target waits minutes with its TAP on the
+ * bridge, and an old ARP answer would mislead the guest); a NIC without
+ * buffers drops such frames. They count as rx-dropped. At most 4096.
+ * Return: how many were dropped.
+ */
+unsigned int net_pair_drop_queued(NetPair *p);
+
 /* net_pair_set_capture() - record @p's frames to @cap (not owned). */
 void net_pair_set_capture(NetPair *p, NetCapture *cap);
 

@@ -64,6 +64,8 @@
  * @restore:		a state to restore when the driver comes, or NULL
  * @restore_announce:	ask the driver to announce itself after restoring
  * @restore_applied:	@restore was applied at the last FEATURES_OK
+ * @adopting:		in net_dev_adopt(): the driver started the device before
+ *			this process, and what its TAP queued is not stale
  * @announce_source:	retries the announce after a restore, or NULL
  * @announce_tries:	retries left
  * @link:		watch on the TAP's carrier, or NULL
@@ -106,6 +108,7 @@ struct NetDev {
     NetState *restore;
     bool restore_announce;
     bool restore_applied;
+    bool adopting;
     GSource *announce_source;
     unsigned int announce_tries;
     NetLinkWatch *link;
@@ -1088,6 +1091,15 @@ static void net_driver_ok(VduseDev *dev, void *opaque)
                                    .offloads = offloads});
     }
     for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
+        if (nd->pairs[i] && !nd->adopting &&
+            !net_pair_is_running(nd->pairs[i])) {
+            unsigned int n = net_pair_drop_queued(nd->pairs[i]);
+
+            if (n) {
+                g_debug("%s: pair %u: %u frames from before DRIVER_OK dropped",
+                        nd->name, i, n);
+            }
+        }
         pair_start(nd, i);
     }
     restore_at_driver_ok(nd);
@@ -1578,11 +1590,16 @@ void net_dev_set_used_log(NetDev *nd, VduseVqUsedLog *log)
 
 bool net_dev_adopt(NetDev *nd, const NetState *st, GError **error)
 {
+    bool ok;
+
     g_return_val_if_fail(nd->dev, false);
     net_dev_restore(nd, st);
     nd->restore_announce = false; /* the guest did not move */
-    if (!vduse_dev_adopt(nd->dev, st->status, st->group_asid, st->ngroups,
-                         error)) {
+    nd->adopting = true;
+    ok = vduse_dev_adopt(nd->dev, st->status, st->group_asid, st->ngroups,
+                         error);
+    nd->adopting = false;
+    if (!ok) {
         g_clear_pointer(&nd->restore, g_free);
         return false;
     }

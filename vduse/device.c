@@ -629,8 +629,8 @@ static bool dev_get_vq_state(VduseDev *dev, const struct vduse_dev_request *req,
         } else {
             resp->vq_state.split.avail_index = vduse_vq_last_avail(dev->vqs[i]);
         }
-        g_debug("%s: vq %u: state asked: avail 0x%04x, used 0x%04x%s", dev->name,
-                i, vduse_vq_last_avail(dev->vqs[i]),
+        g_debug("%s: vq %u: state asked: avail 0x%04x, used 0x%04x%s",
+                dev->name, i, vduse_vq_last_avail(dev->vqs[i]),
                 vduse_vq_used_idx(dev->vqs[i]),
                 dev->suspended ? " (suspended)" : "");
         dev_resume(dev, &vqs);
