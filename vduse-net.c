@@ -218,7 +218,8 @@ static const char *log_device;
  * @data:	unused
  *
  * In the journal a message gets VDUSE_NET_DEVICE=NAME (journalctl
- * VDUSE_NET_DEVICE=vnet0); on a terminal nothing changes.
+ * VDUSE_NET_DEVICE=vnet0); on a terminal nothing changes, but that every
+ * level goes to stderr.
  * Return: what g_log_writer_default() returns.
  */
 static GLogWriterOutput log_writer(GLogLevelFlags level,
@@ -242,6 +243,9 @@ static GLogWriterOutput log_writer(GLogLevelFlags level,
 static void log_set_device(const char *name)
 {
     log_device = name;
+    /* Debug and info lines to stderr with the rest: stdout carries the
+     * ready line, and a file there is buffered until exit. */
+    g_log_writer_default_set_use_stderr(TRUE);
     g_log_set_writer_func(log_writer, NULL, NULL);
 }
 
