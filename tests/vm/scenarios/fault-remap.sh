@@ -23,7 +23,7 @@ grep -q QUEUE_FAILED /tmp/events && fail "a queue failed: $(cat /tmp/events)"
 grep -q "not mapped" "$DEV_LOG.err" && { dev_log; fail "a translation failed"; }
 kill -0 "$DEV_PID" || fail "vduse-net died"
 ok "no queue failed, no translation failed"
-updates=$(grep -c "type 2$" "$DEV_LOG.out")
+updates=$(dev_log | grep -c "type 2$")
 [ "$updates" -ge 60 ] || fail "only $updates UPDATE_IOTLB messages reached vduse-net"
 ok "$updates UPDATE_IOTLB messages served"
 stop_dev
