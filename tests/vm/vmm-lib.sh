@@ -91,11 +91,11 @@ vmm_qemu() {
 }
 
 # vmm_step NAME CONSOLE [SECONDS]: wait until the guest printed
-# "GUEST-STEP NAME" in CONSOLE (120 s unless said); print the line. Fails
+# "GUEST-STEP NAME" in CONSOLE (240 s unless said); print the line. Fails
 # at once if the guest failed or QEMU exited. Looks once a second: the
 # guest's QEMU needs the CPU more than we do.
 vmm_step() {
-    end=$(awk -v s="${3:-120}" '{ printf "%d", $1 + s }' /proc/uptime)
+    end=$(awk -v s="${3:-240}" '{ printf "%d", $1 + s }' /proc/uptime)
     while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
         [ -f "$2" ] || touch "$2"
         line=$(tr -d '\r' <"$2" | grep -a -m 1 "^GUEST-STEP $1\\b")
@@ -121,7 +121,7 @@ vmm_step() {
     for m in "$R"/m*; do
         [ -S "$m" ] && echo "--- query-state on $m: $(vmm_state "$m")"
     done
-    fail "no step $1 from the guest in ${3:-120} s"
+    fail "no step $1 from the guest in ${3:-240} s"
 }
 
 # vmm_console CONSOLE: the guest's console from its scenario on (all of
@@ -170,16 +170,18 @@ vmm_elapsed() {
     awk -v t0="$VMM_T0" '{ printf "%.0f", $1 - t0 }' /proc/uptime
 }
 
-# vmm_guest_checks CVQ_ASID: the scenario of vmm-bookworm and vmm-newest.
-# A vduse-net for a VMM (--bus vhost, two queue pairs where the kernel
-# allows the control queue), QEMU's guest on it, and what the guest does
-# checked in vduse-net's shadow (query-state) step by step: DHCP, ping,
-# iperf3 both ways, a MAC change, a multicast join, two queue pairs. The
+# vmm_guest_checks CVQ_ASID IPERF_SECONDS: the scenario of vmm-bookworm
+# and vmm-newest. A vduse-net for a VMM (--bus vhost, two queue pairs
+# where the kernel allows the control queue), QEMU's guest on it, and
+# what the guest does checked in vduse-net's shadow (query-state) step by
+# step: DHCP, ping, iperf3 both ways for IPERF_SECONDS (none when 0), a
+# MAC change, a multicast join, two queue pairs. The
 # control queue's group must be in address space CVQ_ASID (what this
 # QEMU does). Without the control queue (the stock kernel) the guest
 # must work on one queue pair, and the shadow must be untouched.
 vmm_guest_checks() {
     want_asid=$1
+    iperf_seconds=$2
     M=$R/m.sock
     if [ "$VM_KERNEL" = cvq ]; then
         pairs=2
@@ -197,7 +199,7 @@ vmm_guest_checks() {
     vmm_serve tap0 10.0.2.1
     new_mac=02:00:00:00:00:b2
     vmm_guest_initrd /tmp/guest.cpio.gz GUEST_MODE=checks GUEST_PEER=10.0.2.1 \
-        GUEST_IPERF_SECONDS=3 GUEST_NEW_MAC=$new_mac GUEST_GROUP=239.1.2.3 \
+        GUEST_IPERF_SECONDS=$iperf_seconds GUEST_NEW_MAC=$new_mac GUEST_GROUP=239.1.2.3 \
         GUEST_PAIRS=$pairs GUEST_CTRL_VQ=$ctrl
     VMM_T0=$(cut -d' ' -f1 /proc/uptime)
     vmm_qemu guest "$vhost" /tmp/guest.cpio.gz "$mac0"
@@ -219,7 +221,9 @@ vmm_guest_checks() {
     fi
 
     vmm_step ping $C
-    vmm_step iperf $C 240
+    if [ "$iperf_seconds" -gt 0 ]; then
+        vmm_step iperf $C 420
+    fi
     if [ $ctrl = 1 ]; then
         vmm_step mac $C
         wait_for 10 vmm_state_has $M "\"shadow\":\\{\"mac\":\"$new_mac\"" ||

@@ -7,9 +7,9 @@
 # setups), so the shadow is fed from ASID 0 here.
 # vm-qemu: bookworm
 # vm-memory: 2048
-# vm-timeout: 600
+# vm-timeout: 900
 . /lib.sh
 . /vmm-lib.sh
 
-vmm_guest_checks 0
+vmm_guest_checks 0 3
 exit 0

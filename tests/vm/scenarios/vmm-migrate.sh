@@ -17,7 +17,7 @@
 # total time QEMU reports (query-migrate) and the ping count.
 # vm-qemu: newest
 # vm-memory: 3072
-# vm-timeout: 600
+# vm-timeout: 900
 . /lib.sh
 . /vmm-lib.sh
 
