@@ -872,11 +872,11 @@ static void options_parse(int argc, char **argv, Options *o)
         "Offer (NAME, +NAME) or do not offer (-NAME) these virtio-net "
         "features, comma-separated. Default: all the device can do, but "
         "with --bus vhost not guest-announce, guest-uso4, guest-uso6, "
-        "host-uso and device-stats, which QEMU's vhost-vdpa cannot shadow "
-        "(it then refuses to migrate and keeps the control queue in ASID "
-        "0), nor speed-duplex, rss and ring-packed, which it may not "
-        "shadow (name them to offer them); rss only where the TAP "
-        "steering eBPF program loads. Names: %s",
+        "host-uso, device-stats, notf-coal and vq-notf-coal, which QEMU's "
+        "vhost-vdpa cannot shadow (it then refuses to migrate and keeps "
+        "the control queue in ASID 0), nor speed-duplex, rss and "
+        "ring-packed, which it may not shadow (name them to offer them); "
+        "rss only where the TAP steering eBPF program loads. Names: %s",
         net_feature_names());
     const GOptionEntry entries[] = {
         {"name", 0, 0, G_OPTION_ARG_STRING, &o->name,

@@ -83,8 +83,12 @@ typedef struct CmdEntry {
 Ctrlvq *ctrlvq_new(const char *name, const uint8_t mac[6],
                    uint16_t max_queue_pairs, const CtrlvqOps *ops, void *opaque)
 {
-    Ctrlvq *cvq = g_new0(Ctrlvq, 1);
+    Ctrlvq *cvq;
 
+    g_return_val_if_fail(max_queue_pairs >= 1 &&
+                             max_queue_pairs <= CTRLVQ_MAX_QUEUE_PAIRS,
+                         NULL);
+    cvq = g_new0(Ctrlvq, 1);
     cvq->name = g_strdup(name);
     memcpy(cvq->config_mac, mac, 6);
     cvq->max_pairs = max_queue_pairs;
@@ -400,6 +404,23 @@ bool ctrlvq_hash_check(const CtrlvqRss *r, GError **error)
     return rss_key_check(r, error);
 }
 
+/**
+ * coal_pairs_in_use() - the queues of pairs past @pairs take the TX_SET and
+ *			 RX_SET values
+ * @s:		the shadow
+ * @pairs:	the queue pairs in use from now on
+ *
+ * The spec gives a queue disabled and enabled again the values of TX_SET
+ * or RX_SET (0 if none came): kept so while disabled, they are right
+ * whenever the pair comes back.
+ */
+static void coal_pairs_in_use(CtrlvqShadow *s, uint16_t pairs)
+{
+    for (uint32_t vq = 2u * pairs; vq < G_N_ELEMENTS(s->coal_vq); vq++) {
+        s->coal_vq[vq] = vq % 2 ? s->coal_tx : s->coal_rx;
+    }
+}
+
 /* effective_pairs() - the queue pairs the driver may use: max or 1. */
 static uint16_t effective_pairs(const Ctrlvq *cvq)
 {
@@ -486,6 +507,7 @@ static uint8_t cmd_rss_config(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
     }
     cvq->shadow.queue_pairs = (uint16_t)rss_pairs(&r);
     cvq->shadow.rss = r;
+    coal_pairs_in_use(&cvq->shadow, cvq->shadow.queue_pairs);
     return VIRTIO_NET_OK;
 }
 
@@ -549,6 +571,7 @@ static uint8_t cmd_vq_pairs_set(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
     }
     cvq->shadow.queue_pairs = pairs;
     memset(&cvq->shadow.rss, 0, sizeof(cvq->shadow.rss));
+    coal_pairs_in_use(&cvq->shadow, pairs);
     return VIRTIO_NET_OK;
 }
 
@@ -773,6 +796,135 @@ static uint8_t cmd_stats_get(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
     return VIRTIO_NET_OK;
 }
 
+/**
+ * coal_at() - a struct virtio_net_ctrl_coal at @p
+ * @p:		8 bytes: le32 max_packets, le32 max_usecs
+ *
+ * Return: its values.
+ */
+static CtrlvqCoal coal_at(const uint8_t *p)
+{
+    return (CtrlvqCoal){.max_packets = le32_at(p), .max_usecs = le32_at(p + 4)};
+}
+
+/*
+ * cmd_coal_set() - NOTF_COAL TX_SET or RX_SET: a struct virtio_net_ctrl_coal
+ * for every queue of that kind, in use or not.
+ */
+static uint8_t cmd_coal_set(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                            size_t len)
+{
+    bool tx = cmd == VIRTIO_NET_CTRL_NOTF_COAL_TX_SET;
+    CtrlvqShadow *s = &cvq->shadow;
+    CtrlvqCoal c;
+
+    if (len != 8) {
+        g_message("%s: NOTF_COAL_%s_SET of %zu bytes (8 expected)", cvq->name,
+                  tx ? "TX" : "RX", len);
+        return VIRTIO_NET_ERR;
+    }
+    c = coal_at(data);
+    *(tx ? &s->coal_tx : &s->coal_rx) = c;
+    for (uint32_t vq = tx ? 1 : 0; vq < G_N_ELEMENTS(s->coal_vq); vq += 2) {
+        s->coal_vq[vq] = c;
+    }
+    return VIRTIO_NET_OK;
+}
+
+/**
+ * coal_vq_index() - the vq_index of a NOTF_COAL VQ_SET or VQ_GET, checked
+ * @cvq:	the state
+ * @data:	the payload, at least 2 bytes
+ * @what:	"VQ_SET" or "VQ_GET", for the log line
+ * @vq:		receives the index
+ *
+ * Only the RX and TX queues of the pairs in use are "enabled transmit or
+ * receive virtqueues"; the spec has the device answer VIRTIO_NET_ERR for
+ * any other. The reserved field that follows is ignored, as it says too.
+ * Return: true if the queue is one of them.
+ */
+static bool coal_vq_index(const Ctrlvq *cvq, const uint8_t *data,
+                          const char *what, uint16_t *vq)
+{
+    uint32_t data_vqs = 2u * effective_pairs(cvq);
+
+    *vq = le16_at(data);
+    if (*vq == data_vqs) {
+        g_message("%s: NOTF_COAL_%s: vq %u is the control queue", cvq->name,
+                  what, *vq);
+        return false;
+    }
+    if (*vq > data_vqs) {
+        g_message("%s: NOTF_COAL_%s: vq %u out of range 0..%u", cvq->name, what,
+                  *vq, data_vqs - 1);
+        return false;
+    }
+    if (*vq >= 2u * cvq->shadow.queue_pairs) {
+        g_message("%s: NOTF_COAL_%s: vq %u is of queue pair %u, not enabled "
+                  "(%u in use)",
+                  cvq->name, what, *vq, *vq / 2, cvq->shadow.queue_pairs);
+        return false;
+    }
+    return true;
+}
+
+/* cmd_coal_vq_set() - NOTF_COAL VQ_SET: a struct virtio_net_ctrl_coal_vq. */
+static uint8_t cmd_coal_vq_set(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                               size_t len)
+{
+    uint16_t vq;
+
+    if (len != 12) {
+        g_message("%s: NOTF_COAL_VQ_SET of %zu bytes (12 expected)", cvq->name,
+                  len);
+        return VIRTIO_NET_ERR;
+    }
+    if (!coal_vq_index(cvq, data, "VQ_SET", &vq)) {
+        return VIRTIO_NET_ERR;
+    }
+    cvq->shadow.coal_vq[vq] = coal_at(data + 4);
+    return VIRTIO_NET_OK;
+}
+
+/**
+ * put_le32() - append @v to the result, little-endian
+ * @cvq:	the state; the caller checked the room
+ * @v:		the value
+ */
+static void put_le32(Ctrlvq *cvq, uint32_t v)
+{
+    v = htole32(v);
+    memcpy(cvq->result + cvq->result_len, &v, 4);
+    cvq->result_len += 4;
+}
+
+/*
+ * cmd_coal_vq_get() - NOTF_COAL VQ_GET: vq_index and reserved from the
+ * driver, the queue's struct virtio_net_ctrl_coal written after the status.
+ */
+static uint8_t cmd_coal_vq_get(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
+                               size_t len)
+{
+    uint16_t vq;
+
+    if (len != 4) {
+        g_message("%s: NOTF_COAL_VQ_GET of %zu bytes (4 expected)", cvq->name,
+                  len);
+        return VIRTIO_NET_ERR;
+    }
+    if (!coal_vq_index(cvq, data, "VQ_GET", &vq)) {
+        return VIRTIO_NET_ERR;
+    }
+    if (cvq->result_max < 8) {
+        g_message("%s: NOTF_COAL_VQ_GET: %zu bytes for the result, 8 needed",
+                  cvq->name, cvq->result_max);
+        return VIRTIO_NET_ERR;
+    }
+    put_le32(cvq, cvq->shadow.coal_vq[vq].max_packets);
+    put_le32(cvq, cvq->shadow.coal_vq[vq].max_usecs);
+    return VIRTIO_NET_OK;
+}
+
 static const CmdEntry commands[] = {
     {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, VIRTIO_NET_F_CTRL_RX,
      "rx-promisc", cmd_rx_mode, false},
@@ -805,6 +957,14 @@ static const CmdEntry commands[] = {
     {VIRTIO_NET_CTRL_GUEST_OFFLOADS, VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
      VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "guest-offloads-set",
      cmd_guest_offloads_set, false},
+    {VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET,
+     VIRTIO_NET_F_NOTF_COAL, "notf-coal-tx-set", cmd_coal_set, false},
+    {VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_RX_SET,
+     VIRTIO_NET_F_NOTF_COAL, "notf-coal-rx-set", cmd_coal_set, false},
+    {VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET,
+     VIRTIO_NET_F_VQ_NOTF_COAL, "notf-coal-vq-set", cmd_coal_vq_set, false},
+    {VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET,
+     VIRTIO_NET_F_VQ_NOTF_COAL, "notf-coal-vq-get", cmd_coal_vq_get, true},
     {VIRTIO_NET_CTRL_STATS, VIRTIO_NET_CTRL_STATS_QUERY,
      VIRTIO_NET_F_DEVICE_STATS, "stats-query", cmd_stats_query, true},
     {VIRTIO_NET_CTRL_STATS, VIRTIO_NET_CTRL_STATS_GET,
@@ -933,6 +1093,51 @@ bool ctrlvq_filter_accepts(const CtrlvqShadow *s, const uint8_t dst[6],
            table_has(s->uni, s->uni_count, dst);
 }
 
+/**
+ * coal_equal() - whether two coalescing settings are the same
+ * Return: true if equal.
+ */
+static bool coal_equal(const CtrlvqCoal *a, const CtrlvqCoal *b)
+{
+    return a->max_packets == b->max_packets && a->max_usecs == b->max_usecs;
+}
+
+bool ctrlvq_coal_check(const CtrlvqShadow *s, uint64_t features, GError **error)
+{
+    static const CtrlvqCoal none;
+    bool all = features & (1ull << VIRTIO_NET_F_NOTF_COAL);
+    bool per_vq = features & (1ull << VIRTIO_NET_F_VQ_NOTF_COAL);
+
+    if (!all &&
+        !(coal_equal(&s->coal_tx, &none) && coal_equal(&s->coal_rx, &none))) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "TX or RX coalescing, and NOTF_COAL was not negotiated");
+        return false;
+    }
+    for (uint32_t vq = 0; vq < G_N_ELEMENTS(s->coal_vq); vq++) {
+        const CtrlvqCoal *kind = vq % 2 ? &s->coal_tx : &s->coal_rx;
+
+        if (coal_equal(&s->coal_vq[vq], kind)) {
+            continue;
+        }
+        if (vq >= 2u * s->queue_pairs) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "vq %u of a queue pair not in use has coalescing "
+                        "other than that of its kind",
+                        vq);
+            return false;
+        }
+        if (!per_vq) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                        "coalescing of vq %u on its own, and VQ_NOTF_COAL "
+                        "was not negotiated",
+                        vq);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool ctrlvq_restore(Ctrlvq *cvq, uint64_t features, const CtrlvqShadow *s,
                     GError **error)
 {
@@ -963,7 +1168,8 @@ bool ctrlvq_restore(Ctrlvq *cvq, uint64_t features, const CtrlvqShadow *s,
         return false;
     }
     if (!ctrlvq_rss_check(&s->rss, max, error) ||
-        !ctrlvq_hash_check(&s->hash, error)) {
+        !ctrlvq_hash_check(&s->hash, error) ||
+        !ctrlvq_coal_check(s, features, error)) {
         return false;
     }
     /* RSS_CONFIG set the pairs it uses; a VQ_PAIRS_SET after it ended it. */

@@ -77,6 +77,25 @@ typedef struct CtrlvqRss {
 /* The number of VLAN ids (0..4095). */
 #define CTRLVQ_VLAN_IDS 4096
 
+/* The most queue pairs a device may have (ctrlvq_new()). */
+#define CTRLVQ_MAX_QUEUE_PAIRS 16
+
+/**
+ * struct CtrlvqCoal - notification coalescing of a virtqueue, as the
+ * NOTF_COAL commands set it (virtio 1.3, "Notifications Coalescing")
+ * @max_packets: interrupt once this many packets were used since the last
+ *		one
+ * @max_usecs:	or this many microseconds after the first of them
+ *
+ * Either 0: an interrupt for every packet, as without coalescing (the
+ * spec: "when the device has max_usecs = 0 or max_packets = 0, the
+ * notification conditions are met after every packet").
+ */
+typedef struct CtrlvqCoal {
+    uint32_t max_packets;
+    uint32_t max_usecs;
+} CtrlvqCoal;
+
 /**
  * struct CtrlvqShadow - everything the driver set through the control queue
  * @mac:		MAC address (from config space, then MAC_ADDR_SET)
@@ -98,6 +117,12 @@ typedef struct CtrlvqRss {
  * @announce_acks:	GUEST_ANNOUNCE ACKs received
  * @rss:		RSS_CONFIG in force (VQ_PAIRS_SET and reset turn it off)
  * @hash:		HASH_CONFIG in force (reset turns it off)
+ * @coal_tx:		what NOTF_COAL_TX_SET set last: every TX queue's, and
+ *			the one a TX queue gets when its pair is enabled again
+ * @coal_rx:		the same for NOTF_COAL_RX_SET and the RX queues
+ * @coal_vq:		coalescing in force per data vq (2n: RX of pair n,
+ *			2n+1: its TX), set by TX_SET, RX_SET and VQ_SET; those
+ *			of pairs not in use always equal @coal_rx and @coal_tx
  */
 typedef struct CtrlvqShadow {
     uint8_t mac[6];
@@ -119,6 +144,9 @@ typedef struct CtrlvqShadow {
     uint64_t announce_acks;
     CtrlvqRss rss;
     CtrlvqRss hash;
+    CtrlvqCoal coal_tx;
+    CtrlvqCoal coal_rx;
+    CtrlvqCoal coal_vq[2 * CTRLVQ_MAX_QUEUE_PAIRS];
 } CtrlvqShadow;
 
 /**
@@ -152,7 +180,8 @@ typedef struct CtrlvqQueueStats {
  * @set_mac:		the MAC changed: update config space
  * @announce_ack:	the driver announced itself: clear
  *			VIRTIO_NET_S_ANNOUNCE
- * @changed:		the shadow changed (receive filter, events); @what
+ * @changed:		the shadow changed (receive filter, coalescing, events);
+ *			@what
  *			names the command ("mac-table-set", ...); not called
  *			for queries (STATS_QUERY, STATS_GET)
  * @set_rss:		steer by @rss (@rss->enabled false: stop steering, as
@@ -177,7 +206,8 @@ typedef struct Ctrlvq Ctrlvq;
  * ctrlvq_new() - the control-queue state of one device
  * @name:	device name, for log lines; copied
  * @mac:	the MAC in config space
- * @max_queue_pairs: the most queue pairs VQ_PAIRS_SET may ask for
+ * @max_queue_pairs: the most queue pairs VQ_PAIRS_SET may ask for, 1 to
+ *		CTRLVQ_MAX_QUEUE_PAIRS
  * @ops:	effects on the device; copied (NULL: none)
  * @opaque:	passed to @ops
  *
@@ -199,7 +229,7 @@ void ctrlvq_free(Ctrlvq *cvq);
  * Defaults: PROMISC on (as QEMU, so a driver without VIRTIO_NET_F_CTRL_RX
  * receives everything; Linux turns it off when the interface comes up),
  * other RX modes off, empty tables, no VLANs, one queue pair, every
- * negotiated guest offload on (§5.1.6.5.6.1).
+ * negotiated guest offload on (§5.1.6.5.6.1), no notification coalescing.
  */
 void ctrlvq_reset(Ctrlvq *cvq, uint64_t features);
 
@@ -260,6 +290,20 @@ bool ctrlvq_rss_check(const CtrlvqRss *rss, uint16_t max_pairs, GError **error);
  */
 bool ctrlvq_hash_check(const CtrlvqRss *r, GError **error);
 
+/**
+ * ctrlvq_coal_check() - whether @s's coalescing is one the commands could
+ *			 have set
+ * @s:		the shadow (its queue pairs are taken as they are)
+ * @features:	the features the driver negotiated
+ * @error:	set naming what is wrong
+ *
+ * TX_SET and RX_SET need VIRTIO_NET_F_NOTF_COAL, a queue set apart from
+ * them VIRTIO_NET_F_VQ_NOTF_COAL, and the queues of pairs not in use carry
+ * the TX_SET and RX_SET values. Return: true if it is.
+ */
+bool ctrlvq_coal_check(const CtrlvqShadow *s, uint64_t features,
+                       GError **error);
+
 /* ctrlvq_vlan_is_set() - whether VLAN id @vid is in @shadow's filter. */
 bool ctrlvq_vlan_is_set(const CtrlvqShadow *shadow, uint16_t vid);
 
@@ -283,7 +327,8 @@ bool ctrlvq_filter_accepts(const CtrlvqShadow *shadow, const uint8_t dst[6],
  * @shadow:	the shadow to restore; copied
  * @error:	set if @features cannot honour it (queue pairs without MQ,
  *		offloads not negotiated, RSS or hash configuration without
- *		RSS or HASH_REPORT) or the device refused an effect
+ *		RSS or HASH_REPORT, coalescing without NOTF_COAL or
+ *		VQ_NOTF_COAL) or the device refused an effect
  * Applies the effects through CtrlvqOps as the commands would have
  * (queue pairs, RSS, guest offloads, MAC), then reports "restore" to
  * changed().

@@ -67,7 +67,9 @@ uint64_t net_ctrl_vq_features(void)
            VDUSE_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
            VDUSE_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
            VDUSE_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |
-           VDUSE_BIT(VIRTIO_NET_F_DEVICE_STATS);
+           VDUSE_BIT(VIRTIO_NET_F_DEVICE_STATS) |
+           VDUSE_BIT(VIRTIO_NET_F_NOTF_COAL) |
+           VDUSE_BIT(VIRTIO_NET_F_VQ_NOTF_COAL);
 }
 
 uint64_t net_offered_features(const NetOptions *opts)
@@ -124,6 +126,8 @@ static const struct {
     {"guest-uso6", VIRTIO_NET_F_GUEST_USO6},
     {"host-uso", VIRTIO_NET_F_HOST_USO},
     {"device-stats", VIRTIO_NET_F_DEVICE_STATS},
+    {"vq-notf-coal", VIRTIO_NET_F_VQ_NOTF_COAL},
+    {"notf-coal", VIRTIO_NET_F_NOTF_COAL},
     {"speed-duplex", VIRTIO_NET_F_SPEED_DUPLEX},
     {"rss", VIRTIO_NET_F_RSS},
     {"indirect-desc", VDUSE_F_RING_INDIRECT_DESC},

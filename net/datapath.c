@@ -38,6 +38,20 @@
  * the chains it holds back (a waiting frame stays in the spill buffer), so
  * nothing is popped and not pushed, and the ring indices the kernel asks
  * for (GET_VQ_STATE) are exact.
+ *
+ * Notification coalescing (VIRTIO_NET_F_NOTF_COAL, VQ_NOTF_COAL): with
+ * both max_packets and max_usecs of a queue non-zero, used buffers are
+ * still published at the end of each burst, but the interrupt waits until
+ * max_packets packets were published since the last one, or max_usecs
+ * after the first of them, whichever comes first. Whether the driver
+ * wants an interrupt is asked at each publication, as without coalescing
+ * (event index or VRING_AVAIL_F_NO_INTERRUPT): a window in which it never
+ * asked ends without one, so coalescing never sends what the driver
+ * suppressed. The deadline is the timeout of the thread's poll (ppoll(),
+ * with the thread's timer slack at 1 us), and a busy thread looks at the
+ * clock between bursts: no timer fd, no sleeping, no spinning. A pause or
+ * stop sends the interrupt a window owes at once, so none is lost across
+ * a suspend, a reset of the pairs or new parameters.
  */
 #include "config.h"
 
@@ -46,6 +60,8 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net-priv.h"
@@ -71,6 +87,30 @@ typedef struct RxChain {
     uint32_t len;
     unsigned int niov;
 } RxChain;
+
+/* The pair thread's timer slack: coalescing deadlines are microseconds. */
+#define COAL_TIMER_SLACK_NS 1000
+
+/**
+ * struct PairCoal - notification coalescing of one of the pair's queues
+ * @max_packets: the driver's max_packets (CtrlvqCoal)
+ * @max_usecs:	the driver's max_usecs; coalescing only with both non-zero
+ * @vq_index:	the queue's index on the device, for the interrupt
+ * @irqs:	the queue's interrupt counter in the pair's stats
+ * @packets:	packets published since the last interrupt; the window is
+ *		open while it is not 0
+ * @owed:	the driver asked for an interrupt at one of those publications
+ * @deadline:	CLOCK_MONOTONIC time (ns) at which the open window ends
+ */
+typedef struct PairCoal {
+    uint32_t max_packets;
+    uint32_t max_usecs;
+    uint32_t vq_index;
+    uint64_t *irqs;
+    uint64_t packets;
+    bool owed;
+    int64_t deadline;
+} PairCoal;
 
 /**
  * struct NetPair - the dataplane of one queue pair
@@ -105,6 +145,11 @@ typedef struct RxChain {
  *		cannot be given back; they are returned empty instead
  * @rx_held_iov: their segments in @rx_iov
  * @rx_room:	their writable bytes
+ * @rx_pushed:	RX packets pushed and not yet published (for coalescing: a
+ *		frame over several chains counts once, a chain given back
+ *		empty too)
+ * @rx_coal:	coalescing of the RX queue
+ * @tx_coal:	coalescing of the TX queue
  * @spill:	RX_SPILL bytes: a frame's tail, or a whole frame waiting
  * @pending:	length of the frame waiting whole in @spill, or 0
  * @stats:	counters, read by other threads with relaxed atomics
@@ -142,6 +187,9 @@ struct NetPair {
     bool rx_held_pinned;
     unsigned int rx_held_iov;
     size_t rx_room;
+    unsigned int rx_pushed;
+    PairCoal rx_coal;
+    PairCoal tx_coal;
     uint8_t *spill;
     size_t pending;
     NetPairStats stats;
@@ -201,6 +249,16 @@ void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
     }
     p->vlan_filter = vlan_filter;
     p->guest_offloads = guest_offloads;
+}
+
+void net_pair_set_coalescing(NetPair *p, const CtrlvqCoal *rx,
+                             const CtrlvqCoal *tx)
+{
+    /* Paused or stopped: no window is open (pair_coal_flush()). */
+    p->rx_coal.max_packets = rx->max_packets;
+    p->rx_coal.max_usecs = rx->max_usecs;
+    p->tx_coal.max_packets = tx->max_packets;
+    p->tx_coal.max_usecs = tx->max_usecs;
 }
 
 /* The most frames net_pair_drop_queued() reads: a TAP queue holds 500
@@ -295,23 +353,148 @@ size_t net_rx_frame_max(uint64_t features, uint16_t mtu)
 }
 
 /**
- * pair_notify() - publish what was pushed on @vq; interrupt if asked
+ * now_ns() - the CLOCK_MONOTONIC time
+ *
+ * Return: nanoseconds.
+ */
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/**
+ * pair_irq() - interrupt the driver for one of the pair's queues
+ * @p:		the pair
+ * @c:		the queue's coalescing (its index and counter)
+ */
+static void pair_irq(NetPair *p, const PairCoal *c)
+{
+    int ret = p->q.notify(p->q.opaque, c->vq_index);
+
+    if (ret < 0) {
+        g_message("%s: vq %u: interrupt: %s", p->name, c->vq_index,
+                  g_strerror(-ret));
+    }
+    stat_add(c->irqs, 1);
+}
+
+/**
+ * coal_on() - whether a queue's interrupts are coalesced
+ * @c:		its coalescing
+ *
+ * Return: true with both parameters non-zero (the spec: either 0 means an
+ * interrupt for every packet).
+ */
+static bool coal_on(const PairCoal *c)
+{
+    return c->max_packets && c->max_usecs;
+}
+
+/**
+ * coal_end() - end the open window of a queue: its interrupt, if owed
+ * @p:		the pair
+ * @c:		the queue's coalescing
+ */
+static void coal_end(NetPair *p, PairCoal *c)
+{
+    if (c->owed) {
+        pair_irq(p, c);
+    }
+    c->packets = 0;
+    c->owed = false;
+}
+
+/**
+ * pair_coal_flush() - end both windows now (pause, stop)
+ * @p:		the pair
+ */
+static void pair_coal_flush(NetPair *p)
+{
+    coal_end(p, &p->rx_coal);
+    coal_end(p, &p->tx_coal);
+}
+
+/**
+ * pair_coal_expire() - end the windows whose deadline passed
+ * @p:		the pair
+ */
+static void pair_coal_expire(NetPair *p)
+{
+    int64_t now;
+
+    if (!p->rx_coal.packets && !p->tx_coal.packets) {
+        return; /* no clock read on a pair without coalescing */
+    }
+    now = now_ns();
+    if (p->rx_coal.packets && now >= p->rx_coal.deadline) {
+        coal_end(p, &p->rx_coal);
+    }
+    if (p->tx_coal.packets && now >= p->tx_coal.deadline) {
+        coal_end(p, &p->tx_coal);
+    }
+}
+
+/**
+ * pair_coal_timeout() - how long the thread may sleep
+ * @p:		the pair
+ * @ts:		receives the time left until the first open window ends
+ *
+ * Return: @ts, or NULL to sleep until something happens (no window open).
+ */
+static struct timespec *pair_coal_timeout(NetPair *p, struct timespec *ts)
+{
+    int64_t first = INT64_MAX, now, left;
+
+    if (p->rx_coal.packets) {
+        first = p->rx_coal.deadline;
+    }
+    if (p->tx_coal.packets) {
+        first = MIN(first, p->tx_coal.deadline);
+    }
+    if (first == INT64_MAX) {
+        return NULL;
+    }
+    /* Once: MAX() would read the clock twice, and a negative time is
+     * EINVAL to ppoll(). */
+    now = now_ns();
+    left = first > now ? first - now : 0;
+    ts->tv_sec = left / 1000000000;
+    ts->tv_nsec = left % 1000000000;
+    return ts;
+}
+
+/**
+ * pair_notify() - publish what was pushed on @vq; interrupt if asked, now
+ * or, coalescing, when the window ends
  * @p:		the pair
  * @vq:		the queue
- * @vq_index:	its index on the device
- * @irqs:	interrupt counter
+ * @c:		its coalescing
+ * @packets:	packets pushed since the last publication
  */
-static void pair_notify(NetPair *p, VduseVq *vq, uint32_t vq_index,
-                        uint64_t *irqs)
+static void pair_notify(NetPair *p, VduseVq *vq, PairCoal *c,
+                        unsigned int packets)
 {
-    if (vduse_vq_flush(vq)) {
-        int ret = p->q.notify(p->q.opaque, vq_index);
+    bool want = vduse_vq_flush(vq);
 
-        if (ret < 0) {
-            g_message("%s: vq %u: interrupt: %s", p->name, vq_index,
-                      g_strerror(-ret));
+    if (!coal_on(c)) {
+        if (want) {
+            pair_irq(p, c);
         }
-        stat_add(irqs, 1);
+        return;
+    }
+    if (!packets && !want) {
+        return; /* nothing was published */
+    }
+    if (!c->packets) {
+        c->deadline = now_ns() + (int64_t)c->max_usecs * 1000;
+    }
+    c->packets += MAX(packets, 1u);
+    c->owed |= want;
+    if (c->packets >= c->max_packets) {
+        coal_end(p, c);
     }
 }
 
@@ -388,7 +571,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
         }
         vduse_vq_push(vq, e->id, 0);
     }
-    pair_notify(p, vq, p->q.tx_index, &p->stats.tx_irqs);
+    pair_notify(p, vq, &p->tx_coal, i);
     return ret < 0 ? -EIO : (int)i;
 }
 
@@ -431,6 +614,7 @@ static int rx_fill(NetPair *p, VduseVq *vq, size_t want)
         if (e->in_len < NET_HDR_LEN) {
             /* No room for the header: give it back empty. */
             vduse_vq_push(vq, e->id, 0);
+            p->rx_pushed++;
             stat_add(&p->stats.rx_dropped, 1);
             p->rx_held_pinned |= p->rx_held > 0;
             continue;
@@ -470,7 +654,8 @@ static void rx_release(NetPair *p, VduseVq *vq)
         for (unsigned int i = 0; i < p->rx_held; i++) {
             vduse_vq_push(vq, p->rx_chains[i].id, 0);
         }
-        pair_notify(p, vq, p->q.rx_index, &p->stats.rx_irqs);
+        pair_notify(p, vq, &p->rx_coal, p->rx_pushed + p->rx_held);
+        p->rx_pushed = 0;
     }
     p->rx_held_pinned = false;
     p->rx_held = p->rx_held_iov = 0;
@@ -582,6 +767,7 @@ static void rx_deliver(NetPair *p, VduseVq *vq, size_t len)
         used_iov += p->rx_chains[used].niov;
         used++;
     }
+    p->rx_pushed++;
     le = htole16((uint16_t)used);
     iov_from_buf(p->rx_iov, used_iov,
                  offsetof(struct virtio_net_hdr_v1, num_buffers), &le,
@@ -723,7 +909,8 @@ static int pair_rx_burst(NetPair *p, VduseVq *vq)
     while (done < BURST && (ret = pair_rx_one(p, vq)) > 0) {
         done++;
     }
-    pair_notify(p, vq, p->q.rx_index, &p->stats.rx_irqs);
+    pair_notify(p, vq, &p->rx_coal, p->rx_pushed);
+    p->rx_pushed = 0;
     return ret < 0 ? -EIO : done;
 }
 
@@ -752,8 +939,10 @@ static bool pair_check_requests(NetPair *p)
 
     g_mutex_lock(&p->lock);
     if (p->pause_req || p->stop_req) {
-        /* Nothing popped and not pushed while paused or after. */
+        /* Nothing popped and not pushed while paused or after, and no
+         * interrupt owed: the driver sees all that was done. */
         rx_release(p, p->q.rx);
+        pair_coal_flush(p);
     }
     while (p->pause_req && !p->stop_req) {
         if (!p->paused) {
@@ -804,10 +993,18 @@ static gpointer pair_thread(gpointer data)
     int tx_kick = p->q.tx_kick;
     bool tx_failed = false, rx_failed = false;
 
+    if (prctl(PR_SET_TIMERSLACK, COAL_TIMER_SLACK_NS, 0, 0, 0) < 0) {
+        g_message("%s: pair %u: timer slack: %s; coalescing deadlines may "
+                  "come 50 us late",
+                  p->name, p->index, g_strerror(errno));
+    }
     while (!pair_check_requests(p)) {
         struct pollfd fds[4];
+        struct timespec ts;
         int tx_done = 0, rx_done = 0;
         nfds_t nfds = 0;
+
+        pair_coal_expire(p);
 
         if (!tx_failed && !p->tx_blocked) {
             vduse_vq_enable_notify(tx, false);
@@ -852,7 +1049,8 @@ static gpointer pair_thread(gpointer data)
                     (struct pollfd){.fd = p->tap_fd, .events = POLLIN};
             }
         }
-        if (poll(fds, nfds, -1) < 0 && errno != EINTR) {
+        if (ppoll(fds, nfds, pair_coal_timeout(p, &ts), NULL) < 0 &&
+            errno != EINTR) {
             g_message("%s: pair %u: poll: %s", p->name, p->index,
                       g_strerror(errno));
             break;
@@ -881,6 +1079,7 @@ static gpointer pair_thread(gpointer data)
     /* Gone for good: a pause has nothing to wait for. */
     g_mutex_lock(&p->lock);
     rx_release(p, rx);
+    pair_coal_flush(p);
     p->paused = true;
     g_cond_broadcast(&p->cond);
     g_mutex_unlock(&p->lock);
@@ -914,6 +1113,7 @@ int net_pair_step(NetPair *p, bool pause)
     int tx, rx = 0;
 
     g_return_val_if_fail(!p->thread, -EINVAL);
+    pair_coal_expire(p);
     /* What poll() reports when everything is ready: the TAP writable and
      * readable, both queues kicked. */
     p->tx_blocked = false;
@@ -926,6 +1126,7 @@ int net_pair_step(NetPair *p, bool pause)
     }
     if (pause) {
         rx_release(p, p->q.rx);
+        pair_coal_flush(p);
     }
     vduse_vq_enable_notify(p->q.tx, true);
     if (p->rx_starved) {
@@ -952,6 +1153,15 @@ static void pair_setup(NetPair *p, const NetPairQueues *q, uint64_t features,
     p->rx_held_pinned = false;
     p->rx_held = p->rx_held_iov = 0;
     p->rx_room = 0;
+    p->rx_pushed = 0;
+    p->rx_coal.vq_index = q->rx_index;
+    p->rx_coal.irqs = &p->stats.rx_irqs;
+    p->rx_coal.packets = 0;
+    p->rx_coal.owed = false;
+    p->tx_coal.vq_index = q->tx_index;
+    p->tx_coal.irqs = &p->stats.tx_irqs;
+    p->tx_coal.packets = 0;
+    p->tx_coal.owed = false;
     p->pending = 0;
     p->tx_blocked = false;
     p->rx_starved = false;

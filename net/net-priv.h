@@ -111,6 +111,16 @@ void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
                          bool vlan_filter, uint64_t guest_offloads);
 
 /**
+ * net_pair_set_coalescing() - the notification coalescing of the pair's
+ * queues, as the driver set it (NOTF_COAL)
+ * @p:		the pair, paused or not running
+ * @rx:		the RX queue's, copied (both 0 at creation: none)
+ * @tx:		the TX queue's, copied
+ */
+void net_pair_set_coalescing(NetPair *p, const CtrlvqCoal *rx,
+                             const CtrlvqCoal *tx);
+
+/**
  * net_pair_drop_queued() - drop the frames waiting in the pair's TAP queue
  * @p:		the pair, not running
  *
@@ -166,7 +176,9 @@ void net_pair_attach(NetPair *p, const NetPairQueues *q, uint64_t features,
  *
  * As if poll() had said everything is ready (both queues kicked, the TAP
  * readable and writable): a TX burst, then an RX burst, each published
- * with its interrupt; then kicks asked for again.
+ * with its interrupt (coalesced ones when their window ends, by count or
+ * by the clock at the start of a round, or at a pause); then kicks asked
+ * for again.
  * Return: TX chains and RX frames handled, or -EIO if a queue failed.
  */
 int net_pair_step(NetPair *p, bool pause);
@@ -337,7 +349,8 @@ bool net_dev_open_with(NetDev *nd, NetDevOpener open, void *data,
  * Keys: "mac", "rx-mode" (promisc, allmulti, alluni, nomulti, nouni,
  * nobcast), "mac-table" (unicast, unicast-overflow, multicast,
  * multicast-overflow), "vlans" (ids), "queue-pairs", "guest-offloads",
- * "announce-acks". Return: a new JsonNode, owned by the caller.
+ * "announce-acks", "rss", "hash-config", "notf-coal" (tx, rx, vqs: each
+ * max-packets and max-usecs). Return: a new JsonNode, owned by the caller.
  */
 JsonNode *net_shadow_to_json(const CtrlvqShadow *shadow);
 

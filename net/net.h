@@ -67,7 +67,9 @@ typedef struct NetOptions {
  * Features QEMU's vhost-vdpa cannot shadow, and so will neither migrate
  * nor move the control queue to an address space of its own with:
  * GUEST_ANNOUNCE and USO (QEMU 7.2 to 11.1: "vdpa svq does not work with
- * features 0x..."), DEVICE_STATS (never in QEMU's list), and RING_PACKED
+ * features 0x..."), DEVICE_STATS, NOTF_COAL and VQ_NOTF_COAL (never in
+ * QEMU's list; nor does its control-queue shadow keep or replay the
+ * coalescing commands), and RING_PACKED
  * (QEMU's shadow virtqueue is split only through 10.x; not checked with
  * 11.1 here). SPEED_DUPLEX and RSS are left out too until a VMM test shows
  * the QEMU versions we test take them (older ones do not list them). Not
@@ -76,6 +78,8 @@ typedef struct NetOptions {
 #define NET_VMM_UNSHADOWED_FEATURES                                            \
     (VDUSE_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |                                  \
      VDUSE_BIT(VIRTIO_NET_F_DEVICE_STATS) |                                    \
+     VDUSE_BIT(VIRTIO_NET_F_NOTF_COAL) |                                       \
+     VDUSE_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) |                                    \
      VDUSE_BIT(VIRTIO_NET_F_SPEED_DUPLEX) | VDUSE_BIT(VIRTIO_NET_F_RSS) |      \
      VDUSE_BIT(VIRTIO_NET_F_GUEST_USO4) | VDUSE_BIT(VIRTIO_NET_F_GUEST_USO6) | \
      VDUSE_BIT(VIRTIO_NET_F_HOST_USO) | VDUSE_BIT(VDUSE_F_RING_PACKED))

@@ -247,18 +247,22 @@ static void tap_job_push(NetDev *nd, const TapJob *job)
 }
 
 /**
- * pair_set_filter() - give @p the driver's receive filter, if it set one
+ * pair_set_shadow() - give pair @i what the driver set: its receive filter,
+ * if it set one, and the coalescing of the pair's two queues
  * @nd:		the model
- * @p:		a pair, paused or not running
+ * @i:		the pair, paused or not running
  */
-static void pair_set_filter(NetDev *nd, NetPair *p)
+static void pair_set_shadow(NetDev *nd, unsigned int i)
 {
+    const CtrlvqShadow *s = ctrlvq_shadow(nd->cvq);
     uint64_t f = nd->dev ? vduse_dev_features(nd->dev) : 0;
     bool rx = f & VDUSE_BIT(VIRTIO_NET_F_CTRL_RX);
     bool vlan = f & VDUSE_BIT(VIRTIO_NET_F_CTRL_VLAN);
 
-    net_pair_set_filter(p, rx || vlan ? ctrlvq_shadow(nd->cvq) : NULL, vlan,
-                        ctrlvq_shadow(nd->cvq)->guest_offloads);
+    net_pair_set_filter(nd->pairs[i], rx || vlan ? s : NULL, vlan,
+                        s->guest_offloads);
+    net_pair_set_coalescing(nd->pairs[i], &s->coal_vq[2 * i],
+                            &s->coal_vq[2 * i + 1]);
 }
 
 static void pair_start(NetDev *nd, unsigned int i);
@@ -333,7 +337,10 @@ static void cvq_announce_ack(void *opaque)
     }
 }
 
-/* cvq_changed() - the shadow changed: the running pairs filter anew. */
+/*
+ * cvq_changed() - the shadow changed: the running pairs filter and
+ * coalesce anew (a pause sends what a coalescing window owes first).
+ */
 static void cvq_changed(const CtrlvqShadow *shadow, const char *what,
                         void *opaque)
 {
@@ -348,7 +355,7 @@ static void cvq_changed(const CtrlvqShadow *shadow, const char *what,
     for (unsigned int i = 0; i < nd->opts.queue_pairs; i++) {
         if (nd->pairs[i]) {
             net_pair_pause(nd->pairs[i]);
-            pair_set_filter(nd, nd->pairs[i]);
+            pair_set_shadow(nd, i);
             net_pair_resume(nd->pairs[i]);
         }
     }
@@ -913,7 +920,7 @@ static void pair_start(NetDev *nd, unsigned int i)
         .notify = vduse_vq_irq,
         .opaque = nd->dev,
     };
-    pair_set_filter(nd, nd->pairs[i]);
+    pair_set_shadow(nd, i);
     g_debug("%s: pair %u: starting", nd->name, i);
     if (!net_pair_start(nd->pairs[i], &q, vduse_dev_features(nd->dev),
                         nd->opts.mtu, &error)) {

@@ -75,6 +75,46 @@ static void add_rss(JsonBuilder *b, const char *key, const CtrlvqRss *r,
     json_builder_end_object(b);
 }
 
+/**
+ * add_coal() - one coalescing setting as a JSON object
+ * @b:		the builder, where a value goes
+ * @c:		the setting
+ */
+static void add_coal(JsonBuilder *b, const CtrlvqCoal *c)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "max-packets");
+    json_builder_add_int_value(b, c->max_packets);
+    json_builder_set_member_name(b, "max-usecs");
+    json_builder_add_int_value(b, c->max_usecs);
+    json_builder_end_object(b);
+}
+
+/**
+ * add_notf_coal() - the "notf-coal" member: TX_SET, RX_SET, and per data
+ * vq of the pairs in use (those of the others are TX_SET's and RX_SET's)
+ * @b:		the builder, inside the shadow object
+ * @s:		the shadow
+ */
+static void add_notf_coal(JsonBuilder *b, const CtrlvqShadow *s)
+{
+    uint32_t vqs = MIN(2u * s->queue_pairs, G_N_ELEMENTS(s->coal_vq));
+
+    json_builder_set_member_name(b, "notf-coal");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "tx");
+    add_coal(b, &s->coal_tx);
+    json_builder_set_member_name(b, "rx");
+    add_coal(b, &s->coal_rx);
+    json_builder_set_member_name(b, "vqs");
+    json_builder_begin_array(b);
+    for (uint32_t vq = 0; vq < vqs; vq++) {
+        add_coal(b, &s->coal_vq[vq]);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
 JsonNode *net_shadow_to_json(const CtrlvqShadow *s)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -123,6 +163,7 @@ JsonNode *net_shadow_to_json(const CtrlvqShadow *s)
     json_builder_add_int_value(b, (gint64)s->announce_acks);
     add_rss(b, "rss", &s->rss, true);
     add_rss(b, "hash-config", &s->hash, false);
+    add_notf_coal(b, s);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
@@ -225,6 +266,70 @@ static void read_rss(JsonIn *in, JsonObject *o, const char *key, CtrlvqRss *r,
     }
 }
 
+/**
+ * read_coal() - a coalescing object add_coal() wrote
+ * @in:		the reader
+ * @c:		the object, or NULL (an earlier failure)
+ * @out:	filled in
+ */
+static void read_coal(JsonIn *in, JsonObject *c, CtrlvqCoal *out)
+{
+    out->max_packets =
+        (uint32_t)json_in_uint(in, c, "max-packets", 0, G_MAXUINT32);
+    out->max_usecs = (uint32_t)json_in_uint(in, c, "max-usecs", 0, G_MAXUINT32);
+}
+
+/**
+ * read_notf_coal() - the "notf-coal" member add_notf_coal() wrote
+ * @in:		the reader
+ * @o:		the shadow object
+ * @s:		the shadow, its queue pairs read; its coalescing filled in
+ *
+ * Absent (a document from before it was kept) reads as no coalescing.
+ * "vqs" must have an entry for each data vq of the pairs in use; the
+ * others get the "tx" and "rx" values, as the device keeps them.
+ */
+static void read_notf_coal(JsonIn *in, JsonObject *o, CtrlvqShadow *s)
+{
+    const char *where = in->where;
+    JsonObject *c;
+    JsonArray *vqs;
+    guint n;
+
+    if (!o || !json_object_has_member(o, "notf-coal")) {
+        return;
+    }
+    c = json_in_object(in, o, "notf-coal");
+    in->where = "shadow.notf-coal";
+    read_coal(in, json_in_object(in, c, "tx"), &s->coal_tx);
+    read_coal(in, json_in_object(in, c, "rx"), &s->coal_rx);
+    vqs = json_in_array(in, c, "vqs", G_N_ELEMENTS(s->coal_vq));
+    n = vqs ? json_array_get_length(vqs) : 0;
+    if (vqs && n != 2u * s->queue_pairs) {
+        json_in_fail(in, "vqs",
+                     "an array of one entry per data vq of the %u queue "
+                     "pairs in use",
+                     s->queue_pairs);
+    }
+    for (guint vq = 0; vq < G_N_ELEMENTS(s->coal_vq); vq++) {
+        JsonNode *e = vq < n ? json_array_get_element(vqs, vq) : NULL;
+
+        if (in->error) {
+            break;
+        }
+        if (vq >= n) {
+            s->coal_vq[vq] = vq % 2 ? s->coal_tx : s->coal_rx;
+        } else if (!JSON_NODE_HOLDS_OBJECT(e)) {
+            json_in_fail(in, "vqs", "an array of objects");
+        } else {
+            in->where = "shadow.notf-coal.vqs[]";
+            read_coal(in, json_node_get_object(e), &s->coal_vq[vq]);
+            in->where = "shadow.notf-coal";
+        }
+    }
+    in->where = where;
+}
+
 bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out)
 {
     const char *where = in->where;
@@ -263,6 +368,7 @@ bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out)
     in->where = "shadow";
     read_rss(in, o, "rss", &s.rss, true);
     read_rss(in, o, "hash-config", &s.hash, false);
+    read_notf_coal(in, o, &s);
     in->where = where;
     if (in->error) {
         return false;

@@ -58,6 +58,15 @@ expect_usage --name x --tap t --mgmt /run/x.sock --mgmt-group no-such-group-here
 expect_usage --name x --tap t --mgmt /run/x.sock --mgmt-allow-uid no-such-user-here
 expect_usage --name x --tap t --features foo
 expect_usage --name x --tap t --features -csum,csum
+expect_usage --name x --tap t --features -notf-coal,notf-coal
+# The coalescing features have names, and --help says --bus vhost leaves
+# them out.
+for f in notf-coal vq-notf-coal; do
+    echo "$help" | tr -s ' \n' ' ' | grep -q "Names:.* $f" ||
+        fail "--help does not name $f"
+done
+echo "$help" | tr -s ' \n' ' ' | grep -q "device-stats, notf-coal and vq-notf-coal" ||
+    fail "--help does not say notf-coal is off with --bus vhost"
 # host-tso4 needs csum: the error names both.
 err=$("$bin" --name x --tap t --features -csum 2>&1 >/dev/null)
 [ $? = 2 ] || fail "--features -csum: not exit 2"

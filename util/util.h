@@ -43,6 +43,15 @@
 #define VIRTIO_NET_STATS_TYPE_REPLY_CVQ 32
 #endif
 
+/* virtio 1.3 per-virtqueue notification coalescing (Linux 6.7+ headers). */
+#ifndef VIRTIO_NET_F_VQ_NOTF_COAL
+#define VIRTIO_NET_F_VQ_NOTF_COAL 52
+#endif
+#ifndef VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET
+#define VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET 2
+#define VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET 3
+#endif
+
 /**
  * iov_to_buf() - copy bytes out of an iovec array
  * @iov:	segments

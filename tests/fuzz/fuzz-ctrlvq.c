@@ -12,7 +12,8 @@
  *    reported changed() once, a refused one changed nothing: neither the
  *    shadow nor the device (compared field by field before and after);
  *  - the shadow is what the device does (queue pairs, guest offloads,
- *    MAC), as ctrlvq.c's theory of operation says;
+ *    MAC), as ctrlvq.c's theory of operation says; its coalescing is one
+ *    the commands could leave (ctrlvq_coal_check());
  *  - at the end of the input, the shadow, inside a whole migration state
  * document (net_state_to_json(), as text), reads back with
  * net_state_from_json() to an equal shadow;
@@ -173,7 +174,10 @@ static bool shadow_equal(const CtrlvqShadow *a, const CtrlvqShadow *b)
            a->queue_pairs == b->queue_pairs &&
            a->guest_offloads == b->guest_offloads &&
            a->announce_acks == b->announce_acks &&
-           rss_equal(&a->rss, &b->rss) && rss_equal(&a->hash, &b->hash);
+           rss_equal(&a->rss, &b->rss) && rss_equal(&a->hash, &b->hash) &&
+           !memcmp(&a->coal_tx, &b->coal_tx, sizeof(a->coal_tx)) &&
+           !memcmp(&a->coal_rx, &b->coal_rx, sizeof(a->coal_rx)) &&
+           !memcmp(a->coal_vq, b->coal_vq, sizeof(a->coal_vq));
 }
 
 /**
@@ -214,6 +218,9 @@ static void check_device(const Device *d)
     fuzz_check(d->offloads == s->guest_offloads);
     fuzz_check(!memcmp(d->mac, s->mac, 6));
     fuzz_check(rss_equal(&d->rss, &s->rss));
+    /* Whatever the features now (a reset may have changed them): those of
+     * pairs not in use are TX_SET's and RX_SET's. */
+    fuzz_check(ctrlvq_coal_check(s, ~0ull, NULL));
 }
 
 /**
@@ -290,7 +297,10 @@ static void op_execute(Device *d, FuzzIn *in, bool with_room)
     size_t result_len;
     uint8_t status =
         ctrlvq_execute_reply(d->cvq, cmd, got, result, room, &result_len);
-    bool query = got >= 1 && cmd[0] == VIRTIO_NET_CTRL_STATS;
+    /* The commands that only read: STATS and NOTF_COAL_VQ_GET. */
+    bool query = got >= 2 && (cmd[0] == VIRTIO_NET_CTRL_STATS ||
+                              (cmd[0] == VIRTIO_NET_CTRL_NOTF_COAL &&
+                               cmd[1] == VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET));
 
     fuzz_check(status == 0 || status == 1);
     fuzz_check(result_len <= room);
@@ -298,7 +308,7 @@ static void op_execute(Device *d, FuzzIn *in, bool with_room)
         /* A query changes nothing, and says so to nobody. */
         fuzz_check(d->changed == dev_before.changed + (query ? 0 : 1));
         if (query && !shadow_equal(&before, ctrlvq_shadow(d->cvq))) {
-            fuzz_fail("a statistics command changed the shadow");
+            fuzz_fail("a query changed the shadow");
         }
         return;
     }
@@ -335,6 +345,12 @@ static void op_restore(Device *d, FuzzIn *in, uint64_t *features,
     }
     if (b & 4) {
         *features = fuzz_u64(in);
+    }
+    if (b & 8) {
+        uint8_t vq = fuzz_u8(in) % (2 * CTRLVQ_MAX_QUEUE_PAIRS);
+
+        s.coal_vq[vq].max_packets = fuzz_u32(in);
+        s.coal_vq[vq].max_usecs = fuzz_u32(in);
     }
     /* The device is reset before a restore (a new driver, or a
      * destination that never ran). */

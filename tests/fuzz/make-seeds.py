@@ -182,9 +182,10 @@ REFUSE = lambda pairs, offloads: bytes([3, (1 if pairs else 0) |
 RESET = lambda f=ALL: struct.pack("<BQ", 4, f)
 
 
-def restore(pairs=None, offloads=None, features=None):
+def restore(pairs=None, offloads=None, features=None, coal=None):
+    # coal: (vq, max_packets, max_usecs) written into the shadow restored
     b = (1 if pairs is not None else 0) | (2 if offloads is not None else 0) \
-        | (4 if features is not None else 0)
+        | (4 if features is not None else 0) | (8 if coal is not None else 0)
     out = struct.pack("<BB", 5, b)
     if pairs is not None:
         out += struct.pack("<H", pairs)
@@ -192,6 +193,8 @@ def restore(pairs=None, offloads=None, features=None):
         out += struct.pack("<Q", offloads)
     if features is not None:
         out += struct.pack("<Q", features)
+    if coal is not None:
+        out += struct.pack("<BII", *coal)
     return out
 
 
@@ -265,6 +268,37 @@ write("ctrlvq", "no-features", cvq_header(0, 1) + cmd(0, 0, b"\0") +
 write("ctrlvq", "restore", cvq_header() + cmd(4, 0, struct.pack("<H", 3)) +
       cmd(1, 1, UNI) + restore() + restore(pairs=2, offloads=0) +
       restore(features=ALL & ~(1 << F["MQ"])) + RESET())
+NOTF_COAL, VQ_NOTF_COAL = 1 << 53, 1 << 52
+
+
+def coal(packets, usecs):
+    return struct.pack("<II", packets, usecs)
+
+
+def coal_vq(vq, packets, usecs, reserved=0):
+    return struct.pack("<HH", vq, reserved) + coal(packets, usecs)
+
+
+# ethtool -C, per-queue settings, every refusal the spec names, VQ_GET with
+# and without room, pairs disabled and enabled again, restores of settings
+# the features cannot hold.
+write("ctrlvq", "notf-coal", cvq_header(ALL | NOTF_COAL | VQ_NOTF_COAL) +
+      cmd(4, 0, struct.pack("<H", 2)) +
+      cmd(6, 0, coal(8, 0)) + cmd(6, 1, coal(16, 50)) +
+      cmd(6, 0, coal(8, 0) + b"x") + cmd(6, 1, coal(16, 50)[:7]) +
+      cmd(6, 2, coal_vq(0, 32, 100)) + cmd(6, 2, coal_vq(3, 1, 1, 0xffff)) +
+      cmd(6, 2, coal_vq(4, 1, 1)) + cmd(6, 2, coal_vq(8, 1, 1)) +
+      cmd(6, 2, coal_vq(9, 1, 1)) + cmd(6, 2, coal_vq(0, 1, 1)[:11]) +
+      cmd_reply(6, 3, struct.pack("<HH", 0, 0), room=8) +
+      cmd_reply(6, 3, struct.pack("<HH", 3, 0), room=7) +
+      cmd_reply(6, 3, struct.pack("<HH", 8, 0), room=8) +
+      cmd_reply(6, 3, struct.pack("<HH", 0, 0) + b"x", room=8) +
+      cmd(6, 3, struct.pack("<HH", 0, 0)) +
+      cmd(4, 0, struct.pack("<H", 1)) + cmd(4, 0, struct.pack("<H", 2)) +
+      restore() + restore(coal=(6, 1, 1)) + restore(coal=(1, 2, 2)) +
+      restore(features=ALL | VQ_NOTF_COAL) +
+      restore(features=ALL | NOTF_COAL) + RESET(ALL | NOTF_COAL) +
+      cmd(6, 2, coal_vq(0, 1, 1)) + cmd(6, 0, coal(0xffffffff, 0xffffffff)))
 # Issue 17, item 11: the queue pairs were left applied when the device
 # then refused the offloads (fixed by ffbe83e; a reproducer until then).
 write("ctrlvq", "restore-partial-refused",

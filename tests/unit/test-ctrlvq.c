@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <endian.h>
 #include <gio/gio.h>
 #include <glib.h>
 #include <string.h>
@@ -20,6 +21,10 @@
      BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |      \
      BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |            \
      BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO4))
+
+/* Both coalescing features on top of ALL_CTRL. */
+#define COAL_F                                                                 \
+    (ALL_CTRL | BIT(VIRTIO_NET_F_NOTF_COAL) | BIT(VIRTIO_NET_F_VQ_NOTF_COAL))
 
 static const uint8_t config_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 
@@ -198,8 +203,47 @@ static const Case cases[] = {
     {"/ctrlvq/offloads/not-negotiated", ALL_CTRL,
      C(5, 0, 0x02, 1, 0, 0, 0, 0, 0, 0), ERR},
     {"/ctrlvq/offloads/short", ALL_CTRL, C(5, 0, 0x02, 0, 0, 0), ERR},
+    /* Notification coalescing (more in /ctrlvq/notf-coal/...). One pair in
+     * use of 4: vq 0 and 1 enabled, 2..7 not, 8 the control queue. */
+    {"/ctrlvq/notf-coal/tx-set", COAL_F, C(6, 0, 8, 0, 0, 0, 0, 0, 0, 0), OK},
+    {"/ctrlvq/notf-coal/rx-set", COAL_F, C(6, 1, 16, 0, 0, 0, 50, 0, 0, 0), OK},
+    {"/ctrlvq/notf-coal/tx-set-short", COAL_F, C(6, 0, 8, 0, 0, 0, 0, 0, 0),
+     ERR},
+    {"/ctrlvq/notf-coal/rx-set-long", COAL_F,
+     C(6, 1, 16, 0, 0, 0, 50, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/tx-set-without-feature", ALL_CTRL,
+     C(6, 0, 0, 0, 0, 0, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/rx-set-with-vq-feature-only",
+     ALL_CTRL | BIT(VIRTIO_NET_F_VQ_NOTF_COAL),
+     C(6, 1, 16, 0, 0, 0, 50, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/vq-set-rx0", COAL_F,
+     C(6, 2, 0, 0, 0, 0, 16, 0, 0, 0, 50, 0, 0, 0), OK},
+    {"/ctrlvq/notf-coal/vq-set-tx0", COAL_F,
+     C(6, 2, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0), OK},
+    {"/ctrlvq/notf-coal/vq-set-reserved-ignored", COAL_F,
+     C(6, 2, 1, 0, 0xff, 0xff, 8, 0, 0, 0, 0, 0, 0, 0), OK},
+    {"/ctrlvq/notf-coal/vq-set-pair-not-enabled", COAL_F,
+     C(6, 2, 2, 0, 0, 0, 16, 0, 0, 0, 50, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/vq-set-control-queue", COAL_F,
+     C(6, 2, 8, 0, 0, 0, 16, 0, 0, 0, 50, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/vq-set-out-of-range", COAL_F,
+     C(6, 2, 9, 0, 0, 0, 16, 0, 0, 0, 50, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/vq-set-index-ffff", COAL_F,
+     C(6, 2, 0xff, 0xff, 0, 0, 16, 0, 0, 0, 50, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/vq-set-short", COAL_F,
+     C(6, 2, 0, 0, 0, 0, 16, 0, 0, 0, 50, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/vq-set-long", COAL_F,
+     C(6, 2, 0, 0, 0, 0, 16, 0, 0, 0, 50, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/vq-set-without-feature",
+     ALL_CTRL | BIT(VIRTIO_NET_F_NOTF_COAL),
+     C(6, 2, 0, 0, 0, 0, 16, 0, 0, 0, 50, 0, 0, 0), ERR},
+    /* VQ_GET needs room for its result: ctrlvq_execute() gives none. */
+    {"/ctrlvq/notf-coal/vq-get-no-room", COAL_F, C(6, 3, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/vq-get-without-feature",
+     ALL_CTRL | BIT(VIRTIO_NET_F_NOTF_COAL), C(6, 3, 0, 0, 0, 0), ERR},
+    {"/ctrlvq/notf-coal/unknown-command", COAL_F,
+     C(6, 4, 0, 0, 0, 0, 0, 0, 0, 0), ERR},
     /* Anything else. */
-    {"/ctrlvq/notf-coal", ALL_CTRL, C(6, 0, 0, 0, 0, 0, 0, 0, 0, 0), ERR},
     /* Statistics without VIRTIO_NET_F_DEVICE_STATS (more in /ctrlvq/stats). */
     {"/ctrlvq/stats/query-without-feature", ALL_CTRL, C(8, 0), ERR},
     {"/ctrlvq/stats/get-without-feature", ALL_CTRL,
@@ -398,7 +442,10 @@ static bool shadow_equal(const CtrlvqShadow *a, const CtrlvqShadow *b)
            !memcmp(a->vlans, b->vlans, sizeof(a->vlans)) &&
            a->queue_pairs == b->queue_pairs &&
            a->guest_offloads == b->guest_offloads &&
-           a->announce_acks == b->announce_acks;
+           a->announce_acks == b->announce_acks &&
+           !memcmp(&a->coal_tx, &b->coal_tx, sizeof(a->coal_tx)) &&
+           !memcmp(&a->coal_rx, &b->coal_rx, sizeof(a->coal_rx)) &&
+           !memcmp(a->coal_vq, b->coal_vq, sizeof(a->coal_vq));
 }
 
 /* A shadow restores elsewhere with its effects, or not at all. */
@@ -916,6 +963,199 @@ static void test_rss_restore(void)
     ctrlvq_free(dst);
 }
 
+/**
+ * coal_cmd() - run a NOTF_COAL command with one struct virtio_net_ctrl_coal
+ * @cvq:	the state
+ * @cmd:	TX_SET or RX_SET, or VQ_SET with @vq
+ * @vq:		the vq_index of VQ_SET (ignored otherwise)
+ * @packets:	max_packets
+ * @usecs:	max_usecs
+ * @status:	the answer expected
+ */
+static void coal_cmd(Ctrlvq *cvq, uint8_t cmd, uint16_t vq, uint32_t packets,
+                     uint32_t usecs, uint8_t status)
+{
+    uint8_t b[14] = {VIRTIO_NET_CTRL_NOTF_COAL, cmd};
+    size_t off = cmd == VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET ? 6 : 2;
+    uint16_t le16 = htole16(vq);
+    uint32_t le32 = htole32(packets);
+
+    memcpy(b + 2, &le16, 2);
+    memcpy(b + off, &le32, 4);
+    le32 = htole32(usecs);
+    memcpy(b + off + 4, &le32, 4);
+    run(cvq, b, off + 8, status);
+}
+
+/**
+ * coal_get() - NOTF_COAL_VQ_GET of @vq with @room bytes for the result
+ * @cvq:	the state
+ * @vq:		the queue
+ * @room:	bytes the driver made writable after the status
+ * @out:	receives what the device wrote (when OK)
+ *
+ * Return: the status.
+ */
+static uint8_t coal_get(Ctrlvq *cvq, uint16_t vq, size_t room, CtrlvqCoal *out)
+{
+    uint8_t cmd[6] = {VIRTIO_NET_CTRL_NOTF_COAL,
+                      VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET,
+                      vq & 0xff,
+                      vq >> 8,
+                      0x5a,
+                      0x5a};
+    uint8_t result[16];
+    size_t result_len = 99;
+    uint8_t status;
+    uint32_t v;
+
+    memset(result, 0xee, sizeof(result));
+    status =
+        ctrlvq_execute_reply(cvq, cmd, sizeof(cmd), result, room, &result_len);
+    if (status != VIRTIO_NET_OK) {
+        g_assert_cmpuint(result_len, ==, 0);
+        return status;
+    }
+    g_assert_cmpuint(result_len, ==, 8);
+    g_assert_cmpuint(result[8], ==, 0xee); /* nothing past the result */
+    memcpy(&v, result, 4);
+    out->max_packets = le32toh(v);
+    memcpy(&v, result + 4, 4);
+    out->max_usecs = le32toh(v);
+    return status;
+}
+
+/* assert_coal() - @c holds @packets and @usecs. */
+#define assert_coal(c, packets, usecs)                                         \
+    do {                                                                       \
+        g_assert_cmpuint((c).max_packets, ==, (packets));                      \
+        g_assert_cmpuint((c).max_usecs, ==, (usecs));                          \
+    } while (0)
+
+/*
+ * TX_SET and RX_SET set every queue of their kind, VQ_SET one, the last
+ * command wins (the spec's own sequence of six), VQ_GET reads back what
+ * is in force and changes nothing, a pair disabled and enabled again takes
+ * the TX_SET/RX_SET values, and a reset clears all.
+ */
+static void test_coal(void)
+{
+    Effects fx = {.offloads = ~0ull};
+    Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, &fx_ops, &fx);
+    const CtrlvqShadow *s = ctrlvq_shadow(cvq);
+    CtrlvqShadow before;
+    CtrlvqCoal got;
+    int changes;
+
+    ctrlvq_reset(cvq, COAL_F);
+    for (unsigned int vq = 0; vq < 2 * CTRLVQ_MAX_QUEUE_PAIRS; vq++) {
+        assert_coal(s->coal_vq[vq], 0, 0);
+    }
+    run(cvq, (const uint8_t[]){4, 0, 2, 0}, 4, OK); /* 2 pairs: vq 0..3 */
+
+    /* Command1: RX_SET sets vq 0 and 2; 1 and 3 keep theirs. */
+    coal_cmd(cvq, VIRTIO_NET_CTRL_NOTF_COAL_RX_SET, 0, 16, 50, OK);
+    assert_coal(s->coal_rx, 16, 50);
+    assert_coal(s->coal_vq[0], 16, 50);
+    assert_coal(s->coal_vq[2], 16, 50);
+    assert_coal(s->coal_vq[1], 0, 0);
+    assert_coal(s->coal_vq[3], 0, 0);
+    /* Command2: VQ_SET of vq 0; vq 2 keeps command1's. */
+    coal_cmd(cvq, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, 0, 4, 10, OK);
+    assert_coal(s->coal_vq[0], 4, 10);
+    assert_coal(s->coal_vq[2], 16, 50);
+    assert_coal(s->coal_rx, 16, 50);
+    /* Command3: VQ_GET of vq 0 answers command2's, and is a query. */
+    before = *s;
+    changes = fx.changes;
+    g_assert_cmpuint(coal_get(cvq, 0, 8, &got), ==, OK);
+    assert_coal(got, 4, 10);
+    g_assert_cmpint(fx.changes, ==, changes);
+    g_assert_true(shadow_equal(s, &before));
+    /* Command4: VQ_SET of vq 1; vq 3 keeps its 0. */
+    coal_cmd(cvq, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, 1, 1, 1, OK);
+    assert_coal(s->coal_vq[1], 1, 1);
+    assert_coal(s->coal_vq[3], 0, 0);
+    /* Command5: TX_SET overrides command4 on vq 1, and sets vq 3. */
+    coal_cmd(cvq, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 0, 8, 0, OK);
+    assert_coal(s->coal_vq[1], 8, 0);
+    assert_coal(s->coal_vq[3], 8, 0);
+    /* Command6: VQ_GET of vq 1 answers command5's. */
+    g_assert_cmpuint(coal_get(cvq, 1, 16, &got), ==, OK);
+    assert_coal(got, 8, 0);
+    g_assert_cmpuint(coal_get(cvq, 2, 8, &got), ==, OK);
+    assert_coal(got, 16, 50);
+
+    /* VQ_GET: no room, the control queue, a pair not in use, past all. */
+    g_assert_cmpuint(coal_get(cvq, 0, 7, &got), ==, ERR);
+    g_assert_cmpuint(coal_get(cvq, 4, 8, &got), ==, ERR);
+    g_assert_cmpuint(coal_get(cvq, 8, 8, &got), ==, ERR);
+    g_assert_cmpuint(coal_get(cvq, 9, 8, &got), ==, ERR);
+    g_assert_cmpint(fx.changes, ==, changes + 2); /* commands 4 and 5 */
+
+    /* Pair 1 disabled and enabled again: the RX_SET/TX_SET values. */
+    coal_cmd(cvq, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, 2, 3, 3, OK);
+    coal_cmd(cvq, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, 3, 5, 5, OK);
+    run(cvq, (const uint8_t[]){4, 0, 1, 0}, 4, OK);
+    assert_coal(s->coal_vq[0], 4, 10); /* still in use: kept */
+    assert_coal(s->coal_vq[2], 16, 50);
+    assert_coal(s->coal_vq[3], 8, 0);
+    coal_cmd(cvq, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, 2, 3, 3, ERR);
+    run(cvq, (const uint8_t[]){4, 0, 2, 0}, 4, OK);
+    g_assert_cmpuint(coal_get(cvq, 2, 8, &got), ==, OK);
+    assert_coal(got, 16, 50);
+    g_assert_true(ctrlvq_coal_check(s, COAL_F, NULL));
+
+    /* Reset: every parameter 0. */
+    ctrlvq_reset(cvq, COAL_F);
+    assert_coal(s->coal_tx, 0, 0);
+    assert_coal(s->coal_rx, 0, 0);
+    for (unsigned int vq = 0; vq < 2 * CTRLVQ_MAX_QUEUE_PAIRS; vq++) {
+        assert_coal(s->coal_vq[vq], 0, 0);
+    }
+    ctrlvq_free(cvq);
+}
+
+/* Coalescing restores as it was, or is refused for what cannot hold it. */
+static void test_coal_restore(void)
+{
+    Effects fx = {.offloads = ~0ull}, fx2 = {.offloads = ~0ull};
+    Ctrlvq *src = ctrlvq_new("src", config_mac, 4, &fx_ops, &fx);
+    Ctrlvq *dst = ctrlvq_new("dst", config_mac, 4, &fx_ops, &fx2);
+    g_autoptr(GError) error = NULL;
+    CtrlvqShadow copy;
+
+    ctrlvq_reset(src, COAL_F);
+    run(src, (const uint8_t[]){4, 0, 2, 0}, 4, OK);
+    coal_cmd(src, VIRTIO_NET_CTRL_NOTF_COAL_RX_SET, 0, 16, 50, OK);
+    coal_cmd(src, VIRTIO_NET_CTRL_NOTF_COAL_TX_SET, 0, 8, 0, OK);
+    coal_cmd(src, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, 2, 32, 100, OK);
+    copy = *ctrlvq_shadow(src);
+    g_assert_true(ctrlvq_restore(dst, COAL_F, &copy, &error));
+    g_assert_no_error(error);
+    g_assert_true(shadow_equal(ctrlvq_shadow(dst), &copy));
+
+    /* TX_SET/RX_SET values need NOTF_COAL. */
+    g_assert_false(ctrlvq_restore(dst, COAL_F & ~BIT(VIRTIO_NET_F_NOTF_COAL),
+                                  &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+    g_clear_error(&error);
+    assert_coal(ctrlvq_shadow(dst)->coal_vq[2], 0, 0);
+    /* A queue set on its own needs VQ_NOTF_COAL. */
+    g_assert_false(ctrlvq_restore(dst, COAL_F & ~BIT(VIRTIO_NET_F_VQ_NOTF_COAL),
+                                  &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+    g_clear_error(&error);
+    /* A queue of a pair not in use with values of its own: no command
+     * leaves that. */
+    copy.coal_vq[6].max_packets = 1;
+    g_assert_false(ctrlvq_restore(dst, COAL_F, &copy, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    ctrlvq_free(src);
+    ctrlvq_free(dst);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -932,6 +1172,8 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/ctrlvq/rss/hash-config", test_hash_config);
     g_test_add_func("/ctrlvq/rss/restore", test_rss_restore);
+    g_test_add_func("/ctrlvq/notf-coal/sequence", test_coal);
+    g_test_add_func("/ctrlvq/notf-coal/restore", test_coal_restore);
     g_test_add_func("/ctrlvq/stats/query", test_stats_query);
     g_test_add_func("/ctrlvq/stats/get", test_stats_get);
     for (size_t i = 0; i < G_N_ELEMENTS(stats_bad); i++) {

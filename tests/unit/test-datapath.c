@@ -1038,6 +1038,200 @@ static void test_rx_drop_queued(Fixture *f, gconstpointer data)
     g_assert_cmpuint(rx_stats(f).rx_packets, ==, 1);
 }
 
+/**
+ * coal_start() - start the pair without event index, with coalescing
+ * @f:		the fixture (split rings)
+ * @rx:		the RX queue's coalescing
+ * @tx:		the TX queue's coalescing
+ *
+ * Without event index the driver asks for an interrupt at every used
+ * buffer (unless it sets VRING_AVAIL_F_NO_INTERRUPT): what the pair sends
+ * is then what coalescing makes of that. Return: false to skip.
+ */
+static bool coal_start(Fixture *f, CtrlvqCoal rx, CtrlvqCoal tx)
+{
+    if (skip_reason) {
+        g_test_skip(skip_reason);
+        return false;
+    }
+    vduse_vq_stop(f->rx);
+    vduse_vq_stop(f->tx);
+    test_ring_start(&f->rxr, f->rx, 0, false);
+    test_ring_start(&f->txr, f->tx, 0, false);
+    net_pair_set_coalescing(f->pair, &rx, &tx);
+    return start_pair(f, VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF));
+}
+
+/**
+ * wait_irqs() - wait up to 5 s for the RX or TX interrupt count to reach @n
+ * @f:		the fixture
+ * @tx:		the TX queue's count, else the RX queue's
+ * @n:		the count
+ */
+static void wait_irqs(Fixture *f, bool tx, uint64_t n)
+{
+    NetPairStats s;
+
+    for (int i = 0; i < 5000; i++) {
+        net_pair_get_stats(f->pair, &s);
+        if ((tx ? s.tx_irqs : s.rx_irqs) >= n) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(tx ? s.tx_irqs : s.rx_irqs, ==, n);
+}
+
+/* rx_one() - one 60-byte frame from the far side, into the driver. */
+static void rx_one(Fixture *f, unsigned int seed)
+{
+    struct virtio_net_hdr_v1 hdr;
+    uint8_t frame[60];
+
+    make_frame(frame, sizeof(frame), seed);
+    rx_frame(f, frame, sizeof(frame), frame, sizeof(frame), &hdr);
+}
+
+/*
+ * RX max_packets 8 (max_usecs far away): 8 frames, each waited for and so
+ * each in a burst of its own, give one interrupt, at the 8th; the next 3
+ * are published at once but wait, and the pause sends what they owe.
+ */
+static void test_coal_rx_packets(Fixture *f, gconstpointer data)
+{
+    if (!coal_start(f, (CtrlvqCoal){8, 10 * 1000 * 1000}, (CtrlvqCoal){0})) {
+        return;
+    }
+    post_rx_buffers(f, 32, 1536);
+    for (unsigned int i = 0; i < 7; i++) {
+        rx_one(f, i);
+    }
+    g_usleep(20 * 1000);
+    g_assert_cmpuint(rx_stats(f).rx_irqs, ==, 0);
+    rx_one(f, 7);
+    wait_irqs(f, false, 1);
+    for (unsigned int i = 8; i < 11; i++) {
+        rx_one(f, i);
+    }
+    g_usleep(20 * 1000);
+    g_assert_cmpuint(rx_stats(f).rx_irqs, ==, 1);
+    net_pair_pause(f->pair);
+    g_assert_cmpuint(rx_stats(f).rx_irqs, ==, 2);
+    net_pair_resume(f->pair);
+    g_assert_cmpuint(rx_stats(f).rx_packets, ==, 11);
+}
+
+/*
+ * RX max_usecs 200 ms (max_packets far away): a frame's interrupt comes
+ * by the deadline, not before, on a thread that sleeps meanwhile.
+ */
+static void test_coal_rx_usecs(Fixture *f, gconstpointer data)
+{
+    gint64 t0, waited;
+
+    if (!coal_start(f, (CtrlvqCoal){1000, 200 * 1000}, (CtrlvqCoal){0})) {
+        return;
+    }
+    post_rx_buffers(f, 8, 1536);
+    t0 = g_get_monotonic_time();
+    rx_one(f, 1);
+    g_assert_cmpuint(rx_stats(f).rx_irqs, ==, 0);
+    wait_irqs(f, false, 1);
+    waited = g_get_monotonic_time() - t0;
+    g_test_message("RX interrupt %" G_GINT64_FORMAT " us after the send",
+                   waited);
+    g_assert_cmpint(waited, >=, 200 * 1000);
+    /* The window closed: the next frame opens one of its own. */
+    rx_one(f, 2);
+    wait_irqs(f, false, 2);
+}
+
+/*
+ * TX max_packets 4 and max_usecs 10 s: four frames, one interrupt. The
+ * RX queue, without coalescing, interrupts for each of its frames.
+ */
+static void test_coal_tx_packets(Fixture *f, gconstpointer data)
+{
+    struct virtio_net_hdr_v1 hdr = {0};
+    uint8_t frame[60];
+
+    if (!coal_start(f, (CtrlvqCoal){0}, (CtrlvqCoal){4, 10 * 1000 * 1000})) {
+        return;
+    }
+    for (unsigned int i = 0; i < 4; i++) {
+        make_frame(frame, sizeof(frame), i);
+        tx_frame(f, &hdr, frame, sizeof(frame), false);
+        if (i < 3) {
+            g_assert_cmpuint(rx_stats(f).tx_irqs, ==, 0);
+        }
+    }
+    wait_irqs(f, true, 1);
+    post_rx_buffers(f, 8, 1536);
+    rx_one(f, 1);
+    rx_one(f, 2);
+    wait_irqs(f, false, 2);
+}
+
+/**
+ * coal_every_packet() - with RX coalescing @rx, three frames, three
+ *			 interrupts
+ * @f:		the fixture
+ * @rx:		parameters that mean no coalescing
+ */
+static void coal_every_packet(Fixture *f, CtrlvqCoal rx)
+{
+    if (!coal_start(f, rx, (CtrlvqCoal){0})) {
+        return;
+    }
+    post_rx_buffers(f, 8, 1536);
+    for (unsigned int i = 0; i < 3; i++) {
+        rx_one(f, i);
+        wait_irqs(f, false, i + 1);
+    }
+}
+
+/* 0/0, the state after reset: an interrupt for every packet. */
+static void test_coal_zero(Fixture *f, gconstpointer data)
+{
+    coal_every_packet(f, (CtrlvqCoal){0, 0});
+}
+
+/* max_usecs 0: no coalescing either, whatever max_packets (the spec). */
+static void test_coal_packets_only(Fixture *f, gconstpointer data)
+{
+    coal_every_packet(f, (CtrlvqCoal){16, 0});
+}
+
+/* max_packets 0: no coalescing either, whatever max_usecs (the spec). */
+static void test_coal_usecs_only(Fixture *f, gconstpointer data)
+{
+    coal_every_packet(f, (CtrlvqCoal){0, 1000 * 1000});
+}
+
+/*
+ * The driver suppressed interrupts (VRING_AVAIL_F_NO_INTERRUPT): a
+ * coalescing window ends without one, by count or at a pause.
+ */
+static void test_coal_suppressed(Fixture *f, gconstpointer data)
+{
+    if (!coal_start(f, (CtrlvqCoal){2, 10 * 1000 * 1000}, (CtrlvqCoal){0})) {
+        return;
+    }
+    test_ring_set_no_interrupt(&f->rxr, true);
+    post_rx_buffers(f, 8, 1536);
+    for (unsigned int i = 0; i < 3; i++) {
+        rx_one(f, i);
+    }
+    net_pair_pause(f->pair);
+    g_assert_cmpuint(rx_stats(f).rx_irqs, ==, 0);
+    net_pair_resume(f->pair);
+    /* Asked for again: the next window interrupts, at its 2nd packet. */
+    test_ring_set_no_interrupt(&f->rxr, false);
+    rx_one(f, 3);
+    rx_one(f, 4);
+    wait_irqs(f, false, 1);
+}
+
 /* A frame over the MTU the device offered (the TAP's is larger) is
  * dropped: with --tap-fd nobody sets the TAP's MTU. */
 static void test_rx_over_mtu(Fixture *f, gconstpointer data)
@@ -1121,5 +1315,12 @@ int main(int argc, char **argv)
     add("/datapath/rx/not-accepted", 0, test_rx_not_accepted);
     add("/datapath/rx/over-mtu", 0, test_rx_over_mtu);
     add("/datapath/rx/drop-queued", 0, test_rx_drop_queued);
+    add("/datapath/coal/rx-packets", 0, test_coal_rx_packets);
+    add("/datapath/coal/rx-usecs", 0, test_coal_rx_usecs);
+    add("/datapath/coal/tx-packets", 0, test_coal_tx_packets);
+    add("/datapath/coal/suppressed", 0, test_coal_suppressed);
+    add("/datapath/coal/zero-zero", 0, test_coal_zero);
+    add("/datapath/coal/packets-only", 0, test_coal_packets_only);
+    add("/datapath/coal/usecs-only", 0, test_coal_usecs_only);
     return g_test_run();
 }

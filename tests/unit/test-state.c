@@ -58,6 +58,18 @@ static void sample(NetState *st)
                 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
                 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa},
     };
+    /* ethtool -C rx-usecs 50 rx-frames 16 tx-frames 8, then a per-queue
+     * setting of each queue of pair 0: the others keep the ethtool -C
+     * ones, as the device does. */
+    st->shadow.coal_tx = (CtrlvqCoal){.max_packets = 8, .max_usecs = 0};
+    st->shadow.coal_rx = (CtrlvqCoal){.max_packets = 16, .max_usecs = 50};
+    for (unsigned int vq = 0; vq < 2 * CTRLVQ_MAX_QUEUE_PAIRS; vq++) {
+        st->shadow.coal_vq[vq] =
+            vq % 2 ? st->shadow.coal_tx : st->shadow.coal_rx;
+    }
+    st->shadow.coal_vq[0] = (CtrlvqCoal){.max_packets = 32, .max_usecs = 100};
+    st->shadow.coal_vq[1] =
+        (CtrlvqCoal){.max_packets = 4294967295u, .max_usecs = 7};
 }
 
 /* state_text() - @st as pretty JSON text (g_free()). */
@@ -92,6 +104,12 @@ static void test_round_trip(void)
                     sizeof(st.shadow.rss));
     g_assert_cmpmem(&back.shadow.hash, sizeof(back.shadow.hash),
                     &st.shadow.hash, sizeof(st.shadow.hash));
+    g_assert_cmpmem(back.shadow.coal_vq, sizeof(back.shadow.coal_vq),
+                    st.shadow.coal_vq, sizeof(st.shadow.coal_vq));
+    g_assert_cmpmem(&back.shadow.coal_tx, sizeof(CtrlvqCoal),
+                    &st.shadow.coal_tx, sizeof(CtrlvqCoal));
+    g_assert_cmpmem(&back.shadow.coal_rx, sizeof(CtrlvqCoal),
+                    &st.shadow.coal_rx, sizeof(CtrlvqCoal));
     g_assert_nonnull(strstr(text, "\"key\" : \"6d5a56da255b0ec2"));
     again = state_text(&back);
     g_assert_cmpstr(text, ==, again);
@@ -116,6 +134,48 @@ static void test_without_rss(void)
     g_assert_false(back.shadow.rss.enabled);
     g_assert_cmpuint(back.shadow.rss.table_len, ==, 0);
     g_assert_false(back.shadow.hash.enabled);
+}
+
+/*
+ * Coalescing: a document from before it was kept reads as none; "vqs"
+ * holds the data vqs of the pairs in use, no more, no fewer.
+ */
+static void test_notf_coal(void)
+{
+    g_autoptr(JsonNode) node = NULL;
+    g_autoptr(GError) error = NULL;
+    JsonObject *shadow, *coal;
+    JsonArray *vqs;
+    NetState st, back;
+
+    sample(&st);
+    node = net_state_to_json(&st);
+    shadow =
+        json_object_get_object_member(json_node_get_object(node), "shadow");
+    coal = json_object_get_object_member(shadow, "notf-coal");
+    vqs = json_object_get_array_member(coal, "vqs");
+    g_assert_cmpuint(json_array_get_length(vqs), ==, 4);
+
+    json_array_remove_element(vqs, 3);
+    g_assert_false(net_state_from_json(node, &back, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_assert_nonnull(strstr(error->message, "shadow.notf-coal.\"vqs\""));
+    g_clear_error(&error);
+
+    json_array_add_int_element(vqs, 5);
+    g_assert_false(net_state_from_json(node, &back, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_assert_nonnull(strstr(error->message, "objects"));
+    g_clear_error(&error);
+
+    json_object_remove_member(shadow, "notf-coal");
+    g_assert_true(net_state_from_json(node, &back, &error));
+    g_assert_no_error(error);
+    for (unsigned int vq = 0; vq < 2 * CTRLVQ_MAX_QUEUE_PAIRS; vq++) {
+        g_assert_cmpuint(back.shadow.coal_vq[vq].max_packets, ==, 0);
+        g_assert_cmpuint(back.shadow.coal_vq[vq].max_usecs, ==, 0);
+    }
+    g_assert_cmpuint(back.shadow.coal_rx.max_usecs, ==, 0);
 }
 
 /* The file: written whole, replaced whole, read back; no temp files. */
@@ -239,6 +299,13 @@ static void test_refusals(void)
         {"\"enabled\" : false,\n      \"hash-types\" : 0",
          "\"enabled\" : false,\n      \"hash-types\" : 1",
          "shadow.\"hash-config\"", G_IO_ERROR_INVALID_DATA},
+        /* Coalescing: 32-bit values, as the commands carry. */
+        {"\"max-packets\" : 4294967295", "\"max-packets\" : 4294967296",
+         "shadow.notf-coal.vqs[].\"max-packets\"", G_IO_ERROR_INVALID_DATA},
+        {"\"max-usecs\" : 7", "\"max-usecs\" : -7",
+         "shadow.notf-coal.vqs[].\"max-usecs\"", G_IO_ERROR_INVALID_DATA},
+        {"\"max-packets\" : 8", "\"max-packets\" : \"8\"",
+         "shadow.notf-coal.\"max-packets\"", G_IO_ERROR_INVALID_DATA},
     };
     NetState st, back;
     g_autofree char *good = NULL;
@@ -314,6 +381,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/state/round-trip", test_round_trip);
     g_test_add_func("/state/without-rss", test_without_rss);
+    g_test_add_func("/state/notf-coal", test_notf_coal);
     g_test_add_func("/state/file", test_file);
     g_test_add_func("/state/refusals", test_refusals);
     g_test_add_func("/state/saver", test_saver);

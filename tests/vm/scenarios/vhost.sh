@@ -9,13 +9,15 @@ start_dev --name vm0 --tap tap0 --bus vhost --queues 2 --pcap /tmp/vm0.pcap \
 path=$(sed -n 's/.* ready: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$DEV_LOG.out")
 # For a VMM the device offers only what QEMU's vhost-vdpa can shadow: no
 # GUEST_ANNOUNCE (bit 21), no USO (bits 54-56), no DEVICE_STATS (bit 50),
-# nor RSS (60) or SPEED_DUPLEX (63), which older QEMUs do not shadow.
+# no VQ_NOTF_COAL or NOTF_COAL (52, 53), nor RSS (60) or SPEED_DUPLEX (63),
+# which older QEMUs do not shadow.
 offered=$(mgmt-client $R/m.sock '{"execute":"query-state"}' |
     tr -d ' \n' | sed -n 's/.*"device":{[^}]*"features":\(-\{0,1\}[0-9]*\).*/\1/p')
 [ -n "$offered" ] || fail "no offered features in query-state"
 [ $(((offered >> 21) & 1)) = 0 ] || fail "GUEST_ANNOUNCE offered for a VMM: $offered"
 [ $(((offered >> 54) & 7)) = 0 ] || fail "USO offered for a VMM: $offered"
 [ $(((offered >> 50) & 1)) = 0 ] || fail "DEVICE_STATS offered for a VMM: $offered"
+[ $(((offered >> 52) & 3)) = 0 ] || fail "NOTF_COAL offered for a VMM: $offered"
 [ $(((offered >> 60) & 1)) = 0 ] || fail "RSS offered for a VMM: $offered"
 [ $(((offered >> 63) & 1)) = 0 ] || fail "SPEED_DUPLEX offered for a VMM: $offered"
 [ $(((offered >> 17) & 1)) = 1 ] || fail "no CTRL_VQ offered: $offered"
