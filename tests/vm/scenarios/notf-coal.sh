@@ -75,22 +75,26 @@ check "ping with coalescing" ping -c 5 -i 0.2 -W 5 10.0.0.1
 in_ns a iperf3 -s -D
 sleep 0.5
 # A burst of UDP from the TAP side: every frame the TAP hands to vduse-net
-# reaches the driver (rx-packets follows tap0's tx_packets).
-t0=$(cat /sys/class/net/tap0/statistics/tx_packets)
+# reaches the driver (rx-packets follows tap0's tx_packets). The driver's
+# count is read first: a frame in flight between the TAP and the driver
+# at that instant (an ARP reply, say) counts for the driver only, so it
+# may get a frame or two more than the TAP passed in the window, never
+# fewer. (Read the other way round, CI once saw 3136 of 3137.)
 p0=$(rx_sum rx-packets)
+t0=$(cat /sys/class/net/tap0/statistics/tx_packets)
 check "a UDP burst with coalescing" iperf3 -c 10.0.0.1 -u -b 5M -l 200 -t 1
 for _ in $(seq 50); do
     sent=$(($(cat /sys/class/net/tap0/statistics/tx_packets) - t0))
     got=$(($(rx_sum rx-packets) - p0))
-    [ "$got" = "$sent" ] && break
+    [ "$got" -ge "$sent" ] && break
     sleep 0.2
 done
-[ "$got" = "$sent" ] && [ "$sent" -gt 1000 ] || {
+[ "$got" -ge "$sent" ] && [ "$got" -le $((sent + 2)) ] && [ "$sent" -gt 1000 ] || {
     mgmt '{"execute":"query-stats"}'
     $IP -s link show tap0
     fail "the burst: $got of the $sent frames the TAP passed reached the driver"
 }
-ok "the burst: all $sent frames the TAP passed reached the driver"
+ok "the burst: the driver got $got frames for the $sent the TAP passed"
 check "iperf3 with coalescing" iperf3 -c 10.0.0.1 -t 1
 
 # A window longer than the pings' spacing: several frames per interrupt.
