@@ -11,8 +11,8 @@
 #   checks   (vmm-bookworm, vmm-newest) DHCP from the TAP side (GUEST_PEER
 #            runs udhcpd), ping, iperf3 both ways for GUEST_IPERF_SECONDS
 #            (figures in Gbit/s; none when 0), a MAC change to
-#            GUEST_NEW_MAC, a multicast join of GUEST_GROUP, `ethtool -L eth0 combined 2` when
-#            GUEST_PAIRS=2; GUEST_CTRL_VQ=0 (a device without control queue)
+#            GUEST_NEW_MAC, a multicast join of GUEST_GROUP,
+#            `ethtool -L eth0 combined 2` when GUEST_PAIRS=2; GUEST_CTRL_VQ=0 (a device without control queue)
 #            expects what cannot work without it to be refused or to stay
 #            local to the guest.
 #   migrate  (vmm-migrate) DHCP, then pings of GUEST_PEER, one at a time

@@ -175,9 +175,8 @@ vmm_elapsed() {
 # where the kernel allows the control queue), QEMU's guest on it, and
 # what the guest does checked in vduse-net's shadow (query-state) step by
 # step: DHCP, ping, iperf3 both ways for IPERF_SECONDS (none when 0), a
-# MAC change, a multicast join, two queue pairs. The
-# control queue's group must be in address space CVQ_ASID (what this
-# QEMU does). Without the control queue (the stock kernel) the guest
+# MAC change, a multicast join, two queue pairs. The control queue's
+# group must be in address space CVQ_ASID (what this QEMU does). Without the control queue (the stock kernel) the guest
 # must work on one queue pair, and the shadow must be untouched.
 vmm_guest_checks() {
     want_asid=$1
