@@ -202,7 +202,7 @@ static char *read_bounded(int fd, size_t max, size_t *len, GError **error)
 {
     g_autofree char *buf = NULL;
     struct stat sb;
-    size_t done = 0;
+    size_t done = 0, cap;
 
     if (fstat(fd, &sb) < 0) {
         int err = errno;
@@ -221,11 +221,21 @@ static char *read_bounded(int fd, size_t max, size_t *len, GError **error)
                     "larger than %zu bytes", max);
         return NULL;
     }
-    /* One byte more than allowed: a file that grew meanwhile is refused. */
-    buf = g_malloc(max + 2);
+    /*
+     * Room for what fstat() says and one byte more, grown as needed: a
+     * file that grew meanwhile is read whole or refused, and a 2 KB state
+     * does not cost a buffer of @max bytes. A pipe starts at 4 KiB.
+     */
+    cap = S_ISREG(sb.st_mode) ? (size_t)sb.st_size + 2 : 4096;
+    buf = g_malloc(cap);
     for (;;) {
-        ssize_t n = read(fd, buf + done, max + 1 - done);
+        ssize_t n;
 
+        if (done + 1 == cap) {
+            cap = MIN(MAX(cap * 2, 4096), max + 2);
+            buf = g_realloc(buf, cap);
+        }
+        n = read(fd, buf + done, cap - 1 - done);
         if (n < 0 && errno == EINTR) {
             continue;
         }

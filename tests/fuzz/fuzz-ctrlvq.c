@@ -322,7 +322,7 @@ static void op_execute(Device *d, FuzzIn *in, bool with_room)
 }
 
 /**
- * op_restore() - restore the shadow read back, changed as the input says
+ * op_restore() - restore the shadow, changed as the input says
  * @d:		the device
  * @in:		the input
  * @features:	negotiated features, updated
@@ -336,7 +336,12 @@ static void op_restore(Device *d, FuzzIn *in, uint64_t *features,
     g_autoptr(GError) error = NULL;
     Ctrlvq *ref;
 
-    round_trip(ctrlvq_shadow(d->cvq), *features, max_pairs, &s);
+    /*
+     * The shadow as it is, not read back through JSON: the round trip is
+     * checked once per input, at its end, and an equal shadow is what it
+     * gives; a document per restore cost a third of the target's speed.
+     */
+    s = *ctrlvq_shadow(d->cvq);
     if (b & 1) {
         s.queue_pairs = fuzz_u16(in);
     }

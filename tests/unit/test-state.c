@@ -6,8 +6,11 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "net.h"
 
@@ -222,6 +225,118 @@ static void test_file(void)
     g_rmdir(dir);
 }
 
+/**
+ * struct PipeFeed - bytes a thread writes into a pipe, then closes it
+ * @fd:		the pipe's write end
+ * @text:	what to write
+ * @len:	its length
+ */
+typedef struct PipeFeed {
+    int fd;
+    const char *text;
+    size_t len;
+} PipeFeed;
+
+/* feed_pipe() - write all of a PipeFeed (a reader may stop early). */
+static gpointer feed_pipe(gpointer data)
+{
+    PipeFeed *f = data;
+    size_t done = 0;
+
+    while (done < f->len) {
+        ssize_t n = write(f->fd, f->text + done, f->len - done);
+
+        if (n <= 0) {
+            break;
+        }
+        done += (size_t)n;
+    }
+    close(f->fd);
+    return NULL;
+}
+
+/**
+ * load_text() - net_state_load() of @text, from a regular file or a pipe
+ * Return: whether it loaded; @error set if not.
+ */
+static bool load_text(const char *dir, const char *text, size_t len, bool pipe,
+                      NetState *st, GError **error)
+{
+    g_autofree char *path = NULL;
+    GThread *writer = NULL;
+    PipeFeed feed = {-1, text, len};
+    int fds[2] = {-1, -1};
+    bool ok;
+
+    if (pipe) {
+        g_assert_cmpint(g_unix_open_pipe(fds, FD_CLOEXEC, NULL), ==, TRUE);
+        path = g_strdup_printf("/proc/self/fd/%d", fds[0]);
+        feed.fd = fds[1];
+        writer = g_thread_new("feed", feed_pipe, &feed);
+    } else {
+        path = g_build_filename(dir, "big.state", NULL);
+        g_assert_true(g_file_set_contents(path, text, (gssize)len, NULL));
+    }
+    ok = net_state_load(path, st, error);
+    if (pipe) {
+        /* The reader is done: a writer still blocked gets EPIPE. */
+        close(fds[0]);
+        g_thread_join(writer);
+    } else {
+        g_unlink(path);
+    }
+    return ok;
+}
+
+/*
+ * The size bound, from a file and from a pipe (--restore <(...)): a
+ * document padded to well past the first read buffer loads whole; one
+ * byte past 1 MiB is refused, whatever the reader's buffer had grown to.
+ */
+static void test_sizes(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("state-XXXXXX", NULL);
+    g_autoptr(JsonNode) node = NULL;
+    g_autofree char *doc = NULL;
+    NetState st, back;
+
+    /* A reader that stops early must fail an assertion, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    sample(&st);
+    node = net_state_to_json(&st);
+    doc = json_to_string(node, TRUE);
+    for (int pipe = 0; pipe < 2; pipe++) {
+        const size_t sizes[] = {strlen(doc), 300000, (1u << 20),
+                                (1u << 20) + 1};
+
+        for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+            g_autofree char *text = g_malloc(sizes[i]);
+            g_autoptr(GError) error = NULL;
+            size_t n = strlen(doc);
+
+            /* Spaces, then the document: a reader that stops short
+             * misses the document, not just padding. */
+            memset(text, ' ', sizes[i] - n);
+            memcpy(text + sizes[i] - n, doc, n);
+            memset(&back, 0, sizeof(back));
+            if (sizes[i] <= (1u << 20)) {
+                g_assert_true(
+                    load_text(dir, text, sizes[i], pipe, &back, &error));
+                g_assert_no_error(error);
+                g_assert_cmpstr(back.name, ==, st.name);
+                g_assert_cmpuint(back.shadow.uni_count, ==,
+                                 st.shadow.uni_count);
+            } else {
+                g_assert_false(
+                    load_text(dir, text, sizes[i], pipe, &back, &error));
+                g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+                g_assert_nonnull(strstr(error->message, "larger than"));
+            }
+        }
+    }
+    g_rmdir(dir);
+}
+
 /* Another version is refused as such; broken members by name. */
 static void test_refusals(void)
 {
@@ -383,6 +498,7 @@ int main(int argc, char **argv)
     g_test_add_func("/state/without-rss", test_without_rss);
     g_test_add_func("/state/notf-coal", test_notf_coal);
     g_test_add_func("/state/file", test_file);
+    g_test_add_func("/state/sizes", test_sizes);
     g_test_add_func("/state/refusals", test_refusals);
     g_test_add_func("/state/saver", test_saver);
     return g_test_run();
