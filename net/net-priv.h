@@ -358,14 +358,16 @@ JsonNode *net_shadow_to_json(const CtrlvqShadow *shadow);
  * net_shadow_read() - read back what net_shadow_to_json() wrote
  * @in:		the reader (errors name "shadow.MEMBER")
  * @o:		the object, or NULL (an earlier failure)
+ * @max_pairs:	the device's queue pairs
  * @out:	filled in on success
  *
  * Every value must pass the rule of the command that would have set it
  * (a unicast, non-zero MAC; multicast entries in the multicast table;
- * VLAN ids below 4096; at least one queue pair).
+ * VLAN ids below 4096; from one queue pair to @max_pairs).
  * Return: true on success.
  */
-bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out);
+bool net_shadow_read(JsonIn *in, JsonObject *o, uint16_t max_pairs,
+                     CtrlvqShadow *out);
 
 /**
  * net_toeplitz() - the Toeplitz hash of @data under @key (rss.c)

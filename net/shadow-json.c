@@ -330,7 +330,8 @@ static void read_notf_coal(JsonIn *in, JsonObject *o, CtrlvqShadow *s)
     in->where = where;
 }
 
-bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out)
+bool net_shadow_read(JsonIn *in, JsonObject *o, uint16_t max_pairs,
+                     CtrlvqShadow *out)
 {
     const char *where = in->where;
     CtrlvqShadow s = {0};
@@ -348,7 +349,9 @@ bool net_shadow_read(JsonIn *in, JsonObject *o, CtrlvqShadow *out)
 
         s.vlans[vid / 32] |= 1u << (vid % 32);
     }
-    s.queue_pairs = (uint16_t)json_in_uint(in, o, "queue-pairs", 1, 0x8000);
+    /* VQ_PAIRS_SET refuses more pairs than the device has. */
+    s.queue_pairs =
+        (uint16_t)json_in_uint(in, o, "queue-pairs", 1, MAX(max_pairs, 1));
     s.guest_offloads = json_in_uint(in, o, "guest-offloads", 0, G_MAXINT64);
     s.announce_acks = json_in_uint(in, o, "announce-acks", 0, G_MAXINT64);
 

@@ -184,7 +184,7 @@ bool net_state_from_json(JsonNode *node, NetState *st, GError **error)
     }
     read_vqs(&in, root, st);
     if (!in.error) {
-        net_shadow_read(&in, shadow, &st->shadow);
+        net_shadow_read(&in, shadow, st->queue_pairs, &st->shadow);
     }
     return json_in_finish(&in, error);
 }

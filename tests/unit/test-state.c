@@ -393,6 +393,11 @@ static void test_refusals(void)
         {"\"queue-pairs\" : 2,\n    \"guest-offloads\"",
          "\"queue-pairs\" : 0,\n    \"guest-offloads\"",
          "shadow.\"queue-pairs\"", G_IO_ERROR_INVALID_DATA},
+        /* More pairs in use than the device has (fuzz-state found it:
+         * accepted, then written back as a document that did not read). */
+        {"\"queue-pairs\" : 2,\n    \"guest-offloads\"",
+         "\"queue-pairs\" : 3,\n    \"guest-offloads\"",
+         "shadow.\"queue-pairs\"", G_IO_ERROR_INVALID_DATA},
         {"\"announce-acks\" : 0", "\"announce-acks\" : -1",
          "shadow.\"announce-acks\"", G_IO_ERROR_INVALID_DATA},
         /* RSS: as RSS_CONFIG would have taken it, or not at all. */
