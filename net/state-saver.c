@@ -10,12 +10,15 @@
  *  - a request only arms an idle source in the device's main context, so
  *    the state is read after the answer went out; any number of requests
  *    before it runs make one save;
- *  - that source reads the state (the queue pairs pause for a moment so
- *    their indices agree) and hands the text to a writer thread;
- *  - the writer replaces the file atomically (net_state_write(): temporary
- *    file, fsync, rename, fsync of the directory) and, if newer text came
- *    meanwhile, writes that next: only the newest document is ever kept
- *    waiting.
+ *  - that source copies the state (the queue pairs pause for a moment so
+ *    their indices agree) and hands the copy to a writer thread: the next
+ *    command does not wait for the document to be made (bench-ctrl: the
+ *    answer's p50 was 28 us without a state file and 67 us with one when
+ *    the text was made here);
+ *  - the writer makes the document, replaces the file atomically
+ *    (net_state_write(): temporary file, fsync, rename, fsync of the
+ *    directory) and, if a newer state came meanwhile, writes that next:
+ *    only the newest state is ever kept waiting.
  * The file is always the old whole document or the new whole document. A
  * write that fails (disk full, directory gone) is logged once, and again
  * when writing works again; the device keeps running either way.
@@ -33,10 +36,10 @@
  * @ctx:	main context of @nd
  * @idle:	the pending read of the state, or NULL
  * @thread:	the writer
- * @lock:	protects @text, @stop and @busy
- * @cond:	signalled when @text or @stop change, or @busy drops
- * @text:	the newest document not yet written, or NULL
- * @stop:	the writer must return once @text is written
+ * @lock:	protects @state, @stop and @busy
+ * @cond:	signalled when @state or @stop change, or @busy drops
+ * @state:	the newest state not yet written, or NULL
+ * @stop:	the writer must return once @state is written
  * @busy:	the writer is writing
  * @failing:	the last write failed (so the next failure is not logged)
  */
@@ -48,7 +51,7 @@ struct NetStateSaver {
     GThread *thread;
     GMutex lock;
     GCond cond;
-    char *text;
+    NetState *state;
     bool stop;
     bool busy;
     bool failing;
@@ -66,20 +69,24 @@ static gpointer saver_thread(gpointer data)
 
     g_mutex_lock(&s->lock);
     for (;;) {
+        g_autofree NetState *state = NULL;
+        g_autoptr(JsonNode) node = NULL;
         g_autofree char *text = NULL;
         g_autoptr(GError) error = NULL;
         bool ok;
 
-        while (!s->text && !s->stop) {
+        while (!s->state && !s->stop) {
             g_cond_wait(&s->cond, &s->lock);
         }
-        if (!s->text) {
+        if (!s->state) {
             break;
         }
-        text = g_steal_pointer(&s->text);
+        state = g_steal_pointer(&s->state);
         s->busy = true;
         g_mutex_unlock(&s->lock);
 
+        node = net_state_to_json(state);
+        text = json_to_string(node, TRUE);
         ok = net_state_write(text, s->path, &error);
         if (!ok && !s->failing) {
             g_message("%s (the old state stays; the device keeps running)",
@@ -98,20 +105,17 @@ static gpointer saver_thread(gpointer data)
 }
 
 /**
- * saver_collect() - read the state now and hand it to the writer
+ * saver_collect() - copy the state now and hand it to the writer
  * @s:		the saver
  */
 static void saver_collect(NetStateSaver *s)
 {
-    g_autoptr(JsonNode) node = NULL;
     NetState *st = g_new(NetState, 1);
 
     net_dev_get_state(s->nd, st);
-    node = net_state_to_json(st);
-    g_free(st);
     g_mutex_lock(&s->lock);
-    g_free(s->text);
-    s->text = json_to_string(node, TRUE);
+    g_free(s->state);
+    s->state = st;
     g_cond_broadcast(&s->cond);
     g_mutex_unlock(&s->lock);
 }
@@ -162,7 +166,7 @@ void net_state_saver_flush(NetStateSaver *s)
         saver_collect(s);
     }
     g_mutex_lock(&s->lock);
-    while (s->text || s->busy) {
+    while (s->state || s->busy) {
         g_cond_wait(&s->cond, &s->lock);
     }
     g_mutex_unlock(&s->lock);
@@ -181,7 +185,7 @@ void net_state_saver_free(NetStateSaver *s)
     g_thread_join(s->thread);
     g_mutex_clear(&s->lock);
     g_cond_clear(&s->cond);
-    g_free(s->text);
+    g_free(s->state);
     g_free(s->path);
     g_free(s);
 }
