@@ -35,9 +35,16 @@
  *
  * The raw loops are the limit of a TAP backend that makes one syscall
  * per frame: the same frames with writev() on the TAP (TX), or readv()
- * from it in the same rounds (RX), no virtqueue. Each is run before and
- * after the pair rows of its group and averaged, so that the ratio is
- * measured under the same load from other processes.
+ * from it in the same rounds (RX), no virtqueue.
+ *
+ * Each group of rows (a direction and a frame size) runs --repeat times
+ * with the raw loop between the pair rows: raw, every feature set, raw,
+ * every feature set, ..., raw. A repetition's ratio is its pair row over
+ * the mean of the raw runs just before and after it, so that a slow spell
+ * of the machine's other load falls on both; the table gives each row's
+ * median over its runs and each ratio's median over the repetitions, with
+ * its range. One run was not enough on a shared two-CPU machine: three of
+ * the same tree gave RX 60 B ratios from 0.54 to 0.93.
  *
  * Pair-thread CPU comes from /proc/self/task/TID/schedstat (run time in
  * ns of the thread named "pair0"), or its stat (utime + stime, in clock
@@ -95,6 +102,9 @@
 #define GSO_FRAME (14 + 20 + 20 + 64000)
 #define FRAME_ROOM 65600
 #define ETHERTYPE_BENCH 0x88b5
+/* Repetitions of each group of rows: the default, and at most. */
+#define REPEAT_DEFAULT 3
+#define REPEAT_MAX 20
 /* Frames the latency measurement sends, at most. */
 #define LAT_MAX 1000
 #define RW (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE)
@@ -179,6 +189,7 @@ typedef struct Result {
  * @dir:	what is measured
  * @fs:		the driver's features and buffers
  * @frame_len:	frame length without header
+ * @seconds:	the row's time (a measured window, or the drains' time)
  * @frame:	header (12 bytes) and frame, for the raw loops and the peer
  * @gso:	the frame is a TCP GSO frame
  * @mem:	guest memory
@@ -212,6 +223,7 @@ typedef struct Bench {
     Dir dir;
     const FeatureSet *fs;
     size_t frame_len;
+    double seconds;
     uint8_t *frame;
     bool gso;
     TestMem *mem;
@@ -242,19 +254,46 @@ typedef struct Bench {
 } Bench;
 
 /**
- * struct Group - the rows of one direction and frame size
- * @raw:	the raw loop, run before and after the pair rows
- * @pair:	the pair's row per feature set
+ * struct Group - the rows of one direction and frame size, repeated
+ * @reps:	the repetitions
+ * @raw:	the raw loop's runs: run @k before the pair rows of
+ *		repetition @k, run @reps after the last
+ * @pair:	the pair's runs per feature set, one per repetition
  * @has:	which feature sets ran
  */
 typedef struct Group {
-    Result raw[2];
-    Result pair[FS_COUNT];
+    unsigned int reps;
+    Result raw[REPEAT_MAX + 1];
+    Result pair[FS_COUNT][REPEAT_MAX];
     bool has[FS_COUNT];
 } Group;
 
-/* Seconds per row (--seconds, or $BENCH_SECONDS). */
-static double opt_seconds = 2.0;
+/**
+ * struct Spread - a figure over the runs or repetitions of a row
+ * @median:	its median (of an even count, the mean of the middle two)
+ * @min:	the smallest
+ * @max:	the largest
+ * @n:		how many runs gave it (0: none, the rest is meaningless)
+ */
+typedef struct Spread {
+    double median;
+    double min;
+    double max;
+    unsigned int n;
+} Spread;
+
+/* A figure of one run (pps(), cpu_us(), ...): negative if it has none. */
+typedef double (*Metric)(const Result *r);
+
+/**
+ * struct Options - the command line
+ * @seconds:	seconds per row (--seconds, or $BENCH_SECONDS)
+ * @repeat:	repetitions of each group (--repeat, or $BENCH_REPEAT)
+ */
+typedef struct Options {
+    double seconds;
+    int repeat;
+} Options;
 
 /**
  * now() - monotonic time
@@ -854,11 +893,13 @@ static uint64_t fill(Bench *b)
  * @dir:	what is measured
  * @fs:		the driver's features
  * @size:	SZ_*
+ * @seconds:	the row's time
  * @error:	set on failure
  *
  * Return: the bench, for bench_free() even on failure.
  */
-static Bench *bench_new(Dir dir, const FeatureSet *fs, int size, GError **error)
+static Bench *bench_new(Dir dir, const FeatureSet *fs, int size, double seconds,
+                        GError **error)
 {
     static int n;
     Bench *b = g_new0(Bench, 1);
@@ -867,6 +908,7 @@ static Bench *bench_new(Dir dir, const FeatureSet *fs, int size, GError **error)
     b->dir = dir;
     b->fs = fs;
     b->frame_len = frame_sizes[size];
+    b->seconds = seconds;
     b->gso = size == SZ_GSO;
     b->frame = g_malloc0(NET_HDR_LEN + FRAME_ROOM);
     make_frame(b->frame, b->frame_len, b->gso);
@@ -1057,7 +1099,7 @@ static void measure_pair_tx(Bench *b, Result *out)
     net_pair_get_stats(b->pair, &s0);
     c0 = task_cpu(tid);
     t0 = now();
-    g_usleep((gulong)(opt_seconds * 1e6));
+    g_usleep((gulong)(b->seconds * 1e6));
     net_pair_get_stats(b->pair, &s1);
     *out = (Result){
         .valid = true,
@@ -1103,7 +1145,7 @@ static void measure_pair_rx(Bench *b, Result *out)
                 s1.rx_packets + s1.rx_dropped - s0.rx_packets - s0.rx_dropped;
         } while (done < queued && now() < limit);
         if (round == 0) {
-            end = now() + opt_seconds;
+            end = now() + b->seconds;
             continue;
         }
         out->secs += now() - t0;
@@ -1125,7 +1167,7 @@ static void measure_pair_rx(Bench *b, Result *out)
 static void raw_tx(Bench *b, Result *out)
 {
     struct iovec iov = {b->frame, NET_HDR_LEN + b->frame_len};
-    double t0 = now(), c0 = thread_cpu(), deadline = t0 + opt_seconds;
+    double t0 = now(), c0 = thread_cpu(), deadline = t0 + b->seconds;
     double t1;
     uint64_t frames = 0;
 
@@ -1199,7 +1241,7 @@ static void raw_rx(Bench *b, Result *out)
             }
         }
         if (round == 0) {
-            end = now() + opt_seconds;
+            end = now() + b->seconds;
             continue;
         }
         out->secs += now() - t0;
@@ -1244,15 +1286,16 @@ typedef struct Latency {
  * driver's RX thread taking its chain back, frame after frame, with the
  * TX ring idle or kept full of 64 KiB GSO frames
  * @tx_load:	keep the TX ring full
+ * @seconds:	how long to send frames
  * @out:	filled in
  *
  * Return: true if it ran.
  */
-static bool latency_run(bool tx_load, Latency *out)
+static bool latency_run(bool tx_load, double seconds, Latency *out)
 {
     g_autoptr(GError) error = NULL;
     Bench *b = bench_new(tx_load ? DIR_TX : DIR_RX, &feature_sets[FS_MRG_GSO],
-                         tx_load ? SZ_GSO : SZ_60, &error);
+                         tx_load ? SZ_GSO : SZ_60, seconds, &error);
     uint8_t frame[NET_HDR_LEN + 60];
     struct sockaddr_ll sll = {.sll_family = AF_PACKET,
                               .sll_protocol = htons(ETHERTYPE_BENCH)};
@@ -1272,7 +1315,7 @@ static bool latency_run(bool tx_load, Latency *out)
     s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     g_usleep(100 * 1000); /* the TX ring fills, the pair runs */
     net_pair_get_stats(b->pair, &s0);
-    deadline = now() + opt_seconds;
+    deadline = now() + b->seconds;
     while (s >= 0 && out->n + out->lost < LAT_MAX && now() < deadline) {
         uint64_t seen = __atomic_load_n(&b->rx_seen, __ATOMIC_ACQUIRE);
         uint64_t t0 = now_ns();
@@ -1326,12 +1369,15 @@ static void print_latency(const char *what, const Latency *l)
  * @dir:	TX or RX
  * @fs:		the driver's features (NULL for a raw row)
  * @size:	SZ_*
+ * @seconds:	the row's time
  * @out:	filled in; @out->valid stays false on failure
  */
-static void run_row(Dir dir, const FeatureSet *fs, int size, Result *out)
+static void run_row(Dir dir, const FeatureSet *fs, int size, double seconds,
+                    Result *out)
 {
     g_autoptr(GError) error = NULL;
-    Bench *b = bench_new(dir, fs ? fs : &feature_sets[FS_NONE], size, &error);
+    Bench *b =
+        bench_new(dir, fs ? fs : &feature_sets[FS_NONE], size, seconds, &error);
 
     memset(out, 0, sizeof(*out));
     if (error) {
@@ -1378,126 +1424,305 @@ static double cpu_us(const Result *r)
 }
 
 /**
- * raw_pps() - the raw loop's rate in group @g: the mean of its two runs
- * @g:		the group
+ * gbps() - Gbit/s of frame bytes (without the virtio-net header) of @r
+ * @r:		a result
  *
- * Return: frames per second, or 0.
+ * Return: the rate, or -1 for an invalid row.
  */
-static double raw_pps(const Group *g)
+static double gbps(const Result *r)
 {
-    int n = g->raw[0].valid + g->raw[1].valid;
-
-    return n ? (pps(&g->raw[0]) + pps(&g->raw[1])) / n : 0;
+    return r->valid && r->secs > 0 ? (double)r->bytes * 8 / r->secs / 1e9 : -1;
 }
 
 /**
- * raw_cpu_us() - the raw loop's CPU per frame in group @g, both runs' mean
- * @g:		the group
+ * cpu_share() - the measured thread's CPU time over the wall time of @r
+ * @r:		a result
  *
- * Return: microseconds, or 0.
+ * Return: the share (1 is a whole core), or -1 if unknown.
  */
-static double raw_cpu_us(const Group *g)
+static double cpu_share(const Result *r)
+{
+    if (!r->valid || r->secs <= 0 || r->cpu_secs < 0) {
+        return -1;
+    }
+    return r->cpu_secs / r->secs;
+}
+
+/**
+ * drains() - the fill-and-drain rounds of @r (RX rows)
+ * @r:		a result
+ *
+ * Return: the count, or -1 for an invalid row.
+ */
+static double drains(const Result *r)
+{
+    return r->valid ? (double)r->rounds : -1;
+}
+
+/**
+ * per_drain() - the frames queued per fill-and-drain round of @r
+ * @r:		a result
+ *
+ * Return: the mean, or -1 without rounds.
+ */
+static double per_drain(const Result *r)
+{
+    return r->valid && r->rounds ? (double)(r->offered / r->rounds) : -1;
+}
+
+/**
+ * spread_of() - the median and range of @n figures
+ * @v:		the figures, sorted in place
+ * @n:		how many
+ *
+ * Return: the spread (n == 0 when @n is).
+ */
+static Spread spread_of(double *v, unsigned int n)
+{
+    Spread s = {.n = n};
+
+    if (!n) {
+        return s;
+    }
+    qsort(v, n, sizeof(*v), cmp_double);
+    s.min = v[0];
+    s.max = v[n - 1];
+    s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return s;
+}
+
+/**
+ * spread_over() - the median and range of a figure over the runs of a row
+ * @runs:	the row's runs
+ * @n:		how many (at most REPEAT_MAX + 1)
+ * @metric:	the figure; runs that did not run or give it are left out
+ *
+ * Return: the spread.
+ */
+static Spread spread_over(const Result *runs, unsigned int n, Metric metric)
+{
+    double v[REPEAT_MAX + 1];
+    unsigned int k = 0;
+
+    for (unsigned int i = 0; i < n && i < G_N_ELEMENTS(v); i++) {
+        double x = runs[i].valid ? metric(&runs[i]) : -1;
+
+        if (x >= 0) {
+            v[k++] = x;
+        }
+    }
+    return spread_of(v, k);
+}
+
+/**
+ * raw_around() - the raw loop's figure for repetition @k of @g: the mean
+ * of the raw runs just before and just after its pair rows
+ * @g:		the group
+ * @k:		the repetition
+ * @metric:	the figure
+ *
+ * Return: the mean over the runs that gave it (above 0), or -1.
+ */
+static double raw_around(const Group *g, unsigned int k, Metric metric)
 {
     double sum = 0;
     int n = 0;
 
-    for (int i = 0; i < 2; i++) {
-        if (cpu_us(&g->raw[i]) > 0) {
-            sum += cpu_us(&g->raw[i]);
+    for (unsigned int i = k; i <= k + 1; i++) {
+        double x = g->raw[i].valid ? metric(&g->raw[i]) : -1;
+
+        if (x > 0) {
+            sum += x;
             n++;
         }
     }
-    return n ? sum / n : 0;
+    return n ? sum / n : -1;
 }
 
 /**
- * print_row() - one line of the table
+ * ratio_to_raw() - a pair row's ratio to the raw loop, one per repetition
+ * (each against the raw runs around it), as a median and range
+ * @g:		the group
+ * @fs:		the pair row's feature set
+ * @at_equal_cpu: the raw loop's CPU per frame over the pair's, instead of
+ *		the pair's frames/s over the raw loop's
+ *
+ * Return: the spread over the repetitions that gave both figures.
+ */
+static Spread ratio_to_raw(const Group *g, int fs, bool at_equal_cpu)
+{
+    double v[REPEAT_MAX];
+    unsigned int n = 0;
+
+    for (unsigned int k = 0; k < g->reps; k++) {
+        const Result *r = &g->pair[fs][k];
+        double raw = raw_around(g, k, at_equal_cpu ? cpu_us : pps);
+
+        if (!r->valid || raw <= 0) {
+            continue;
+        }
+        if (!at_equal_cpu) {
+            v[n++] = pps(r) / raw;
+        } else if (cpu_us(r) > 0) {
+            v[n++] = raw / cpu_us(r);
+        }
+    }
+    return spread_of(v, n);
+}
+
+/**
+ * cpu_ratio() - CPU per frame of feature set @fs over that of @base, one
+ * ratio per repetition, as a median and range
+ * @g:		the group
+ * @fs:		the feature set measured
+ * @base:	the one it is compared with
+ *
+ * Return: the spread over the repetitions where both rows gave it.
+ */
+static Spread cpu_ratio(const Group *g, int fs, int base)
+{
+    double v[REPEAT_MAX];
+    unsigned int n = 0;
+
+    for (unsigned int k = 0; k < g->reps; k++) {
+        double with = cpu_us(&g->pair[fs][k]);
+        double without = cpu_us(&g->pair[base][k]);
+
+        if (with > 0 && without > 0) {
+            v[n++] = with / without;
+        }
+    }
+    return spread_of(v, n);
+}
+
+/**
+ * print_row() - one line of the table: the medians of a row's runs
  * @dir:	TX or RX
  * @size:	SZ_*
  * @what:	"raw" or the feature set's name
- * @r:		the result
- * @g:		its group, for the ratios to the raw loop (NULL: none)
+ * @runs:	the row's runs
+ * @n:		how many
+ * @by_pps:	its ratio to the raw loop by frames/s (NULL: none)
+ * @by_cpu:	its ratio to the raw loop at equal CPU (NULL: none)
  */
-static void print_row(Dir dir, int size, const char *what, const Result *r,
-                      const Group *g)
+static void print_row(Dir dir, int size, const char *what, const Result *runs,
+                      unsigned int n, const Spread *by_pps,
+                      const Spread *by_cpu)
 {
-    char ratio[16] = "", cratio[16] = "", cpu[16] = "-", peer[48] = "";
+    Spread rate = spread_over(runs, n, pps);
+    Spread per_frame = spread_over(runs, n, cpu_us);
+    Spread share = spread_over(runs, n, cpu_share);
+    char ratio[16] = "", range[24] = "", cratio[16] = "", cpu[16] = "-";
+    char peer[80] = "", ran[32] = "";
 
-    if (!r->valid) {
+    if (!rate.n) {
         printf("%-3s %-11s %-12s  (did not run)\n", dir == DIR_TX ? "TX" : "RX",
                size_names[size], what);
         return;
     }
-    if (g && raw_pps(g) > 0) {
-        g_snprintf(ratio, sizeof(ratio), "%.2fx", pps(r) / raw_pps(g));
+    if (by_pps && by_pps->n) {
+        g_snprintf(ratio, sizeof(ratio), "%.2fx", by_pps->median);
+        g_snprintf(range, sizeof(range), "%.2f-%.2f", by_pps->min, by_pps->max);
     }
-    if (cpu_us(r) >= 0) {
-        g_snprintf(cpu, sizeof(cpu), "%.2f", cpu_us(r));
+    if (per_frame.n) {
+        g_snprintf(cpu, sizeof(cpu), "%.2f", per_frame.median);
     }
-    if (g && raw_cpu_us(g) > 0 && cpu_us(r) > 0) {
-        g_snprintf(cratio, sizeof(cratio), "%.2fx", raw_cpu_us(g) / cpu_us(r));
+    if (by_cpu && by_cpu->n) {
+        g_snprintf(cratio, sizeof(cratio), "%.2fx", by_cpu->median);
     }
     if (dir == DIR_RX) {
-        g_snprintf(peer, sizeof(peer), "%u drains of %" PRIu64, r->rounds,
-                   r->rounds ? r->offered / r->rounds : 0);
+        g_snprintf(peer, sizeof(peer), "%.0f drains of %.0f",
+                   spread_over(runs, n, drains).median,
+                   spread_over(runs, n, per_drain).median);
     }
-    printf("%-3s %-11s %-12s %9.0f %7.2f %9s %5.0f%% %6s %6s  %s\n",
-           dir == DIR_TX ? "TX" : "RX", size_names[size], what, pps(r),
-           (double)r->bytes * 8 / r->secs / 1e9, cpu,
-           r->cpu_secs >= 0 ? 100 * r->cpu_secs / r->secs : 0.0, ratio, cratio,
-           peer);
+    if (rate.n < n) {
+        g_snprintf(ran, sizeof(ran), " (%u of %u runs ran)", rate.n, n);
+        g_strlcat(peer, ran, sizeof(peer));
+    }
+    printf("%-3s %-11s %-12s %9.0f %7.2f %9s %5.0f%% %6s %10s %6s  %s\n",
+           dir == DIR_TX ? "TX" : "RX", size_names[size], what, rate.median,
+           spread_over(runs, n, gbps).median, cpu,
+           share.n ? 100 * share.median : 0.0, ratio, range, cratio, peer);
 }
 
 /**
- * verdict() - "met" or "NOT MET" for @value against @limit
- * @value:	the ratio (negative: not measured)
+ * verdict() - a ratio against @limit, over its repetitions
+ * @s:		the ratio's median and range (n 0: not measured)
  * @limit:	the bound
  * @at_least:	true for value >= limit, false for value <= limit
  *
- * Return: a static string.
+ * Return: a static string: "met" or "NOT MET" when every repetition is
+ * on that side of @limit, "unsure" when they fall on both sides.
  */
-static const char *verdict(double value, double limit, bool at_least)
+static const char *verdict(const Spread *s, double limit, bool at_least)
 {
-    if (value < 0) {
+    bool lo_ok = at_least ? s->min >= limit : s->min <= limit;
+    bool hi_ok = at_least ? s->max >= limit : s->max <= limit;
+
+    if (!s->n) {
         return "not measured";
     }
-    return (at_least ? value >= limit : value <= limit) ? "met" : "NOT MET";
+    if (lo_ok && hi_ok) {
+        return "met";
+    }
+    return lo_ok || hi_ok ? "unsure" : "NOT MET";
+}
+
+/**
+ * format_ratio() - a ratio's median, range and count, as
+ * " 0.88x (0.84-0.91, n=3)", or "    -" if no repetition gave it
+ * @buf:	where to write
+ * @len:	its size
+ * @s:		the ratio
+ */
+static void format_ratio(char *buf, size_t len, const Spread *s)
+{
+    if (!s->n) {
+        g_strlcpy(buf, "    -", len);
+        return;
+    }
+    g_snprintf(buf, len, "%5.2fx (%.2f-%.2f, n=%u)", s->median, s->min, s->max,
+               s->n);
 }
 
 /**
  * target_vs_raw() - print a target on the ratio to the raw loop, by
- * frames/s and at equal CPU
+ * frames/s and at equal CPU: the medians and ranges over the repetitions
  * @what:	the target
- * @r:		the pair's row
- * @g:		its group (the raw loop's runs)
+ * @g:		the group
+ * @fs:		the pair row's feature set
  * @limit:	the ratio to reach
  */
-static void target_vs_raw(const char *what, const Result *r, const Group *g,
+static void target_vs_raw(const char *what, const Group *g, int fs,
                           double limit)
 {
-    double by_pps = r->valid && raw_pps(g) > 0 ? pps(r) / raw_pps(g) : -1;
-    double by_cpu =
-        cpu_us(r) > 0 && raw_cpu_us(g) > 0 ? raw_cpu_us(g) / cpu_us(r) : -1;
+    Spread by_pps = ratio_to_raw(g, fs, false);
+    Spread by_cpu = ratio_to_raw(g, fs, true);
+    Spread share = spread_over(g->pair[fs], g->reps, cpu_share);
+    char pps_text[64], cpu_text[64];
 
-    printf("  %-40s %5.2fx %-8s %5.2fx %-8s%s\n", what, MAX(by_pps, 0),
-           verdict(by_pps, limit, true), MAX(by_cpu, 0),
-           verdict(by_cpu, limit, true),
-           r->valid && r->cpu_secs >= 0 && r->cpu_secs < 0.8 * r->secs
-               ? " (pair0 <80% busy)"
-               : "");
+    format_ratio(pps_text, sizeof(pps_text), &by_pps);
+    format_ratio(cpu_text, sizeof(cpu_text), &by_cpu);
+    printf("  %-40s %-23s %-8s %-23s %-8s%s\n", what, pps_text,
+           verdict(&by_pps, limit, true), cpu_text,
+           verdict(&by_cpu, limit, true),
+           share.n && share.median < 0.8 ? " (pair0 <80% busy)" : "");
 }
 
 /**
  * target() - print one target line
  * @what:	the target
- * @value:	the measured ratio (negative: not measured)
+ * @ratio:	the measured ratio over the repetitions
  * @limit:	the bound
  * @at_least:	true for value >= limit, false for value <= limit
  */
-static void target(const char *what, double value, double limit, bool at_least)
+static void target(const char *what, const Spread *ratio, double limit,
+                   bool at_least)
 {
-    printf("  %-40s %5.2fx %s\n", what, MAX(value, 0),
-           verdict(value, limit, at_least));
+    char text[64];
+
+    format_ratio(text, sizeof(text), ratio);
+    printf("  %-40s %-23s %s\n", what, text, verdict(ratio, limit, at_least));
 }
 
 /**
@@ -1510,31 +1735,30 @@ static void print_targets(Group groups[2][SZ_COUNT], const Latency *loaded)
     static const int rx_sets[] = {FS_NONE, FS_MRG, FS_GSO, FS_MRG_GSO};
     static const int tx_sets[] = {FS_NONE, FS_MRG_GSO};
     const Group *tx60 = &groups[DIR_TX][SZ_60], *rx60 = &groups[DIR_RX][SZ_60];
-    double with, without;
+    Spread ratio;
 
-    printf("\nTargets (issue 12), ratios from this run: by frames/s, and at "
-           "equal CPU (the raw loop's\nCPU per frame over the pair's: the "
-           "figure to trust when threads did not get a whole core):\n");
+    printf("\nTargets (issue 12), by frames/s and at equal CPU (the raw "
+           "loop's CPU per frame over the\npair's: the figure to trust when "
+           "threads did not get a whole core); each ratio is the\nmedian of "
+           "the repetitions' own, with their range and count; met or NOT MET "
+           "when\nevery repetition is on that side of the limit, unsure when "
+           "they fall on both:\n");
     for (size_t i = 0; i < G_N_ELEMENTS(rx_sets); i++) {
         g_autofree char *what = g_strdup_printf("RX 60 B %s >= 0.9x raw readv",
                                                 feature_sets[rx_sets[i]].name);
 
-        target_vs_raw(what, &rx60->pair[rx_sets[i]], rx60, 0.9);
+        target_vs_raw(what, rx60, rx_sets[i], 0.9);
     }
     for (size_t i = 0; i < G_N_ELEMENTS(tx_sets); i++) {
         g_autofree char *what = g_strdup_printf(
             "TX 60 B %s >= 0.95x raw writev", feature_sets[tx_sets[i]].name);
 
-        target_vs_raw(what, &tx60->pair[tx_sets[i]], tx60, 0.95);
+        target_vs_raw(what, tx60, tx_sets[i], 0.95);
     }
-    with = cpu_us(&rx60->pair[FS_MRG_GSO]);
-    without = cpu_us(&rx60->pair[FS_MRG]);
-    target("RX CPU/60 B frame, mrg+gso <= 1.2x mrg",
-           with > 0 && without > 0 ? with / without : -1, 1.2, false);
-    with = cpu_us(&rx60->pair[FS_GSO]);
-    without = cpu_us(&rx60->pair[FS_NONE]);
-    target("RX CPU/60 B frame, gso <= 1.2x none",
-           with > 0 && without > 0 ? with / without : -1, 1.2, false);
+    ratio = cpu_ratio(rx60, FS_MRG_GSO, FS_MRG);
+    target("RX CPU/60 B frame, mrg+gso <= 1.2x mrg", &ratio, 1.2, false);
+    ratio = cpu_ratio(rx60, FS_GSO, FS_NONE);
+    target("RX CPU/60 B frame, gso <= 1.2x none", &ratio, 1.2, false);
     if (loaded->n) {
         double p99 = loaded->ms[(size_t)loaded->n * 99 / 100];
 
@@ -1546,12 +1770,17 @@ static void print_targets(Group groups[2][SZ_COUNT], const Latency *loaded)
 }
 
 /**
- * run_group() - the raw loop, the pair with each feature set, the raw loop
+ * run_group() - the raw loop and the pair with each feature set in turn,
+ * @opts->repeat times, then the raw loop once more; print the medians
  * @dir:	TX or RX
  * @size:	SZ_*
+ * @opts:	the row time and the repetitions
  * @g:		filled in
+ *
+ * Interleaved so that a slow spell of the machine's other load falls on
+ * the raw loop and the pair rows of a repetition alike.
  */
-static void run_group(Dir dir, int size, Group *g)
+static void run_group(Dir dir, int size, const Options *opts, Group *g)
 {
     static const int rx_sets[] = {FS_NONE,    FS_NONE_PK,   FS_MRG,
                                   FS_MRG_PK,  FS_GSO,       FS_GSO_PK,
@@ -1562,23 +1791,30 @@ static void run_group(Dir dir, int size, Group *g)
     size_t nsets =
         dir == DIR_TX ? G_N_ELEMENTS(tx_sets) : G_N_ELEMENTS(rx_sets);
 
-    run_row(dir, NULL, size, &g->raw[0]);
+    g->reps = (unsigned int)opts->repeat;
     for (size_t i = 0; i < nsets; i++) {
-        int fs = sets[i];
-
         /* GSO frames go to (RX) or come from (TX) a driver of GSO. */
-        if (size == SZ_GSO && !(feature_sets[fs].bits & F(HOST_TSO4))) {
-            continue;
-        }
-        run_row(dir, &feature_sets[fs], size, &g->pair[fs]);
-        g->has[fs] = true;
+        g->has[sets[i]] =
+            size != SZ_GSO || (feature_sets[sets[i]].bits & F(HOST_TSO4));
     }
-    run_row(dir, NULL, size, &g->raw[1]);
-    print_row(dir, size, "raw (before)", &g->raw[0], NULL);
-    print_row(dir, size, "raw (after)", &g->raw[1], NULL);
+    for (unsigned int k = 0; k < g->reps; k++) {
+        run_row(dir, NULL, size, opts->seconds, &g->raw[k]);
+        for (int fs = 0; fs < FS_COUNT; fs++) {
+            if (g->has[fs]) {
+                run_row(dir, &feature_sets[fs], size, opts->seconds,
+                        &g->pair[fs][k]);
+            }
+        }
+    }
+    run_row(dir, NULL, size, opts->seconds, &g->raw[g->reps]);
+    print_row(dir, size, "raw", g->raw, g->reps + 1, NULL, NULL);
     for (int fs = 0; fs < FS_COUNT; fs++) {
         if (g->has[fs]) {
-            print_row(dir, size, feature_sets[fs].name, &g->pair[fs], g);
+            Spread by_pps = ratio_to_raw(g, fs, false);
+            Spread by_cpu = ratio_to_raw(g, fs, true);
+
+            print_row(dir, size, feature_sets[fs].name, g->pair[fs], g->reps,
+                      &by_pps, &by_cpu);
         }
     }
     fflush(stdout);
@@ -1586,8 +1822,9 @@ static void run_group(Dir dir, int size, Group *g)
 
 /**
  * print_header() - the machine, the set-up and the column names
+ * @opts:	the command line
  */
-static void print_header(void)
+static void print_header(const Options *opts)
 {
     g_autofree char *cpuinfo = NULL;
     char cpu_model[128] = "?";
@@ -1603,7 +1840,7 @@ static void print_header(void)
            "TAP, beside a raw TAP loop\n");
     printf("machine: %ld CPUs online, %s; %.1f s per row; MTU %d; rings of "
            "%d, event index\n",
-           sysconf(_SC_NPROCESSORS_ONLN), cpu_model, opt_seconds, MTU,
+           sysconf(_SC_NPROCESSORS_ONLN), cpu_model, opts->seconds, MTU,
            RING_SIZE);
     printf("TX peer: none (the host stack drops what the TAP gives it); the "
            "driver keeps the ring full.\n");
@@ -1612,10 +1849,14 @@ static void print_header(void)
            "the reader drains it alone; figures are over the drains.\n",
            GEN_BATCH);
     printf("The driver reclaims and re-posts in a thread of its own, woken "
-           "by the pair's interrupts.\n\n");
-    printf("%-3s %-11s %-12s %9s %7s %9s %6s %6s %6s  %s\n", "dir", "frame",
-           "path", "frames/s", "Gbit/s", "CPU us/fr", "CPU", "x raw", "x CPU",
-           "peer");
+           "by the pair's interrupts.\n");
+    printf("Each group runs %d times, interleaved: raw, every feature set, "
+           "raw, every feature set, ...,\n  raw; a row gives the medians of "
+           "its runs, a ratio the median of the repetitions' own.\n\n",
+           opts->repeat);
+    printf("%-3s %-11s %-12s %9s %7s %9s %6s %6s %10s %6s  %s\n", "dir",
+           "frame", "path", "frames/s", "Gbit/s", "CPU us/fr", "CPU", "x raw",
+           "min-max", "x CPU", "peer");
     fflush(stdout);
 }
 
@@ -1632,16 +1873,13 @@ static void print_legend(void)
            SMALL_BUF, MRG_BUF, BIG_PAGES);
     printf("CPU = the measured thread's CPU time over wall time (pair0 from "
            "/proc/self/task/TID/schedstat,\n  the raw loop from "
-           "CLOCK_THREAD_CPUTIME_ID); x raw = frames/s over the mean of both "
-           "raw runs;\n  x CPU = the raw loop's CPU per frame over the "
-           "pair's (the ratio at equal CPU)\n");
+           "CLOCK_THREAD_CPUTIME_ID); every column is the median over the "
+           "row's runs\n  (raw: one more than the repetitions); x raw = the "
+           "median over the repetitions of the\n  pair's frames/s over the "
+           "mean of the raw runs just before and after it; min-max = its\n"
+           "  range; x CPU = the same median of the raw loop's CPU per frame "
+           "over the pair's (the\n  ratio at equal CPU)\n");
 }
-
-static const GOptionEntry entries[] = {
-    {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
-     "Seconds per row (default 2, or $BENCH_SECONDS)", "S"},
-    {NULL, 0, 0, 0, NULL, NULL, NULL},
-};
 
 int main(int argc, char **argv)
 {
@@ -1649,20 +1887,48 @@ int main(int argc, char **argv)
         "- a queue pair against a TAP, beside a raw TAP loop");
     g_autoptr(GError) error = NULL;
     const char *env = g_getenv("BENCH_SECONDS");
+    const char *env_repeat = g_getenv("BENCH_REPEAT");
     static Group groups[2][SZ_COUNT];
     static Latency idle, loaded;
+    Options opts = {.seconds = 2.0, .repeat = REPEAT_DEFAULT};
+    g_autofree char *repeat_help = g_strdup_printf(
+        "Run each group of rows N times, the raw loop between the pair rows; "
+        "print medians and the ratios' ranges (1 to %d, default %d, or "
+        "$BENCH_REPEAT); a run takes about N times as long as with 1",
+        REPEAT_MAX, REPEAT_DEFAULT);
+    const GOptionEntry entries[] = {
+        {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &opts.seconds,
+         "Seconds per row (default 2, or $BENCH_SECONDS)", "S"},
+        {"repeat", 'r', 0, G_OPTION_ARG_INT, &opts.repeat, repeat_help, "N"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    gint64 repeat;
     int fd;
 
     if (env) {
-        opt_seconds = g_ascii_strtod(env, NULL);
+        opts.seconds = g_ascii_strtod(env, NULL);
+    }
+    if (env_repeat) {
+        if (!g_ascii_string_to_signed(env_repeat, 10, 1, REPEAT_MAX, &repeat,
+                                      &error)) {
+            g_printerr("bench-pair: $BENCH_REPEAT: %s (see --help)\n",
+                       error->message);
+            return 2;
+        }
+        opts.repeat = (int)repeat;
     }
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("bench-pair: %s (see --help)\n", error->message);
         return 2;
     }
-    if (!(opt_seconds > 0 && opt_seconds <= 60)) {
+    if (!(opts.seconds > 0 && opts.seconds <= 60)) {
         g_printerr("bench-pair: --seconds must be in (0, 60] (see --help)\n");
+        return 2;
+    }
+    if (opts.repeat < 1 || opts.repeat > REPEAT_MAX) {
+        g_printerr("bench-pair: --repeat must be in [1, %d] (see --help)\n",
+                   REPEAT_MAX);
         return 2;
     }
     if (unshare(CLONE_NEWNET) < 0 || access("/dev/net/tun", R_OK | W_OK) < 0) {
@@ -1678,21 +1944,21 @@ int main(int argc, char **argv)
         }
         close(fd);
     }
-    print_header();
+    print_header(&opts);
     for (int size = 0; size < SZ_COUNT; size++) {
-        run_group(DIR_TX, size, &groups[DIR_TX][size]);
+        run_group(DIR_TX, size, &opts, &groups[DIR_TX][size]);
     }
     for (int size = 0; size < SZ_COUNT; size++) {
-        run_group(DIR_RX, size, &groups[DIR_RX][size]);
+        run_group(DIR_RX, size, &opts, &groups[DIR_RX][size]);
     }
     printf("\nRX latency of one 60 B frame (mrg+gso): the peer's send() to "
            "the driver's RX thread taking\nthe chain back, one frame every "
            "2 ms, for the row's time (ms):\n");
     printf("  %-34s %5s %8s %8s %8s %5s %10s\n", "TX ring", "n", "p50", "p99",
            "max", "lost", "TX frames");
-    latency_run(false, &idle);
+    latency_run(false, opts.seconds, &idle);
     print_latency("idle", &idle);
-    latency_run(true, &loaded);
+    latency_run(true, opts.seconds, &loaded);
     print_latency("kept full of 64 KiB GSO frames", &loaded);
     print_targets(groups, &loaded);
     print_legend();
