@@ -456,10 +456,20 @@ static bool apply_pairs_and_rss(Ctrlvq *cvq, uint16_t pairs,
 }
 
 /*
+ * Bytes after the key that RSS_CONFIG and HASH_CONFIG ignore: Linux 6.15
+ * and later send its trailer struct (max_tx_vq, key length, key) with
+ * struct_size(), which counts the struct's padding byte too, so one byte
+ * more than the key comes (seen with Linux 7.3's driver; QEMU ignores
+ * bytes after the key as well).
+ */
+#define RSS_TRAILING_MAX 1
+
+/*
  * cmd_rss_config() - MQ RSS_CONFIG: hash types, indirection table (mask +
  * 1 entries), unclassified queue, max_tx_vq, key, filling the payload
- * exactly. Sets the queue pairs too, as VQ_PAIRS_SET would: Linux sends
- * this instead of VQ_PAIRS_SET once RSS is negotiated.
+ * (but for RSS_TRAILING_MAX bytes). Sets the queue pairs too, as
+ * VQ_PAIRS_SET would: Linux sends this instead of VQ_PAIRS_SET once RSS is
+ * negotiated.
  */
 static uint8_t cmd_rss_config(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
                               size_t len)
@@ -483,7 +493,8 @@ static uint8_t cmd_rss_config(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
         return VIRTIO_NET_ERR;
     }
     need = 8 + 2 * (size_t)table_len + 3;
-    if (len < need || len != need + data[need - 1]) {
+    if (len < need || len < need + data[need - 1] ||
+        len > need + data[need - 1] + RSS_TRAILING_MAX) {
         g_message("%s: RSS_CONFIG of %zu bytes does not hold a table of %u "
                   "and its key exactly",
                   cvq->name, len, table_len);
@@ -512,23 +523,23 @@ static uint8_t cmd_rss_config(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
 }
 
 /*
- * cmd_hash_config() - MQ HASH_CONFIG: hash types, 8 reserved bytes (zero),
- * key, filling the payload exactly. Only what the reports hash on.
+ * cmd_hash_config() - MQ HASH_CONFIG: hash types, 8 reserved bytes, key,
+ * filling the payload (but for RSS_TRAILING_MAX bytes). Only what the
+ * reports hash on. The
+ * reserved bytes are not looked at: Linux sends RSS_CONFIG's layout
+ * without the table there, its max_tx_vq (not 0) in the last two, and
+ * QEMU ignores them too.
  */
 static uint8_t cmd_hash_config(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
                                size_t len)
 {
-    static const uint8_t zero[8];
     g_autoptr(GError) error = NULL;
     CtrlvqRss r = {.enabled = true};
 
-    if (len < 13 || len != 13u + data[12]) {
+    if (len < 13 || len < 13u + data[12] ||
+        len > 13u + data[12] + RSS_TRAILING_MAX) {
         g_message("%s: HASH_CONFIG of %zu bytes does not hold its key exactly",
                   cvq->name, len);
-        return VIRTIO_NET_ERR;
-    }
-    if (memcmp(data + 4, zero, 8)) {
-        g_message("%s: HASH_CONFIG: reserved bytes not zero", cvq->name);
         return VIRTIO_NET_ERR;
     }
     r.hash_types = le32_at(data);

@@ -786,6 +786,11 @@ static void test_rss_config(void)
     g_assert_cmpint(fx.rss_calls, ==, 1);
     g_assert_cmpmem(&fx.rss, sizeof(fx.rss), &s->rss, sizeof(s->rss));
     g_assert_cmpint(fx.changes, ==, 1);
+    /* One byte after the key, as Linux 6.15 and later send it (its
+     * trailer struct's padding): taken, the key as the spec places it. */
+    g_byte_array_append(cmd, (const uint8_t[]){0xee}, 1);
+    run(cvq, cmd->data, cmd->len, OK);
+    g_assert_cmpmem(s->rss.key, s->rss.key_len, ms_key, 40);
 
     /* A device that cannot steer: ERR, and the pairs go back. */
     fx.refuse_rss = true;
@@ -852,7 +857,7 @@ static const RssBad rss_bad[] = {
     {"/ctrlvq/rss/hash-type-unknown", 0x3f | (1u << 9), 3, 0, 0, 1, 40, 0, 0},
     {"/ctrlvq/rss/key-too-long", 0x3f, 3, 0, 0, 1, 41, 0, 0},
     {"/ctrlvq/rss/key-cut-short", 0x3f, 3, 0, 0, 1, 40, -1, 0},
-    {"/ctrlvq/rss/trailing-byte", 0x3f, 3, 0, 0, 1, 40, 1, 0},
+    {"/ctrlvq/rss/two-trailing-bytes", 0x3f, 3, 0, 0, 1, 40, 2, 0},
     {"/ctrlvq/rss/no-key-length", 0x3f, 3, 0, 0, 1, 0, -1, 0},
 };
 
@@ -877,7 +882,7 @@ static void test_rss_bad(gconstpointer data)
         cmd->data[6] = cmd->data[7] = 0xff;
     }
     if (b->grow > 0) {
-        g_byte_array_append(cmd, (const uint8_t[]){0}, 1);
+        g_byte_array_append(cmd, (const uint8_t[]){0, 0}, (guint)b->grow);
     } else if (b->grow < 0) {
         g_byte_array_set_size(cmd, cmd->len - 1);
     }
@@ -890,7 +895,7 @@ static void test_rss_bad(gconstpointer data)
     ctrlvq_free(cvq);
 }
 
-/* HASH_CONFIG: types, 8 zero bytes, key; shadowed apart from RSS. */
+/* HASH_CONFIG: types, 8 reserved bytes, key; shadowed apart from RSS. */
 static void test_hash_config(void)
 {
     Ctrlvq *cvq = ctrlvq_new("test", config_mac, 4, NULL, NULL);
@@ -903,15 +908,25 @@ static void test_hash_config(void)
     run(cvq, cmd, sizeof(cmd), ERR); /* HASH_REPORT not negotiated */
     ctrlvq_reset(cvq, ALL_CTRL | BIT(VIRTIO_NET_F_HASH_REPORT));
     run(cvq, cmd, sizeof(cmd) - 1, ERR);
-    cmd[8] = 1; /* reserved */
-    run(cvq, cmd, sizeof(cmd), ERR);
-    cmd[8] = 0;
     cmd[2] = 0x40; /* IP_EX */
     run(cvq, cmd, sizeof(cmd), ERR);
     g_assert_false(s->hash.enabled);
     cmd[2] = 0x12;
+    /* As Linux sends it: RSS_CONFIG's layout without the table, its
+     * max_tx_vq (2 pairs) in the last two reserved bytes. Refused before,
+     * and Linux then turned receive hashing off. */
+    cmd[12] = 2;
     run(cvq, cmd, sizeof(cmd), OK);
     g_assert_true(s->hash.enabled);
+    {
+        /* Linux 6.15 and later: one byte more (see cmd_rss_config()). */
+        uint8_t longer[sizeof(cmd) + 2];
+
+        memcpy(longer, cmd, sizeof(cmd));
+        longer[sizeof(cmd)] = longer[sizeof(cmd) + 1] = 0xee;
+        run(cvq, longer, sizeof(cmd) + 1, OK);
+        run(cvq, longer, sizeof(cmd) + 2, ERR);
+    }
     g_assert_cmpuint(s->hash.hash_types, ==, 0x12);
     g_assert_cmpmem(s->hash.key, s->hash.key_len, ms_key, 40);
     g_assert_false(s->rss.enabled);
