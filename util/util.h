@@ -79,6 +79,22 @@ size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t offset,
                     const void *buf, size_t len);
 
 /**
+ * iov_cut() - remove bytes from the middle of an iovec array, in place
+ * @iov:	segments
+ * @n:		number of segments
+ * @max:	room in @iov (a cut inside one segment splits it in two)
+ * @off:	first byte to remove, counted across the segments
+ * @len:	bytes to remove
+ *
+ * Segments emptied stay, with length 0.
+ * Return: the new number of segments, or -1 if the segments end before
+ * @off + @len or the split needs more room than @max (@iov is then
+ * unusable).
+ */
+int iov_cut(struct iovec *iov, unsigned int n, unsigned int max, size_t off,
+            size_t len);
+
+/**
  * mac_parse() - read "xx:xx:xx:xx:xx:xx" (hex, either case) into @mac
  * @text:	the text; NULL is refused
  * @mac:	the address, written only on success
