@@ -69,7 +69,8 @@ uint64_t net_ctrl_vq_features(void)
            VDUSE_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |
            VDUSE_BIT(VIRTIO_NET_F_DEVICE_STATS) |
            VDUSE_BIT(VIRTIO_NET_F_NOTF_COAL) |
-           VDUSE_BIT(VIRTIO_NET_F_VQ_NOTF_COAL);
+           VDUSE_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) |
+           VDUSE_BIT(VIRTIO_NET_F_HASH_REPORT);
 }
 
 uint64_t net_offered_features(const NetOptions *opts)
@@ -130,6 +131,7 @@ static const struct {
     {"notf-coal", VIRTIO_NET_F_NOTF_COAL},
     {"speed-duplex", VIRTIO_NET_F_SPEED_DUPLEX},
     {"rss", VIRTIO_NET_F_RSS},
+    {"hash-report", VIRTIO_NET_F_HASH_REPORT},
     {"indirect-desc", VDUSE_F_RING_INDIRECT_DESC},
     {"event-idx", VDUSE_F_RING_EVENT_IDX},
     {"ring-packed", VDUSE_F_RING_PACKED},

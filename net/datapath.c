@@ -33,6 +33,15 @@
  * is checked against the offloads the driver accepts (virtio 1.2 5.1.6.4)
  * and its length against the MTU.
  *
+ * Hash reports (VIRTIO_NET_F_HASH_REPORT): the driver's header is 20
+ * bytes, the TAP's stays 12 (TUNSETVNETHDRSZ takes RTNL and is shared by
+ * every queue of the TAP). A frame is read with the TAP's header into a
+ * buffer of the pair's and the frame itself 20 bytes into the driver's
+ * buffers; the header is then copied in, and before delivery the hash of
+ * the frame (rss.c, on the types and key the driver set) and its type
+ * fill the 8 bytes between. On TX those 8 bytes are cut out of the
+ * chain's segments before the write.
+ *
  * One interrupt per burst per queue, if the driver wants it. Between two
  * bursts everything pushed is published; when the thread pauses it gives
  * the chains it holds back (a waiting frame stays in the spill buffer), so
@@ -73,7 +82,11 @@
 #define RX_MAX_CHAINS 256
 
 /* The spill buffer: the largest frame a driver may receive, header in. */
-#define RX_SPILL (12 + 65535 + 14 + 4)
+#define RX_SPILL (NET_HASH_HDR_LEN + 65535 + 14 + 4)
+
+/* Bytes of a frame's start that net_rss_hash() may look at: Ethernet,
+ * one VLAN tag, IPv4 with options or IPv6, and the ports. */
+#define HASH_INPUT_MAX (14 + 4 + 60 + 4)
 
 /**
  * struct RxChain - one RX chain the pair holds
@@ -126,6 +139,12 @@ typedef struct PairCoal {
  * @pause_req:	the thread must pause
  * @paused:	the thread is paused
  * @mrg_rxbuf:	VIRTIO_NET_F_MRG_RXBUF negotiated
+ * @hdr_len:	the driver's virtio-net header: NET_HDR_LEN, or
+ *		NET_HASH_HDR_LEN with VIRTIO_NET_F_HASH_REPORT
+ * @hash_on:	@hash is set: reports carry a hash
+ * @hash:	the hash types and key the driver set (a copy)
+ * @tap_hdr:	the TAP's vnet header of the frame being read (@hdr_len
+ *		NET_HASH_HDR_LEN only)
  * @rx_frame_max: the largest frame the driver may receive, header included
  * @rx_frame_mtu: the largest frame without GSO, header included
  * @guest_offloads: the VIRTIO_NET_F_GUEST_* offloads the driver accepts now
@@ -137,7 +156,9 @@ typedef struct PairCoal {
  * @elem:	storage for one chain (RX)
  * @tx_elems:	storage for the chains of a TX burst
  * @tx_batch:	writes a TX burst to the TAP
- * @rx_iov:	segments of the held RX chains, one more for the spill buffer
+ * @rx_iov_mem:	@rx_iov with one entry before it (rx_readv())
+ * @rx_iov:	segments of the held RX chains, one more for the spill
+ *		buffer; @rx_iov[-1] is in @rx_iov_mem
  * @rx_chains:	the RX chains held, oldest first
  * @rx_held:	how many
  * @rx_held_pinned: a chain popped after some of them was pushed (it was
@@ -171,6 +192,10 @@ struct NetPair {
     bool pause_req;
     bool paused;
     bool mrg_rxbuf;
+    size_t hdr_len;
+    bool hash_on;
+    CtrlvqRss hash;
+    uint8_t tap_hdr[NET_HDR_LEN];
     size_t rx_frame_max;
     size_t rx_frame_mtu;
     uint64_t guest_offloads;
@@ -181,7 +206,8 @@ struct NetPair {
     VduseVqElem *elem;
     VduseVqElem *tx_elems;
     TapBatch *tx_batch;
-    struct iovec rx_iov[RX_MAX_IOV + 1];
+    struct iovec rx_iov_mem[RX_MAX_IOV + 2];
+    struct iovec *rx_iov;
     RxChain rx_chains[RX_MAX_CHAINS];
     unsigned int rx_held;
     bool rx_held_pinned;
@@ -220,6 +246,8 @@ NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd)
     p->tx_elems = g_new(VduseVqElem, BURST);
     p->tx_batch = tap_batch_new(tap_fd, BURST, true, NULL);
     p->spill = g_malloc(RX_SPILL);
+    p->rx_iov = p->rx_iov_mem + 1;
+    p->hdr_len = NET_HDR_LEN;
     return p;
 }
 
@@ -249,6 +277,14 @@ void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
     }
     p->vlan_filter = vlan_filter;
     p->guest_offloads = guest_offloads;
+}
+
+void net_pair_set_hash(NetPair *p, const CtrlvqRss *cfg)
+{
+    p->hash_on = cfg != NULL;
+    if (cfg) {
+        p->hash = *cfg;
+    }
 }
 
 void net_pair_set_coalescing(NetPair *p, const CtrlvqCoal *rx,
@@ -338,6 +374,12 @@ unsigned int net_tap_offloads(uint64_t features)
     return off;
 }
 
+size_t net_hdr_len(uint64_t features)
+{
+    return features & VDUSE_BIT(VIRTIO_NET_F_HASH_REPORT) ? NET_HASH_HDR_LEN
+                                                          : NET_HDR_LEN;
+}
+
 size_t net_rx_frame_max(uint64_t features, uint16_t mtu)
 {
     const uint64_t gso = VDUSE_BIT(VIRTIO_NET_F_GUEST_TSO4) |
@@ -347,9 +389,9 @@ size_t net_rx_frame_max(uint64_t features, uint16_t mtu)
 
     /* Ethernet header and one VLAN tag on top of the MTU. */
     if (features & gso) {
-        return NET_HDR_LEN + 65535 + 14 + 4;
+        return net_hdr_len(features) + 65535 + 14 + 4;
     }
-    return NET_HDR_LEN + 14 + 4 + MAX(mtu, 1500);
+    return net_hdr_len(features) + 14 + 4 + MAX(mtu, 1500);
 }
 
 /**
@@ -500,13 +542,35 @@ static void pair_notify(NetPair *p, VduseVq *vq, PairCoal *c,
 
 /**
  * tx_chain_ok() - whether a popped TX chain is a frame we can send
+ * @p:		the pair
  * @e:		the chain
  *
  * Return: true if it is a header and a frame, nothing writable.
  */
-static bool tx_chain_ok(const VduseVqElem *e)
+static bool tx_chain_ok(const NetPair *p, const VduseVqElem *e)
 {
-    return e->out_len > NET_HDR_LEN && e->in_num == 0;
+    return e->out_len > p->hdr_len && e->out_num > 0 && e->in_num == 0;
+}
+
+/**
+ * tx_chain_prepare() - make a TX chain's segments what the TAP takes
+ * @p:		the pair
+ * @e:		the chain, tx_chain_ok()
+ *
+ * With hash reports the driver's header is 20 bytes and the TAP's 12: the
+ * 8 between are cut out. A chain that cannot be cut (a split with every
+ * segment in use) gets out_num 0, so that tx_chain_ok() refuses it.
+ */
+static void tx_chain_prepare(const NetPair *p, VduseVqElem *e)
+{
+    int n;
+
+    if (p->hdr_len == NET_HDR_LEN) {
+        return;
+    }
+    n = iov_cut(e->iov, e->out_num, VDUSE_VQ_MAX_IOV, NET_HDR_LEN,
+                p->hdr_len - NET_HDR_LEN);
+    e->out_num = n < 0 ? 0 : (unsigned int)n;
 }
 
 /**
@@ -532,9 +596,12 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
         popped++;
     /* If the queue just failed, what was popped before is still sent. */
     for (i = 0; i < popped; i++) {
-        const VduseVqElem *e = &p->tx_elems[i];
+        VduseVqElem *e = &p->tx_elems[i];
 
-        if (tx_chain_ok(e)) {
+        if (tx_chain_ok(p, e)) {
+            tx_chain_prepare(p, e);
+        }
+        if (tx_chain_ok(p, e)) {
             frames[nframes++] =
                 (TapFrame){e->iov, (int)MIN(e->out_num, (unsigned int)IOV_MAX)};
         }
@@ -546,7 +613,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
         const VduseVqElem *e = &p->tx_elems[i];
         ssize_t n;
 
-        if (!tx_chain_ok(e)) {
+        if (!tx_chain_ok(p, e)) {
             stat_add(&p->stats.tx_dropped, 1);
             stat_add(&p->stats.tx_malformed, 1);
             vduse_vq_push(vq, e->id, 0);
@@ -564,10 +631,10 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
         } else {
             if (p->capture) {
                 net_capture_frame(p->capture, e->iov, e->out_num, NET_HDR_LEN,
-                                  e->out_len - NET_HDR_LEN);
+                                  e->out_len - p->hdr_len);
             }
             stat_add(&p->stats.tx_packets, 1);
-            stat_add(&p->stats.tx_bytes, e->out_len - NET_HDR_LEN);
+            stat_add(&p->stats.tx_bytes, e->out_len - p->hdr_len);
         }
         vduse_vq_push(vq, e->id, 0);
     }
@@ -611,7 +678,7 @@ static int rx_fill(NetPair *p, VduseVq *vq, size_t want)
         if (ret <= 0) {
             return ret < 0 ? -EIO : 0;
         }
-        if (e->in_len < NET_HDR_LEN) {
+        if (e->in_len < p->hdr_len) {
             /* No room for the header: give it back empty. */
             vduse_vq_push(vq, e->id, 0);
             p->rx_pushed++;
@@ -688,7 +755,7 @@ static bool rx_header_ok(NetPair *p, const struct iovec *iov, unsigned int niov,
     }
     switch (h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
     case VIRTIO_NET_HDR_GSO_NONE:
-        ok = len - NET_HDR_LEN <= p->rx_frame_mtu - NET_HDR_LEN;
+        ok = len - p->hdr_len <= p->rx_frame_mtu - p->hdr_len;
         break;
     case VIRTIO_NET_HDR_GSO_TCPV4:
         ok = o & VDUSE_BIT(VIRTIO_NET_F_GUEST_TSO4);
@@ -735,14 +802,42 @@ static bool rx_filter_accepts(NetPair *p, unsigned int niov, size_t len)
     if (!p->filter_on) {
         return true;
     }
-    if (len < NET_HDR_LEN + 14 ||
-        iov_to_buf(p->rx_iov, niov, NET_HDR_LEN, eth, sizeof(eth)) < 14) {
+    if (len < p->hdr_len + 14 ||
+        iov_to_buf(p->rx_iov, niov, p->hdr_len, eth, sizeof(eth)) < 14) {
         return true; /* a runt: the driver drops it itself */
     }
-    if (eth[12] == 0x81 && eth[13] == 0x00 && len >= NET_HDR_LEN + 16) {
+    if (eth[12] == 0x81 && eth[13] == 0x00 && len >= p->hdr_len + 16) {
         vlan = ((eth[14] << 8) | eth[15]) & 0xfff;
     }
     return ctrlvq_filter_accepts(&p->filter, eth, vlan, p->vlan_filter);
+}
+
+/**
+ * rx_hash_fill() - the hash report of a frame in the held chains
+ * @p:		the pair, with hash reports negotiated
+ * @niov:	segments of the frame in @p->rx_iov (header first)
+ * @len:	bytes of the frame, header included
+ *
+ * Without a hash configuration, or for a frame of no enabled type, the
+ * report says none (hash 0, VIRTIO_NET_HASH_REPORT_NONE).
+ */
+static void rx_hash_fill(NetPair *p, unsigned int niov, size_t len)
+{
+    struct virtio_net_hdr_v1_hash h = {0};
+
+    if (p->hash_on) {
+        uint8_t start[HASH_INPUT_MAX];
+        size_t got = iov_to_buf(p->rx_iov, niov, p->hdr_len, start,
+                                MIN(len - p->hdr_len, sizeof(start)));
+        uint32_t hash;
+        uint8_t report = net_rss_hash(&p->hash, start, got, &hash);
+
+        h.hash_value = htole32(hash);
+        h.hash_report = htole16(report);
+    }
+    iov_from_buf(p->rx_iov, niov,
+                 offsetof(struct virtio_net_hdr_v1_hash, hash_value),
+                 &h.hash_value, p->hdr_len - NET_HDR_LEN);
 }
 
 /**
@@ -772,12 +867,15 @@ static void rx_deliver(NetPair *p, VduseVq *vq, size_t len)
     iov_from_buf(p->rx_iov, used_iov,
                  offsetof(struct virtio_net_hdr_v1, num_buffers), &le,
                  sizeof(le));
+    if (p->hdr_len == NET_HASH_HDR_LEN) {
+        rx_hash_fill(p, used_iov, len);
+    }
     if (p->capture) {
-        net_capture_frame(p->capture, p->rx_iov, used_iov, NET_HDR_LEN,
-                          len - NET_HDR_LEN);
+        net_capture_frame(p->capture, p->rx_iov, used_iov, p->hdr_len,
+                          len - p->hdr_len);
     }
     stat_add(&p->stats.rx_packets, 1);
-    stat_add(&p->stats.rx_bytes, len - NET_HDR_LEN);
+    stat_add(&p->stats.rx_bytes, len - p->hdr_len);
 
     for (unsigned int i = 0; i < used; i++) {
         p->rx_room -= p->rx_chains[i].len;
@@ -824,6 +922,50 @@ static int rx_deliver_pending(NetPair *p, VduseVq *vq)
 }
 
 /**
+ * rx_readv() - read one frame from the TAP into @p->rx_iov
+ * @p:		the pair
+ * @niov:	segments in @p->rx_iov (rx_frame_iov())
+ *
+ * With hash reports the TAP's header goes to @p->tap_hdr and the frame
+ * @p->hdr_len bytes into the segments, then the header is copied to their
+ * start: the 8 bytes between are rx_hash_fill()'s.
+ * Return: what readv() returned, with the 8 bytes counted for a frame
+ * read whole with its header (as if the TAP's header were the driver's).
+ */
+static ssize_t rx_readv(NetPair *p, unsigned int niov)
+{
+    size_t skip = p->hdr_len;
+    struct iovec before, at;
+    unsigned int k = 0;
+    ssize_t n;
+
+    if (p->hdr_len == NET_HDR_LEN) {
+        return readv(p->tap_fd, p->rx_iov, (int)MIN(niov, (unsigned)IOV_MAX));
+    }
+    /* Where the frame starts: in the first chain, whose buffers hold a
+     * whole header (rx_fill()); never the spill buffer, the last one. */
+    while (k + 1 < niov && skip >= p->rx_iov[k].iov_len) {
+        skip -= p->rx_iov[k++].iov_len;
+    }
+    /* The entry before it is the TAP's header (rx_iov[-1] is there for
+     * k == 0), both put back after the read. */
+    before = p->rx_iov[(int)k - 1];
+    at = p->rx_iov[k];
+    p->rx_iov[(int)k - 1] = (struct iovec){p->tap_hdr, NET_HDR_LEN};
+    p->rx_iov[k].iov_base = (uint8_t *)at.iov_base + skip;
+    p->rx_iov[k].iov_len = at.iov_len - skip;
+    n = readv(p->tap_fd, &p->rx_iov[(int)k - 1],
+              (int)MIN(niov - k + 1, (unsigned)IOV_MAX));
+    p->rx_iov[(int)k - 1] = before;
+    p->rx_iov[k] = at;
+    if (n < (ssize_t)NET_HDR_LEN) {
+        return n;
+    }
+    iov_from_buf(p->rx_iov, niov, 0, p->tap_hdr, NET_HDR_LEN);
+    return n + (ssize_t)(p->hdr_len - NET_HDR_LEN);
+}
+
+/**
  * pair_rx_one() - move one frame from the TAP to the driver
  * @p:		the pair
  * @vq:		RX vq
@@ -850,7 +992,7 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
     }
     niov = rx_frame_iov(p);
     room = p->mrg_rxbuf ? p->rx_room : p->rx_chains[0].len;
-    n = readv(p->tap_fd, p->rx_iov, (int)MIN(niov, (unsigned)IOV_MAX));
+    n = rx_readv(p, niov);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         p->tap_readable = false;
         return 0;
@@ -865,7 +1007,7 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
         p->tap_readable = false;
         return 0;
     }
-    if (n < (ssize_t)NET_HDR_LEN || (size_t)n > MAX(room, p->rx_frame_max)) {
+    if (n < (ssize_t)p->hdr_len || (size_t)n > MAX(room, p->rx_frame_max)) {
         /* An error, or a frame larger than the driver may get (the TAP
          * says the whole length but copied what fit): lost. */
         stat_add(&p->stats.rx_dropped, 1);
@@ -1148,8 +1290,10 @@ static void pair_setup(NetPair *p, const NetPairQueues *q, uint64_t features,
 {
     p->q = *q;
     p->mrg_rxbuf = features & VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+    p->hdr_len = net_hdr_len(features);
     p->rx_frame_max = net_rx_frame_max(features, mtu);
-    p->rx_frame_mtu = net_rx_frame_max(0, mtu);
+    p->rx_frame_mtu =
+        net_rx_frame_max(features & VDUSE_BIT(VIRTIO_NET_F_HASH_REPORT), mtu);
     p->rx_held_pinned = false;
     p->rx_held = p->rx_held_iov = 0;
     p->rx_room = 0;

@@ -18,8 +18,14 @@
 #define TUN_F_USO6 0x40
 #endif
 
-/* The virtio-net header on every buffer (VERSION_1: always 12 bytes). */
+/*
+ * The virtio-net header on every buffer with VERSION_1: 12 bytes, the
+ * TAP's vnet header too; 20 once the driver took HASH_REPORT (the hash
+ * and its type follow; the TAP's stays 12 and the pair moves the frame
+ * past the 8 bytes).
+ */
 #define NET_HDR_LEN ((size_t)sizeof(struct virtio_net_hdr_v1))
+#define NET_HASH_HDR_LEN ((size_t)sizeof(struct virtio_net_hdr_v1_hash))
 
 typedef struct NetPair NetPair;
 
@@ -121,6 +127,15 @@ void net_pair_set_coalescing(NetPair *p, const CtrlvqCoal *rx,
                              const CtrlvqCoal *tx);
 
 /**
+ * net_pair_set_hash() - what the pair hashes received frames on for their
+ * header's hash report (VIRTIO_NET_F_HASH_REPORT)
+ * @p:		the pair, paused or not running
+ * @cfg:	hash types and key (RSS_CONFIG's or HASH_CONFIG's), copied;
+ *		NULL reports no hash (the state at creation and reset)
+ */
+void net_pair_set_hash(NetPair *p, const CtrlvqRss *cfg);
+
+/**
  * net_pair_drop_queued() - drop the frames waiting in the pair's TAP queue
  * @p:		the pair, not running
  *
@@ -207,6 +222,12 @@ bool net_pair_is_running(const NetPair *p);
  * Return: the TUN_F_* flags the driver can take on receive.
  */
 unsigned int net_tap_offloads(uint64_t features);
+
+/**
+ * net_hdr_len() - the driver's virtio-net header for @features
+ * Return: NET_HASH_HDR_LEN with VIRTIO_NET_F_HASH_REPORT, else NET_HDR_LEN.
+ */
+size_t net_hdr_len(uint64_t features);
 
 /**
  * net_rx_frame_max() - the largest frame, header included, the driver may

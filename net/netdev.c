@@ -259,8 +259,15 @@ static void pair_set_shadow(NetDev *nd, unsigned int i)
     bool rx = f & VDUSE_BIT(VIRTIO_NET_F_CTRL_RX);
     bool vlan = f & VDUSE_BIT(VIRTIO_NET_F_CTRL_VLAN);
 
+    /* RSS_CONFIG's hash types and key while it is on, else HASH_CONFIG's. */
+    const CtrlvqRss *hash = s->rss.enabled    ? &s->rss
+                            : s->hash.enabled ? &s->hash
+                                              : NULL;
+
     net_pair_set_filter(nd->pairs[i], rx || vlan ? s : NULL, vlan,
                         s->guest_offloads);
+    net_pair_set_hash(nd->pairs[i],
+                      f & VDUSE_BIT(VIRTIO_NET_F_HASH_REPORT) ? hash : NULL);
     net_pair_set_coalescing(nd->pairs[i], &s->coal_vq[2 * i],
                             &s->coal_vq[2 * i + 1]);
 }
@@ -549,16 +556,19 @@ static void net_dev_layout(NetDev *nd)
         nd->capable |= VDUSE_BIT(VIRTIO_NET_F_RSS);
     }
     nd->features = nd->capable & ~opts->features_off;
-    if (nd->features & VDUSE_BIT(VIRTIO_NET_F_RSS)) {
+    /* The key and the hash types are RSS's and the hash reports' both. */
+    if (nd->features &
+        (VDUSE_BIT(VIRTIO_NET_F_RSS) | VDUSE_BIT(VIRTIO_NET_F_HASH_REPORT))) {
         nd->config.rss_max_key_size = CTRLVQ_RSS_MAX_KEY;
-        nd->config.rss_max_indirection_table_length =
-            htole16(CTRLVQ_RSS_MAX_TABLE);
         nd->config.supported_hash_types = htole32(CTRLVQ_RSS_HASH_TYPES);
     } else {
         nd->config.rss_max_key_size = 0;
-        nd->config.rss_max_indirection_table_length = 0;
         nd->config.supported_hash_types = 0;
     }
+    nd->config.rss_max_indirection_table_length =
+        nd->features & VDUSE_BIT(VIRTIO_NET_F_RSS)
+            ? htole16(CTRLVQ_RSS_MAX_TABLE)
+            : 0;
     memcpy(nd->config.mac, opts->mac, 6);
     nd->config.status = htole16(VIRTIO_NET_S_LINK_UP);
     nd->config.max_virtqueue_pairs = htole16(opts->queue_pairs);

@@ -481,20 +481,15 @@ static void post_rx_buffers(Fixture *f, unsigned int n, uint32_t size)
 }
 
 /**
- * rx_frame() - the far side sends @len bytes at @out; the driver must get
- *		@frame in its buffers, merged over several if need be
- * @f:		the fixture
- * @out:	what the peer socket sends (a vnet header first if it has one)
- * @out_len:	its length
- * @frame:	the frame the driver must see after its 12-byte header
- * @len:	the frame's length
- * @hdr:	receives the driver's virtio-net header
+ * rx_frame_hdr() - rx_frame() with a header of @hdr_len bytes (20 with
+ *		    hash reports)
+ * @hdr:	receives the driver's virtio-net header, @hdr_len bytes
  */
-static void rx_frame(Fixture *f, const uint8_t *out, size_t out_len,
-                     const uint8_t *frame, size_t len,
-                     struct virtio_net_hdr_v1 *hdr)
+static void rx_frame_hdr(Fixture *f, const uint8_t *out, size_t out_len,
+                         const uint8_t *frame, size_t len, void *hdr,
+                         size_t hdr_len)
 {
-    g_autofree uint8_t *got = g_malloc(len + sizeof(*hdr));
+    g_autofree uint8_t *got = g_malloc(len + hdr_len);
     size_t have = 0;
     uint16_t buffers = 0, num_buffers = 1;
 
@@ -512,17 +507,37 @@ static void rx_frame(Fixture *f, const uint8_t *out, size_t out_len,
             wait_used(&f->rxr, &id, &used_len);
             addr = le64toh(f->rxr.desc[id].addr);
         }
-        g_assert_cmpuint(have + used_len, <=, len + sizeof(*hdr));
+        g_assert_cmpuint(have + used_len, <=, len + hdr_len);
         memcpy(got + have, guest(f, addr), used_len);
         have += used_len;
         if (buffers++ == 0) {
-            memcpy(hdr, got, sizeof(*hdr));
-            num_buffers = le16toh(hdr->num_buffers);
+            struct virtio_net_hdr_v1 h;
+
+            memcpy(hdr, got, hdr_len);
+            memcpy(&h, got, sizeof(h));
+            num_buffers = le16toh(h.num_buffers);
             g_assert_cmpuint(num_buffers, >=, 1);
         }
     }
-    g_assert_cmpuint(have, ==, len + sizeof(*hdr));
-    g_assert_cmpmem(got + sizeof(*hdr), len, frame, len);
+    g_assert_cmpuint(have, ==, len + hdr_len);
+    g_assert_cmpmem(got + hdr_len, len, frame, len);
+}
+
+/**
+ * rx_frame() - the far side sends @len bytes at @out; the driver must get
+ *		@frame in its buffers, merged over several if need be
+ * @f:		the fixture
+ * @out:	what the peer socket sends (a vnet header first if it has one)
+ * @out_len:	its length
+ * @frame:	the frame the driver must see after its 12-byte header
+ * @len:	the frame's length
+ * @hdr:	receives the driver's virtio-net header
+ */
+static void rx_frame(Fixture *f, const uint8_t *out, size_t out_len,
+                     const uint8_t *frame, size_t len,
+                     struct virtio_net_hdr_v1 *hdr)
+{
+    rx_frame_hdr(f, out, out_len, frame, len, hdr, sizeof(*hdr));
 }
 
 /*
@@ -566,6 +581,21 @@ static void test_rx_sizes(Fixture *f, gconstpointer data)
     }
 }
 
+/* ip4_set_checksum() - the IPv4 header checksum of the 20 bytes at @ip. */
+static void ip4_set_checksum(uint8_t *ip)
+{
+    uint32_t sum = 0;
+
+    ip[10] = ip[11] = 0;
+    for (int i = 0; i < 20; i += 2) {
+        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+    }
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    ip[10] = (uint8_t)(~sum >> 8);
+    ip[11] = (uint8_t)~sum;
+}
+
 /**
  * make_tcp_frame() - a TCP/IPv4 frame of @len bytes for GSO, with the
  *		      header a driver would give it
@@ -574,7 +604,6 @@ static void make_tcp_frame(uint8_t *frame, size_t len,
                            struct virtio_net_hdr *hdr)
 {
     uint8_t *ip = frame + 14, *tcp = ip + 20;
-    uint32_t sum = 0;
 
     make_frame(frame, len, 3);
     frame[12] = 0x08;
@@ -587,13 +616,7 @@ static void make_tcp_frame(uint8_t *frame, size_t len,
     ip[9] = 6; /* TCP */
     memcpy(ip + 12, (uint8_t[]){10, 0, 0, 2}, 4);
     memcpy(ip + 16, (uint8_t[]){10, 0, 0, 1}, 4);
-    for (int i = 0; i < 20; i += 2) {
-        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-    }
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    ip[10] = (uint8_t)(~sum >> 8);
-    ip[11] = (uint8_t)~sum;
+    ip4_set_checksum(ip);
     tcp[0] = 0x30; /* ports 12345 -> 80 */
     tcp[1] = 0x39;
     tcp[3] = 80;
@@ -1251,6 +1274,159 @@ static void test_rx_over_mtu(Fixture *f, gconstpointer data)
     g_assert_cmpuint(rx_stats(f).rx_dropped, ==, 1);
 }
 
+/* The key of Microsoft's RSS verification suite (virtio spec's too). */
+static const uint8_t ms_key[40] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+    0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+    0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+    0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+
+/* The suite's first IPv4 flow and its hashes under that key. */
+#define MS_FLOW_TCP_HASH 0x51ccc178u
+#define MS_FLOW_IP_HASH 0x323e8fc2u
+
+/**
+ * ms_flow() - make the TCP/IPv4 frame at @frame the suite's first flow:
+ * 66.9.149.187:2794 -> 161.142.100.80:1766
+ */
+static void ms_flow(uint8_t *frame)
+{
+    uint8_t *ip = frame + 14, *tcp = ip + 20;
+
+    memcpy(ip + 12, (uint8_t[]){66, 9, 149, 187}, 4);
+    memcpy(ip + 16, (uint8_t[]){161, 142, 100, 80}, 4);
+    ip4_set_checksum(ip);
+    tcp[0] = 2794 >> 8;
+    tcp[1] = 2794 & 0xff;
+    tcp[2] = 1766 >> 8;
+    tcp[3] = 1766 & 0xff;
+}
+
+/* hash_set() - what the driver's HASH_CONFIG would give the pair. */
+static void hash_set(Fixture *f, uint32_t types)
+{
+    CtrlvqRss cfg = {.enabled = true, .hash_types = types, .key_len = 40};
+
+    memcpy(cfg.key, ms_key, 40);
+    net_pair_pause(f->pair);
+    net_pair_set_hash(f->pair, &cfg);
+    net_pair_resume(f->pair);
+}
+
+/**
+ * rx_hash_frame() - the peer sends @len bytes of @frame; the driver gets it
+ * behind a 20-byte header whose report the test checks
+ * @f:		the fixture, RX buffers posted
+ */
+static void rx_hash_frame(Fixture *f, const uint8_t *frame, size_t len,
+                          uint32_t hash, uint16_t report)
+{
+    struct virtio_net_hdr_v1_hash h;
+
+    rx_frame_hdr(f, frame, len, frame, len, &h, sizeof(h));
+    g_assert_cmphex(le32toh(h.hash_value), ==, hash);
+    g_assert_cmpuint(le16toh(h.hash_report), ==, report);
+    g_assert_cmpuint(h.padding, ==, 0);
+}
+
+/*
+ * VIRTIO_NET_F_HASH_REPORT: 20-byte headers on RX, the TAP's 12 moved in
+ * front of the frame; buffers full of garbage before. Without a hash
+ * configuration the report is none; with one, the suite's hash of the
+ * flow, by the types enabled; a frame of no enabled type: none.
+ */
+static void test_hash_rx(Fixture *f, gconstpointer data)
+{
+    uint64_t features = GPOINTER_TO_SIZE(data);
+    bool mrg = features & VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+    struct virtio_net_hdr unused;
+    uint8_t tcp[1514], other[60];
+
+    if (!start_pair(f, features)) {
+        return;
+    }
+    memset(f->mem->host + RX_BUF_OFF, 0xa5, 64 * 1536);
+    make_tcp_frame(tcp, sizeof(tcp), &unused);
+    ms_flow(tcp);
+    make_frame(other, sizeof(other), 1);
+    post_rx_buffers(f, mrg ? 8 : 4, mrg ? 1536 : MTU + 64);
+    rx_hash_frame(f, tcp, sizeof(tcp), 0, VIRTIO_NET_HASH_REPORT_NONE);
+    hash_set(f, VIRTIO_NET_RSS_HASH_TYPE_IPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv4);
+    rx_hash_frame(f, tcp, sizeof(tcp), MS_FLOW_TCP_HASH,
+                  VIRTIO_NET_HASH_REPORT_TCPv4);
+    rx_hash_frame(f, other, sizeof(other), 0, VIRTIO_NET_HASH_REPORT_NONE);
+    hash_set(f, VIRTIO_NET_RSS_HASH_TYPE_IPv4);
+    rx_hash_frame(f, tcp, 60, MS_FLOW_IP_HASH, VIRTIO_NET_HASH_REPORT_IPv4);
+}
+
+/*
+ * A 64 KB GSO frame with hash reports, when the driver posted 8 buffers:
+ * it waits in the spill buffer with its 20-byte header and arrives whole,
+ * hashed, once there are enough.
+ */
+static void test_hash_rx_spill(Fixture *f, gconstpointer data)
+{
+    size_t len = 14 + 20 + 20 + 64000;
+    g_autofree uint8_t *out = g_malloc(sizeof(struct virtio_net_hdr) + len);
+    struct virtio_net_hdr gso;
+    struct virtio_net_hdr_v1_hash h;
+
+    if (!start_pair(f, GPOINTER_TO_SIZE(data))) {
+        return;
+    }
+    hash_set(f, VIRTIO_NET_RSS_HASH_TYPE_TCPv4);
+    peer_vnet_hdr(f);
+    make_tcp_frame(out + sizeof(gso), len, &gso);
+    ms_flow(out + sizeof(gso));
+    memcpy(out, &gso, sizeof(gso));
+    post_rx_buffers(f, 8, 1536);
+    g_usleep(100 * 1000);
+    post_rx_buffers(f, 40, 1536);
+    rx_frame_hdr(f, out, sizeof(gso) + len, out + sizeof(gso), len, &h,
+                 sizeof(h));
+    g_assert_cmpuint(le16toh(h.hdr.num_buffers), ==, (len + 20 + 1535) / 1536);
+    g_assert_cmpuint(h.hdr.gso_type & 0x7f, ==, VIRTIO_NET_HDR_GSO_TCPV4);
+    g_assert_cmphex(le32toh(h.hash_value), ==, MS_FLOW_TCP_HASH);
+    g_assert_cmpuint(le16toh(h.hash_report), ==, VIRTIO_NET_HASH_REPORT_TCPv4);
+}
+
+/*
+ * TX with hash reports: the driver's 20-byte header, hash bytes not zero,
+ * in a descriptor of its own, or with the frame in one descriptor (the
+ * cut splits it): the frame leaves the TAP without the 8 bytes.
+ */
+static void test_hash_tx(Fixture *f, gconstpointer data)
+{
+    g_autofree uint8_t *got = g_malloc(2048);
+    uint8_t *hdr = guest(f, GUEST_IOVA + TX_BUF_OFF);
+    uint8_t frame[1514];
+
+    if (!start_pair(f, GPOINTER_TO_SIZE(data))) {
+        return;
+    }
+    for (int one = 0; one < 2; one++) {
+        TestBuf two[2] = {{GUEST_IOVA + TX_BUF_OFF, 20, false},
+                          {GUEST_IOVA + TX_BUF_OFF + 20, sizeof(frame), false}};
+        TestBuf whole = {GUEST_IOVA + TX_BUF_OFF, 20 + sizeof(frame), false};
+        uint32_t id, used_len;
+
+        make_frame(frame, sizeof(frame), (unsigned int)one);
+        memset(hdr, 0, 12);
+        memset(hdr + 12, 0x5a, 8);
+        memcpy(hdr + 20, frame, sizeof(frame));
+        if (one) {
+            test_ring_add(&f->txr, &whole, 1, 0);
+        } else {
+            test_ring_add(&f->txr, two, 2, 0);
+        }
+        kick(f->tx_kick);
+        g_assert_cmpuint(peer_recv(f, got, 2048), ==, sizeof(frame));
+        g_assert_cmpmem(got, sizeof(frame), frame, sizeof(frame));
+        wait_used(&f->txr, &id, &used_len);
+    }
+    g_assert_cmpuint(rx_stats(f).tx_dropped, ==, 0);
+}
+
 /* prepare_netns() - a network namespace of our own, or why not. */
 static const char *prepare_netns(void)
 {
@@ -1283,6 +1459,7 @@ int main(int argc, char **argv)
 {
     const uint64_t offloads = gso_features;
     const uint64_t packed = VDUSE_BIT(VDUSE_F_RING_PACKED);
+    const uint64_t hash = VDUSE_BIT(VIRTIO_NET_F_HASH_REPORT);
 
     g_test_init(&argc, &argv, NULL);
     skip_reason = prepare_netns();
@@ -1322,5 +1499,10 @@ int main(int argc, char **argv)
     add("/datapath/coal/zero-zero", 0, test_coal_zero);
     add("/datapath/coal/packets-only", 0, test_coal_packets_only);
     add("/datapath/coal/usecs-only", 0, test_coal_usecs_only);
+    add("/datapath/hash/rx", hash | VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF),
+        test_hash_rx);
+    add("/datapath/hash/rx-big-buffers", hash, test_hash_rx);
+    add("/datapath/hash/rx-spill", hash | offloads, test_hash_rx_spill);
+    add("/datapath/hash/tx", hash, test_hash_tx);
     return g_test_run();
 }
