@@ -20,7 +20,11 @@
  * num_buffers right (1 without MRG_RXBUF), its header within what the
  * driver accepts (no GSO it did not take, no checksum flags without
  * GUEST_CSUM, no frame over the MTU without GSO), and its destination
- * passing the receive filter. Always: no crash, no warning or critical.
+ * passing the receive filter. With HASH_REPORT (20-byte headers): TX
+ * frames reach the TAP side without the 8 hash bytes, and every received
+ * frame's report is the hash of the frame under the configuration the
+ * driver set with HASH_CONFIG, or none without one.
+ * Always: no crash, no warning or critical.
  * FUZZ_VERBOSE=1 in the environment prints the pair's counters per input
  * (to check a seed).
  */
@@ -47,7 +51,7 @@
 #define RX_BUF_SIZE 0x180000
 #define RW (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE)
 #define MAX_OPS 128
-#define MAX_FRAME (12 + 65535 + 18)
+#define MAX_FRAME (20 + 65535 + 18)
 #define MAX_SENT 64
 
 /**
@@ -84,6 +88,7 @@ typedef struct Frame {
  * @pair:	the pair under test
  * @cvq:	the control queue whose shadow is the filter
  * @features:	negotiated features
+ * @hdr_len:	the driver's virtio-net header (20 with HASH_REPORT)
  * @mtu:	the MTU
  * @offloads:	guest offloads in force
  * @hostile:	the driver may write anything anywhere: no content checks
@@ -112,6 +117,7 @@ typedef struct Fuzz {
     NetPair *pair;
     Ctrlvq *cvq;
     uint64_t features;
+    size_t hdr_len;
     uint16_t mtu;
     uint64_t offloads;
     bool hostile;
@@ -320,19 +326,21 @@ static void op_rx_buffers(Fuzz *f, FuzzIn *in)
 static void op_tx_frame(Fuzz *f, FuzzIn *in)
 {
     uint8_t b = fuzz_u8(in);
-    size_t len = NET_HDR_LEN + fuzz_u16(in) % 9100, got;
+    size_t len = f->hdr_len + fuzz_u16(in) % 9100, got;
     const uint8_t *hdr = fuzz_bytes(in, NET_HDR_LEN, &got);
     Chain c = {.n = (b & 1) ? 2 : 1};
     uint8_t *frame = f->buf;
-    size_t at = 0;
+    size_t at = 0, cut = f->hdr_len - NET_HDR_LEN;
 
     memset(frame, 0, NET_HDR_LEN);
     memcpy(frame, hdr, got);
+    /* The hash bytes (HASH_REPORT) are never zero: the TAP must not get
+     * them. */
     for (size_t i = NET_HDR_LEN; i < len; i++) {
-        frame[i] = (uint8_t)(i * 7 + b);
+        frame[i] = (uint8_t)(i * 7 + b) | (i < f->hdr_len);
     }
     /* Two buffers: the header alone, then the frame (as Linux does). */
-    c.len[0] = c.n == 2 ? NET_HDR_LEN : (uint32_t)len;
+    c.len[0] = c.n == 2 ? (uint32_t)f->hdr_len : (uint32_t)len;
     c.len[1] = (uint32_t)(len - c.len[0]);
     for (unsigned int k = 0; k < c.n; k++) {
         c.iova[k] =
@@ -346,7 +354,10 @@ static void op_tx_frame(Fuzz *f, FuzzIn *in)
         c.n = 1;
     }
     if (post(f, &f->txr, f->tx_chains, f->tx_busy, &c, f->hostile && (b & 2))) {
-        fifo_push(f->tx_sent, &f->n_tx_sent, frame, len);
+        /* What the TAP must get: the TAP's 12-byte header, the frame. */
+        memmove(frame + NET_HDR_LEN, frame + NET_HDR_LEN + cut,
+                len - NET_HDR_LEN - cut);
+        fifo_push(f->tx_sent, &f->n_tx_sent, frame, len - cut);
     }
 }
 
@@ -397,6 +408,17 @@ static void op_tap_frame(Fuzz *f, FuzzIn *in)
     frame[at++] = 0xb5;
     for (size_t i = at; i < len; i++) {
         frame[i] = (uint8_t)(i * 13 + b);
+    }
+    if (b & 0x08) {
+        /* IPv4 or IPv6 for the hash reports: the first 44 bytes after
+         * the EtherType (version, protocol, addresses, ports) from the
+         * input. */
+        size_t got;
+        const uint8_t *ip = fuzz_bytes(in, 44, &got);
+
+        frame[at - 2] = (b & 0x10) ? 0x86 : 0x08;
+        frame[at - 1] = (b & 0x10) ? 0xdd : 0x00;
+        memcpy(frame + at, ip, MIN(got, len - at));
     }
     if (send(f->fds[1], frame, len, MSG_DONTWAIT) == (ssize_t)len) {
         fifo_push(f->rx_sent, &f->n_rx_sent, frame, len);
@@ -458,6 +480,34 @@ static void check_filter(Fuzz *f, const uint8_t *frame, size_t len)
 }
 
 /**
+ * check_hash() - a delivered frame's hash report, then its header made
+ * the TAP's (the 8 hash bytes taken out) for the other checks
+ * @f:		the world, with HASH_REPORT
+ * @total:	the frame's length, 20-byte header included, in @f->buf
+ *
+ * Return: the length without the 8 bytes.
+ */
+static size_t check_hash(Fuzz *f, size_t total)
+{
+    const CtrlvqShadow *s = ctrlvq_shadow(f->cvq);
+    struct virtio_net_hdr_v1_hash h;
+    uint32_t hash = 0;
+    uint8_t report = VIRTIO_NET_HASH_REPORT_NONE;
+
+    fuzz_check(total >= sizeof(h));
+    memcpy(&h, f->buf, sizeof(h));
+    if (s->hash.enabled) {
+        report = net_rss_hash(&s->hash, f->buf + sizeof(h), total - sizeof(h),
+                              &hash);
+    }
+    fuzz_check(le16toh(h.hash_report) == report);
+    fuzz_check(le32toh(h.hash_value) == hash);
+    fuzz_check(h.padding == 0);
+    memmove(f->buf + NET_HDR_LEN, f->buf + sizeof(h), total - sizeof(h));
+    return total - (sizeof(h) - NET_HDR_LEN);
+}
+
+/**
  * read_rx() - the driver takes what the device delivered, and checks it
  * @f:		the world
  */
@@ -498,7 +548,7 @@ static void read_rx(Fuzz *f)
             }
             fuzz_check(left == 0);
             if (k == 0) {
-                fuzz_check(len >= NET_HDR_LEN);
+                fuzz_check(len >= f->hdr_len);
                 memcpy(&nb, f->buf + 10, 2);
                 nb = le16toh(nb);
                 fuzz_check(nb >= 1);
@@ -509,6 +559,9 @@ static void read_rx(Fuzz *f)
         }
         if (f->hostile) {
             continue;
+        }
+        if (f->hdr_len > NET_HDR_LEN) {
+            total = check_hash(f, total);
         }
         check_rx_header(f, f->buf, total);
         check_filter(f, f->buf, total);
@@ -550,6 +603,8 @@ static void set_filter(Fuzz *f)
     net_pair_set_filter(f->pair, f->filter_on ? s : NULL,
                         f->features & VDUSE_BIT(VIRTIO_NET_F_CTRL_VLAN),
                         f->offloads);
+    /* HASH_CONFIG's, as netdev gives it (no RSS here). */
+    net_pair_set_hash(f->pair, s->hash.enabled ? &s->hash : NULL);
 }
 
 /**
@@ -604,7 +659,7 @@ static void setup(Fuzz *f, FuzzIn *in)
         VIRTIO_NET_F_GUEST_USO6,    VIRTIO_NET_F_CTRL_RX,
         VIRTIO_NET_F_CTRL_VLAN,     VIRTIO_NET_F_CTRL_RX_EXTRA,
         VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
-        VIRTIO_RING_F_EVENT_IDX,
+        VIRTIO_RING_F_EVENT_IDX,    VIRTIO_NET_F_HASH_REPORT,
     };
     uint16_t bits = fuzz_u16(in);
     uint8_t b = fuzz_u8(in);
@@ -627,6 +682,7 @@ static void setup(Fuzz *f, FuzzIn *in)
         }
     }
     event_idx = f->features & VDUSE_BIT(VIRTIO_RING_F_EVENT_IDX);
+    f->hdr_len = net_hdr_len(f->features);
     f->hostile = b & 0x80;
     f->mtu = NET_MIN_MTU + fuzz_u16(in) % (9000 - NET_MIN_MTU + 1);
     memset(f->mem->host, 0, TX_BUF_OFF);

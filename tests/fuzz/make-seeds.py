@@ -309,7 +309,7 @@ write("ctrlvq", "restore-partial-refused",
 # ---- fuzz-datapath ------------------------------------------------------
 DP = {"MRG": 0, "CSUM": 1, "TSO4": 2, "TSO6": 3, "ECN": 4, "USO4": 5,
       "USO6": 6, "CTRL_RX": 7, "CTRL_VLAN": 8, "RX_EXTRA": 9, "MAC_ADDR": 10,
-      "CTRL_OFFLOADS": 11, "EVENT_IDX": 12}
+      "CTRL_OFFLOADS": 11, "EVENT_IDX": 12, "HASH": 13}
 
 
 def dp_header(feats, log2num=7, hostile=False, start=0, mtu=1500):
@@ -333,13 +333,24 @@ def tx_frame(body, hdr=bytes(12), split=True):
 
 
 def tap_frame(dst=3, body=100, flags=0, gso=0, gso_size=0, vid=None,
-              raw=False, raw_body=False):
+              raw=False, raw_body=False, ip=None):
     b = dst | (4 if vid is not None else 0) | (0x20 if raw_body else 0) | \
-        (0x40 if gso else 0) | (0x80 if raw else 0)
+        (0x40 if gso else 0) | (0x80 if raw else 0) | \
+        (0x08 if ip else 0) | (0x10 if ip and ip[0] >> 4 == 6 else 0)
     out = struct.pack("<BBBBHHH", 2, b, flags, gso, 0, gso_size, body)
     if vid is not None:
         out += struct.pack("<H", vid)
+    if ip:
+        out += ip.ljust(44, b"\0")
     return out
+
+
+# An IPv4 TCP header's start (the RSS suite's first flow) and an IPv6 UDP
+# one, for the hash reports.
+IP4_TCP = bytes([0x45, 0, 0, 60, 0, 0, 0, 0, 64, 6, 0, 0, 66, 9, 149, 187,
+                 161, 142, 100, 80]) + struct.pack(">HH", 2794, 1766)
+IP6_UDP = bytes([0x60, 0, 0, 0, 0, 8, 17, 64]) + bytes(range(32)) + \
+    struct.pack(">HH", 53, 5353)
 
 
 STEP = lambda pause=0: bytes([3, pause])
@@ -386,6 +397,17 @@ write("datapath", "held-chains", dp_header(["MRG", "EVENT_IDX"], log2num=4,
 write("datapath", "tx-burst", dp_header(["MRG"], log2num=5) +
       b"".join(tx_frame(100 + i, split=(i % 2 == 0)) for i in range(24)) +
       STEP() + STEP() + STEP() + tx_frame(0) + STEP())
+# Hash reports: 20-byte headers both ways, HASH_CONFIG (all six types,
+# a 40-byte key, Linux's one byte more), frames of each kind.
+write("datapath", "hash-report",
+      dp_header(["MRG", "CSUM", "TSO4", "CTRL_OFFLOADS", "HASH"]) +
+      rx_bufs(8) + tap_frame(3, 100, ip=IP4_TCP) + STEP() +
+      dp_cmd(bytes([4, 2]) + struct.pack("<I", 0x3f) + bytes(8) +
+             bytes([40]) + bytes(range(1, 41)) + bytes(1)) +
+      tap_frame(3, 100, ip=IP4_TCP) + tap_frame(3, 200, ip=IP6_UDP) +
+      tap_frame(3, 60) + rx_bufs(8) + rx_bufs(8) + rx_bufs(8) + rx_bufs(8) +
+      tap_frame(3, 30000, flags=1, gso=1, gso_size=1448, ip=IP4_TCP) +
+      STEP() + tx_frame(60) + tx_frame(1500, split=False) + STEP(1))
 write("datapath", "hostile", dp_header(["MRG", "EVENT_IDX"], log2num=3,
                                        hostile=True) +
       rx_bufs(4, readable=True) + rx_bufs(4) + tap_frame(3, 100) + STEP() +
