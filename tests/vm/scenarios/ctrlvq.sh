@@ -1,7 +1,7 @@
 # ctrlvq.sh - the control queue on the kernel that allows it: what the
 # driver sets reaches the shadow (read from vduse-net's own report) and
 # the device acts on it: MAC change and filtering, promiscuous mode,
-# multicast table, two queue pairs carrying traffic.
+# multicast table, hash reports, two queue pairs carrying traffic.
 . /lib.sh
 
 start_dev --name vnet0 --tap tap0 --queues 2 --mgmt $R/m.sock
@@ -15,6 +15,25 @@ wait_for 10 sh -c "$IP netns exec a $IP link show $dev | grep -q LOWER_UP" ||
 check "ping" ping -c 2 -W 5 10.0.0.1
 report
 check "driver turned promiscuous mode off" report_has '"promisc":false'
+
+# Hash reports: Linux takes HASH_REPORT (bit 57; no RSS here, this kernel
+# has no bpf()), so every frame above and below carries a 20-byte header.
+# Its HASH_CONFIG (RSS_CONFIG's layout, max_tx_vq in the reserved bytes)
+# is taken; receive hashing on and off sends the hash types, then none.
+f=$(cat /sys/bus/virtio/drivers/virtio_net/virtio*/features)
+[ "$(echo "$f" | cut -c58)" = 1 ] || fail "HASH_REPORT not negotiated: $f"
+check "ethtool -K rxhash on" in_ns a ethtool -K "$dev" rxhash on
+in_ns a ethtool -k "$dev" | grep -q 'receive-hashing: on' ||
+    fail "receive hashing not on: $(in_ns a ethtool -k "$dev")"
+wait_for 5 report_has '"hash-config":\{"enabled":true,"hash-types":[1-9][0-9]*,"key":"[0-9a-f]{80}"' ||
+    fail "hash configuration not shadowed: $(report)"
+ok "HASH_REPORT negotiated, HASH_CONFIG with a 40-byte key shadowed"
+check "ping with hash reports" ping -c 2 -W 5 10.0.0.1
+check "ethtool -K rxhash off" in_ns a ethtool -K "$dev" rxhash off
+wait_for 5 report_has '"hash-config":\{"enabled":true,"hash-types":0,' ||
+    fail "hash types 0 not shadowed: $(report)"
+check "ethtool -K rxhash on again" in_ns a ethtool -K "$dev" rxhash on
+ok "receive hashing off and on reach the shadow"
 
 # MAC_ADDR_SET: the shadow follows, frames to the old MAC are dropped; a
 # management client sees the change as an event.
