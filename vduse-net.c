@@ -874,8 +874,8 @@ static void options_parse(int argc, char **argv, Options *o)
         "with --bus vhost not guest-announce, guest-uso4, guest-uso6, "
         "host-uso, device-stats, notf-coal and vq-notf-coal, which QEMU's "
         "vhost-vdpa cannot shadow (it then refuses to migrate and keeps "
-        "the control queue in ASID 0), nor speed-duplex, rss and "
-        "ring-packed, which it may not shadow (name them to offer them); "
+        "the control queue in ASID 0), nor speed-duplex, rss, hash-report "
+        "and ring-packed, which it may not shadow (name them to offer them); "
         "rss only where the TAP steering eBPF program loads. Names: %s",
         net_feature_names());
     const GOptionEntry entries[] = {
