@@ -3,7 +3,7 @@
  * vhost-driver.c - play the VMM on /dev/vhost-vdpa-N, as QEMU's
  * -netdev vhost-vdpa does, for the VM tests
  *
- * Usage: vhost-driver [--packed] [--migrate CTLDIR | --remap N]
+ * Usage: vhost-driver [--packed | --hash] [--migrate CTLDIR | --remap N]
  *        /dev/vhost-vdpa-N MAC [VLAN]
  *
  * 1. QEMU's start-up probe: ACKNOWLEDGE|DRIVER, features, FEATURES_OK, the
@@ -47,6 +47,12 @@
  * as vhost-vdpa has it for packed rings (available position in bits
  * 0-15, used in 16-31, each with its wrap counter in bit 15). Not with
  * --migrate.
+ *
+ * With --hash it negotiates VIRTIO_NET_F_HASH_REPORT (and fails if the
+ * device does not offer it), so its headers are 20 bytes both ways, sends
+ * HASH_CONFIG (every hash type, the key of Microsoft's RSS suite) after
+ * the restore sequence, and prints each received frame's hash and report
+ * type. Not with --packed, --migrate or --remap.
  *
  * With --remap N it plays a VMM remapping guest memory under traffic (as
  * memory hotplug or a migration's dirty tracking does): N rounds, each a
@@ -134,6 +140,8 @@ typedef struct Ring {
 static int dev_fd;
 /* --packed: every vq has the packed layout. */
 static int packed;
+/* The virtio-net header: 12 bytes, 20 with --hash (HASH_REPORT). */
+static uint32_t hdr_len = 12;
 
 /* die() - report a failed step and exit 1. */
 static void die(const char *what)
@@ -743,6 +751,33 @@ static void migrate(const char *dir, uint64_t want, uint64_t backend,
     }
 }
 
+/**
+ * print_received() - one line for a received frame: its length, VLAN id
+ * (-1 untagged) and, with --hash, the hash and report type of its header
+ * @h:		the buffer, header first
+ * @len:	its used length
+ */
+static void print_received(const uint8_t *h, uint32_t len)
+{
+    const uint8_t *f = h + hdr_len;
+    int vid =
+        (f[12] == 0x81 && f[13] == 0) ? ((f[14] << 8) | f[15]) & 0xfff : -1;
+
+    if (hdr_len == 20) {
+        struct virtio_net_hdr_v1_hash hh;
+
+        memcpy(&hh, h, sizeof(hh));
+        printf("vhost-driver: received %u bytes, vlan %d, hash 0x%08x "
+               "report %u\n",
+               len - hdr_len, vid, le32toh(hh.hash_value),
+               le16toh(hh.hash_report));
+    } else {
+        printf("vhost-driver: received %u bytes, vlan %d\n", len - hdr_len,
+               vid);
+    }
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     uint64_t features, backend, want;
@@ -760,6 +795,10 @@ int main(int argc, char **argv)
         packed = 1;
         argc--;
         argv++;
+    } else if (argc > 1 && !strcmp(argv[1], "--hash")) {
+        hdr_len = 20;
+        argc--;
+        argv++;
     }
     if (argc > 2 && !strcmp(argv[1], "--migrate")) {
         migrate_dir = argv[2];
@@ -771,8 +810,13 @@ int main(int argc, char **argv)
         argv += 2;
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: vhost-driver [--packed] [--migrate CTLDIR | "
-                        "--remap N] /dev/vhost-vdpa-N MAC [VLAN]\n");
+        fprintf(stderr, "usage: vhost-driver [--packed | --hash] [--migrate "
+                        "CTLDIR | --remap N] /dev/vhost-vdpa-N MAC [VLAN]\n");
+        return 2;
+    }
+    if (hdr_len == 20 && (migrate_dir || remap)) {
+        fprintf(stderr, "vhost-driver: --hash goes with neither --migrate "
+                        "nor --remap\n");
         return 2;
     }
     if (packed && migrate_dir) {
@@ -819,9 +863,14 @@ int main(int argc, char **argv)
          (1ull << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |
          (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_MQ) |
          (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_GUEST_ANNOUNCE) |
-         (packed ? 1ull << VIRTIO_F_RING_PACKED : 0));
+         (packed ? 1ull << VIRTIO_F_RING_PACKED : 0) |
+         (hdr_len == 20 ? 1ull << VIRTIO_NET_F_HASH_REPORT : 0));
     if (packed && !(want & (1ull << VIRTIO_F_RING_PACKED))) {
         fprintf(stderr, "vhost-driver: FAIL: packed rings not offered\n");
+        return 1;
+    }
+    if (hdr_len == 20 && !(want & (1ull << VIRTIO_NET_F_HASH_REPORT))) {
+        fprintf(stderr, "vhost-driver: FAIL: HASH_REPORT not offered\n");
         return 1;
     }
     if (!(want & (1ull << VIRTIO_NET_F_CTRL_VQ))) {
@@ -956,6 +1005,20 @@ int main(int argc, char **argv)
 
         cvq_command(&cvq, "VLAN_ADD", v, sizeof(v));
     }
+    if (hdr_len == 20) {
+        /* Every type, Microsoft's suite's key (the RSS test vectors). */
+        static const uint8_t key[40] = {
+            0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+            0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+            0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+            0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+        uint8_t h[2 + 13 + 40] = {VIRTIO_NET_CTRL_MQ,
+                                  VIRTIO_NET_CTRL_MQ_HASH_CONFIG, 0x3f};
+
+        h[14] = 40;
+        memcpy(h + 15, key, 40);
+        cvq_command(&cvq, "HASH_CONFIG", h, sizeof(h));
+    }
     if ((packed ? used_count(&decoy) : decoy.used->idx) != 0 ||
         used_count(&cvq) != added(&cvq)) {
         fprintf(stderr, "vhost-driver: FAIL: used ring in ASID 0 touched\n");
@@ -968,11 +1031,11 @@ int main(int argc, char **argv)
     enable(1);
     {
         size_t offs[2] = {BUF_OFF, BUF_OFF + 0x100};
-        uint32_t lens[2] = {12, 60};
+        uint32_t lens[2] = {hdr_len, 60};
         int wr[2] = {0, 0};
         uint8_t *frame = data.host + offs[1];
 
-        memset(data.host + offs[0], 0, 12);
+        memset(data.host + offs[0], 0, hdr_len);
         memset(frame, 0, 60);
         memset(frame, 0xff, 6);
         memcpy(frame + 6, mac, 6);
@@ -1060,14 +1123,9 @@ int main(int argc, char **argv)
             uint32_t len;
 
             while (packed && ring_get_used(&rx, &id, &len)) {
-                const uint8_t *f = data.host + rx.addr[id] - IOVA_BASE + 12;
-                int vid = (f[12] == 0x81 && f[13] == 0)
-                              ? ((f[14] << 8) | f[15]) & 0xfff
-                              : -1;
+                const uint8_t *h = data.host + rx.addr[id] - IOVA_BASE;
 
-                printf("vhost-driver: received %u bytes, vlan %d\n", len - 12,
-                       vid);
-                fflush(stdout);
+                print_received(h, len);
             }
             uint16_t used =
                 packed ? seen
@@ -1075,15 +1133,9 @@ int main(int argc, char **argv)
 
             while (seen != used) {
                 struct vring_used_elem *e = &rx.used->ring[seen % QSIZE];
-                const uint8_t *f =
-                    data.host + rx.desc[e->id].addr - IOVA_BASE + 12;
-                int vid = (f[12] == 0x81 && f[13] == 0)
-                              ? ((f[14] << 8) | f[15]) & 0xfff
-                              : -1;
 
-                printf("vhost-driver: received %u bytes, vlan %d\n",
-                       e->len - 12, vid);
-                fflush(stdout);
+                print_received(data.host + rx.desc[e->id].addr - IOVA_BASE,
+                               e->len);
                 seen++;
             }
             usleep(10000);
