@@ -35,9 +35,11 @@
  * device resets), wait for CTLDIR/dest to name the destination's
  * /dev/vhost-vdpa-M, and start it again with the same memory, rings and
  * VHOST_SET_VRING_BASE of the bases read, without replaying any control
- * command. The destination must raise VIRTIO_NET_S_ANNOUNCE with a config
- * interrupt (acked with ANNOUNCE_ACK); then MIGRATE_FRAMES more frames
- * whose used index continues where the source stopped.
+ * command. One frame is sent at once; the destination must raise
+ * VIRTIO_NET_S_ANNOUNCE with a config interrupt (acked with ANNOUNCE_ACK);
+ * then the rest of MIGRATE_FRAMES more frames, whose used index continues
+ * where the source stopped. It prints the device's downtime: from the
+ * suspend to that first frame used at the destination, with its parts.
  *
  * With --packed it negotiates VIRTIO_F_RING_PACKED (and fails if the device
  * does not offer it) and runs every vq as a packed ring (virtio 1.2 2.8):
@@ -78,6 +80,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IOVA_BASE 0x100000ull
@@ -544,6 +547,15 @@ static void send_seq_frames(Ring *tx, const uint8_t mac[6], uint32_t first,
     fflush(stdout);
 }
 
+/* now_ms() - CLOCK_MONOTONIC in milliseconds. */
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /* wait_file() - wait up to 60 s for @dir/@name to exist. */
 static void wait_file(const char *dir, const char *name)
 {
@@ -720,12 +732,15 @@ static void migrate(const char *dir, uint64_t want, uint64_t backend,
     uint16_t bases[8];
     char path[256] = "";
     char name[4096];
+    double t_suspend, t_bases, t_dest, t_started, t_first;
     FILE *f;
     int config_fd;
 
     send_seq_frames(rings[1], mac, 0, MIGRATE_FRAMES);
+    t_suspend = now_ms();
     suspend_and_read_bases(
         rings, n, bases, !!(backend & (1ull << VHOST_BACKEND_F_SUSPEND)), dir);
+    t_bases = now_ms();
     printf("vhost-driver: suspended, bases read\n");
     fflush(stdout);
     wait_file(dir, "go");
@@ -741,9 +756,22 @@ static void migrate(const char *dir, uint64_t want, uint64_t backend,
     }
     fclose(f);
     path[strcspn(path, "\n")] = 0;
+    t_dest = now_ms();
     config_fd = restart_on(path, want, backend, data, ctrl, rings, n, bases);
+    t_started = now_ms();
+    send_seq_frames(rings[1], mac, MIGRATE_FRAMES, 1);
+    t_first = now_ms();
+    /* The scenario's part: export-state, the source stopped, the
+     * destination started with --restore (vduse-net's start-up). */
+    printf("vhost-driver: downtime %.0f ms from the suspend to the first "
+           "frame used at the destination: suspend and bases %.0f ms, "
+           "export, stop and start %.0f ms, restart from the bases %.0f ms, "
+           "first frame %.0f ms\n",
+           t_first - t_suspend, t_bases - t_suspend, t_dest - t_bases,
+           t_started - t_dest, t_first - t_started);
+    fflush(stdout);
     check_announce(config_fd, rings[n - 1]);
-    send_seq_frames(rings[1], mac, MIGRATE_FRAMES, MIGRATE_FRAMES);
+    send_seq_frames(rings[1], mac, MIGRATE_FRAMES + 1, MIGRATE_FRAMES - 1);
     printf("vhost-driver: holding the device until killed\n");
     fflush(stdout);
     for (;;) {

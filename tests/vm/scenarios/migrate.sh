@@ -51,6 +51,10 @@ cat /tmp/driver.out
 grep -q holding /tmp/driver.out || fail "the VMM side failed after the move"
 grep -q "announce seen and acked" /tmp/driver.out || fail "no announce"
 ok "destination: started from the bases, announce seen and acked"
+# The device's downtime as this scenario stages it (a figure, not a
+# limit: docs/performance.md).
+grep -q 'downtime [0-9]* ms' /tmp/driver.out || fail "no downtime line"
+ok "$(sed -n 's/^vhost-driver: //p' /tmp/driver.out | grep '^downtime')"
 
 # The same device: the restored shadow is the exported one.
 mgmt-client $R/m1 '{"execute":"query-state"}' | tr -d ' ' >/tmp/dst.out
