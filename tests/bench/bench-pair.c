@@ -468,7 +468,6 @@ static void make_frame(uint8_t *buf, size_t len, bool gso, bool ip4)
     struct virtio_net_hdr_v1 *h = (struct virtio_net_hdr_v1 *)buf;
     uint8_t *frame = buf + NET_HDR_LEN;
     uint8_t *ip = frame + 14, *tcp = ip + 20;
-    uint32_t sum = 0;
 
     memset(h, 0, sizeof(*h));
     memcpy(frame, dst, 6);
@@ -491,13 +490,7 @@ static void make_frame(uint8_t *buf, size_t len, bool gso, bool ip4)
     ip[9] = 6; /* TCP */
     memcpy(ip + 12, (uint8_t[]){10, 0, 0, 2}, 4);
     memcpy(ip + 16, (uint8_t[]){10, 0, 0, 1}, 4);
-    for (int i = 0; i < 20; i += 2) {
-        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-    }
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    ip[10] = (uint8_t)(~sum >> 8);
-    ip[11] = (uint8_t)~sum;
+    test_ip4_set_checksum(ip);
     tcp[0] = 0x30; /* ports 12345 -> 80 */
     tcp[1] = 0x39;
     tcp[3] = 80;

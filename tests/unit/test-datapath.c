@@ -581,21 +581,6 @@ static void test_rx_sizes(Fixture *f, gconstpointer data)
     }
 }
 
-/* ip4_set_checksum() - the IPv4 header checksum of the 20 bytes at @ip. */
-static void ip4_set_checksum(uint8_t *ip)
-{
-    uint32_t sum = 0;
-
-    ip[10] = ip[11] = 0;
-    for (int i = 0; i < 20; i += 2) {
-        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-    }
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    ip[10] = (uint8_t)(~sum >> 8);
-    ip[11] = (uint8_t)~sum;
-}
-
 /**
  * make_tcp_frame() - a TCP/IPv4 frame of @len bytes for GSO, with the
  *		      header a driver would give it
@@ -616,7 +601,7 @@ static void make_tcp_frame(uint8_t *frame, size_t len,
     ip[9] = 6; /* TCP */
     memcpy(ip + 12, (uint8_t[]){10, 0, 0, 2}, 4);
     memcpy(ip + 16, (uint8_t[]){10, 0, 0, 1}, 4);
-    ip4_set_checksum(ip);
+    test_ip4_set_checksum(ip);
     tcp[0] = 0x30; /* ports 12345 -> 80 */
     tcp[1] = 0x39;
     tcp[3] = 80;
@@ -1295,7 +1280,7 @@ static void ms_flow(uint8_t *frame)
 
     memcpy(ip + 12, (uint8_t[]){66, 9, 149, 187}, 4);
     memcpy(ip + 16, (uint8_t[]){161, 142, 100, 80}, 4);
-    ip4_set_checksum(ip);
+    test_ip4_set_checksum(ip);
     tcp[0] = 2794 >> 8;
     tcp[1] = 2794 & 0xff;
     tcp[2] = 1766 >> 8;

@@ -1499,3 +1499,17 @@ uint32_t test_kernel_suspend(TestKernel *k)
     g_assert_true(k->vduse_features & VDUSE_BIT(VDUSE_F_SUSPEND));
     return test_kernel_send(k, &req, NULL);
 }
+
+void test_ip4_set_checksum(uint8_t *ip)
+{
+    uint32_t sum = 0;
+
+    ip[10] = ip[11] = 0;
+    for (int i = 0; i < 20; i += 2) {
+        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+    }
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    ip[10] = (uint8_t)(~sum >> 8);
+    ip[11] = (uint8_t)~sum;
+}

@@ -249,4 +249,8 @@ uint32_t test_kernel_set_group_asid(TestKernel *k, uint32_t group,
                                     uint32_t asid);
 uint32_t test_kernel_suspend(TestKernel *k);
 
+/* test_ip4_set_checksum() - the checksum of the 20-byte IPv4 header at @ip,
+ * for the frames the tests and benchmarks send. */
+void test_ip4_set_checksum(uint8_t *ip);
+
 #endif /* VDUSE_NET_TEST_DRIVER_H */

@@ -54,6 +54,17 @@ wait_for() {
     return 1
 }
 
+# vhost_driver_hold ARGS...: run tests/tools/vhost-driver ARGS in the
+# background (output in /tmp/driver.out, its PID in $driver) until it holds
+# the device; fail if it failed first.
+vhost_driver_hold() {
+    vhost-driver "$@" >/tmp/driver.out 2>&1 &
+    driver=$!
+    wait_for 30 grep -q -e "holding" -e FAIL /tmp/driver.out
+    cat /tmp/driver.out
+    grep -q holding /tmp/driver.out || fail "the VMM side failed"
+}
+
 # start_dev ARGS...: start vduse-net in the background and wait until it
 # printed its ready line (or exited). Sets DEV_PID and DEV_LOG.
 start_dev() {

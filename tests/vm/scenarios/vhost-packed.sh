@@ -18,11 +18,7 @@ offered=$(mgmt-client $R/m.sock '{"execute":"query-state"}' |
 ok "offered features $offered: RING_PACKED with +ring-packed"
 echo 1 >/proc/sys/net/ipv6/conf/tap0/disable_ipv6 # no chatter from the TAP side
 $IP link set tap0 up
-vhost-driver --packed "$path" 02:00:00:00:00:a1 5 >/tmp/driver.out 2>&1 &
-driver=$!
-wait_for 30 grep -q -e "holding" -e FAIL /tmp/driver.out
-cat /tmp/driver.out
-grep -q holding /tmp/driver.out || fail "the VMM side failed"
+vhost_driver_hold --packed "$path" 02:00:00:00:00:a1 5
 grep -q 'TX vq base 0x80028002 .*: OK' /tmp/driver.out ||
     fail "VHOST_GET_VRING_BASE of the packed TX vq"
 ok "packed rings: probe, ASID 1 control vq, restore sequence, data vqs after DRIVER_OK"

@@ -24,11 +24,7 @@ offered=$(mgmt-client $R/m.sock '{"execute":"query-state"}' |
 ok "offered features $offered: none QEMU cannot shadow"
 echo 1 >/proc/sys/net/ipv6/conf/tap0/disable_ipv6 # no chatter from the TAP side
 $IP link set tap0 up
-vhost-driver "$path" 02:00:00:00:00:a1 5 >/tmp/driver.out 2>&1 &
-driver=$!
-wait_for 30 grep -q -e "holding" -e FAIL /tmp/driver.out
-cat /tmp/driver.out
-grep -q holding /tmp/driver.out || fail "the VMM side failed"
+vhost_driver_hold "$path" 02:00:00:00:00:a1 5
 ok "probe, ASID 1 control vq, restore sequence, data vqs after DRIVER_OK"
 
 r=$(report)
