@@ -59,9 +59,11 @@ expect_usage --name x --tap t --mgmt /run/x.sock --mgmt-allow-uid no-such-user-h
 expect_usage --name x --tap t --features foo
 expect_usage --name x --tap t --features -csum,csum
 expect_usage --name x --tap t --features -notf-coal,notf-coal
-# The coalescing features have names, and --help says --bus vhost leaves
-# them out.
-for f in notf-coal vq-notf-coal; do
+# The coalescing features and hash reports have names, and --help says
+# --bus vhost leaves them out.
+echo "$help" | tr -s ' \n' ' ' | grep -q "speed-duplex, rss, hash-report and ring-packed" ||
+    fail "--help does not say hash-report is off with --bus vhost"
+for f in notf-coal vq-notf-coal hash-report; do
     echo "$help" | tr -s ' \n' ' ' | grep -q "Names:.* $f" ||
         fail "--help does not name $f"
 done
