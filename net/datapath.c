@@ -141,8 +141,8 @@ typedef struct PairCoal {
  * @mrg_rxbuf:	VIRTIO_NET_F_MRG_RXBUF negotiated
  * @hdr_len:	the driver's virtio-net header: NET_HDR_LEN, or
  *		NET_HASH_HDR_LEN with VIRTIO_NET_F_HASH_REPORT
- * @hash_on:	@hash is set: reports carry a hash
- * @hash:	the hash types and key the driver set (a copy)
+ * @hash:	the hash types and key the driver set (a copy; not enabled:
+ *		reports carry no hash)
  * @tap_hdr:	the TAP's vnet header of the frame being read (@hdr_len
  *		NET_HASH_HDR_LEN only)
  * @rx_frame_max: the largest frame the driver may receive, header included
@@ -193,7 +193,6 @@ struct NetPair {
     bool paused;
     bool mrg_rxbuf;
     size_t hdr_len;
-    bool hash_on;
     CtrlvqRss hash;
     uint8_t tap_hdr[NET_HDR_LEN];
     size_t rx_frame_max;
@@ -281,10 +280,7 @@ void net_pair_set_filter(NetPair *p, const CtrlvqShadow *shadow,
 
 void net_pair_set_hash(NetPair *p, const CtrlvqRss *cfg)
 {
-    p->hash_on = cfg != NULL;
-    if (cfg) {
-        p->hash = *cfg;
-    }
+    p->hash = cfg ? *cfg : (CtrlvqRss){0};
 }
 
 void net_pair_set_coalescing(NetPair *p, const CtrlvqCoal *rx,
@@ -825,7 +821,7 @@ static void rx_hash_fill(NetPair *p, unsigned int niov, size_t len)
 {
     struct virtio_net_hdr_v1_hash h = {0};
 
-    if (p->hash_on) {
+    if (p->hash.enabled) {
         uint8_t start[HASH_INPUT_MAX];
         size_t got = iov_to_buf(p->rx_iov, niov, p->hdr_len, start,
                                 MIN(len - p->hdr_len, sizeof(start)));

@@ -913,7 +913,7 @@ static Bench *bench_new(Dir dir, const FeatureSet *fs, int size, double seconds,
     b->gso = size == SZ_GSO;
     b->frame = g_malloc0(NET_HDR_LEN + FRAME_ROOM);
     make_frame(b->frame, b->frame_len, b->gso,
-               b->gso || (fs && (fs->bits & F(HASH_REPORT))));
+               b->gso || (fs->bits & F(HASH_REPORT)));
     b->fill_n = (unsigned int)MIN(FILL_MAX, FILL_BYTES / (b->frame_len + 700));
     b->fill_n = (b->fill_n + GEN_BATCH - 1) / GEN_BATCH * GEN_BATCH;
     b->rx_kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
