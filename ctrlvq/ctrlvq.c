@@ -525,10 +525,9 @@ static uint8_t cmd_rss_config(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
 /*
  * cmd_hash_config() - MQ HASH_CONFIG: hash types, 8 reserved bytes, key,
  * filling the payload (but for RSS_TRAILING_MAX bytes). Only what the
- * reports hash on. The
- * reserved bytes are not looked at: Linux sends RSS_CONFIG's layout
- * without the table there, its max_tx_vq (not 0) in the last two, and
- * QEMU ignores them too.
+ * reports hash on. The reserved bytes are not looked at: Linux sends
+ * RSS_CONFIG's layout without the table there, its max_tx_vq (not 0) in
+ * the last two, and QEMU ignores them too.
  */
 static uint8_t cmd_hash_config(Ctrlvq *cvq, uint8_t cmd, const uint8_t *data,
                                size_t len)
