@@ -83,6 +83,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../unit/rss-key.h"
+
 #define IOVA_BASE 0x100000ull
 #define MEM_SIZE (1 << 20)
 #define QSIZE 64
@@ -1035,16 +1037,11 @@ int main(int argc, char **argv)
     }
     if (hdr_len == 20) {
         /* Every type, Microsoft's suite's key (the RSS test vectors). */
-        static const uint8_t key[40] = {
-            0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
-            0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
-            0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
-            0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
         uint8_t h[2 + 13 + 40] = {VIRTIO_NET_CTRL_MQ,
                                   VIRTIO_NET_CTRL_MQ_HASH_CONFIG, 0x3f};
 
         h[14] = 40;
-        memcpy(h + 15, key, 40);
+        memcpy(h + 15, ms_key, 40);
         cvq_command(&cvq, "HASH_CONFIG", h, sizeof(h));
     }
     if ((packed ? used_count(&decoy) : decoy.used->idx) != 0 ||
