@@ -80,6 +80,10 @@
 /* Room for the segments of the RX chains one frame may need. */
 #define RX_MAX_IOV 1024
 #define RX_MAX_CHAINS 256
+/* Room for the segments of a TX burst's chains: the longest chain a
+ * queue may hold, or a burst of chains of up to 24 segments (Linux's
+ * are at most MAX_SKB_FRAGS + 2). */
+#define TX_MAX_IOV (VDUSE_VQ_MAX_IOV + BURST * 8)
 
 /* The spill buffer: the largest frame a driver may receive, header in. */
 #define RX_SPILL (NET_HASH_HDR_LEN + 65535 + 14 + 4)
@@ -100,6 +104,22 @@ typedef struct RxChain {
     uint32_t len;
     unsigned int niov;
 } RxChain;
+
+/**
+ * struct TxChain - one chain of a TX burst
+ * @id:		head index
+ * @ok:		a frame to send (tx_chain_ok())
+ * @iov:	its first segment in the pair's @tx_iov
+ * @niov:	its segments there
+ * @len:	its readable bytes, the driver's header included
+ */
+typedef struct TxChain {
+    uint16_t id;
+    bool ok;
+    unsigned int iov;
+    unsigned int niov;
+    size_t len;
+} TxChain;
 
 /* The pair thread's timer slack: coalescing deadlines are microseconds. */
 #define COAL_TIMER_SLACK_NS 1000
@@ -153,8 +173,9 @@ typedef struct PairCoal {
  * @tap_readable: the TAP may have a frame (POLLIN seen, no EAGAIN since)
  * @tap_gone:	reading the TAP failed for good (the interface was
  *		deleted): it is not read or polled any more
- * @elem:	storage for one chain (RX)
- * @tx_elems:	storage for the chains of a TX burst
+ * @elem:	storage for the chain being popped
+ * @tx_chains:	the chains of the TX burst
+ * @tx_iov:	their segments, packed
  * @tx_batch:	writes a TX burst to the TAP
  * @rx_iov_mem:	@rx_iov with one entry before it (rx_readv())
  * @rx_iov:	segments of the held RX chains, one more for the spill
@@ -203,7 +224,8 @@ struct NetPair {
     bool tap_readable;
     bool tap_gone;
     VduseVqElem *elem;
-    VduseVqElem *tx_elems;
+    TxChain tx_chains[BURST];
+    struct iovec tx_iov[TX_MAX_IOV];
     TapBatch *tx_batch;
     struct iovec rx_iov_mem[RX_MAX_IOV + 2];
     struct iovec *rx_iov;
@@ -241,8 +263,6 @@ NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd)
     g_mutex_init(&p->lock);
     g_cond_init(&p->cond);
     p->elem = g_new(VduseVqElem, 1);
-    /* 16 KiB each, of which a chain touches its few segments. */
-    p->tx_elems = g_new(VduseVqElem, BURST);
     p->tx_batch = tap_batch_new(tap_fd, BURST, true, NULL);
     p->spill = g_malloc(RX_SPILL);
     p->rx_iov = p->rx_iov_mem + 1;
@@ -336,7 +356,6 @@ void net_pair_free(NetPair *p)
     g_mutex_clear(&p->lock);
     g_cond_clear(&p->cond);
     g_free(p->elem);
-    g_free(p->tx_elems);
     tap_batch_free(p->tx_batch);
     g_free(p->spill);
     g_free(p->name);
@@ -570,6 +589,48 @@ static void tx_chain_prepare(const NetPair *p, VduseVqElem *e)
 }
 
 /**
+ * tx_pop() - pop a TX burst: up to BURST chains, their segments packed in
+ * @p->tx_iov
+ * @p:		the pair
+ * @vq:		TX vq
+ * @ret:	out: the last vduse_vq_pop() result (negative: the queue failed)
+ *
+ * A chain whose segments no longer fit goes back to the ring, first of
+ * the next burst; the first of a burst always fits.
+ * Return: chains popped, in @p->tx_chains.
+ */
+static unsigned int tx_pop(NetPair *p, VduseVq *vq, int *ret)
+{
+    VduseVqElem *e = p->elem;
+    unsigned int n = 0, used = 0;
+
+    while (n < BURST && (*ret = vduse_vq_pop(vq, e)) > 0) {
+        bool ok = tx_chain_ok(p, e);
+
+        if (ok) {
+            tx_chain_prepare(p, e);
+            ok = tx_chain_ok(p, e);
+        }
+        if (ok && used + e->out_num > TX_MAX_IOV) {
+            vduse_vq_unpop(vq, 1);
+            break;
+        }
+        p->tx_chains[n++] = (TxChain){
+            .id = e->id,
+            .ok = ok,
+            .iov = used,
+            .niov = ok ? e->out_num : 0,
+            .len = e->out_len,
+        };
+        if (ok) {
+            memcpy(&p->tx_iov[used], e->iov, e->out_num * sizeof(e->iov[0]));
+            used += e->out_num;
+        }
+    }
+    return n;
+}
+
+/**
  * pair_tx_burst() - send up to BURST frames from the TX vq to the TAP
  * @p:		the pair
  * @vq:		TX vq
@@ -585,34 +646,30 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
 {
     TapFrame frames[BURST];
     ssize_t res[BURST];
-    unsigned int popped = 0, nframes = 0, i;
+    unsigned int popped, nframes = 0, i;
     int ret = 0;
 
-    while (popped < BURST && (ret = vduse_vq_pop(vq, &p->tx_elems[popped])) > 0)
-        popped++;
     /* If the queue just failed, what was popped before is still sent. */
+    popped = tx_pop(p, vq, &ret);
     for (i = 0; i < popped; i++) {
-        VduseVqElem *e = &p->tx_elems[i];
+        const TxChain *c = &p->tx_chains[i];
 
-        if (tx_chain_ok(p, e)) {
-            tx_chain_prepare(p, e);
-        }
-        if (tx_chain_ok(p, e)) {
-            frames[nframes++] =
-                (TapFrame){e->iov, (int)MIN(e->out_num, (unsigned int)IOV_MAX)};
+        if (c->ok) {
+            frames[nframes++] = (TapFrame){
+                &p->tx_iov[c->iov], (int)MIN(c->niov, (unsigned int)IOV_MAX)};
         }
     }
     tap_batch_write(p->tx_batch, frames, nframes, res);
 
     /* In pop order, so that what is given back is the last popped. */
     for (i = 0, nframes = 0; i < popped; i++) {
-        const VduseVqElem *e = &p->tx_elems[i];
+        const TxChain *c = &p->tx_chains[i];
         ssize_t n;
 
-        if (!tx_chain_ok(p, e)) {
+        if (!c->ok) {
             stat_add(&p->stats.tx_dropped, 1);
             stat_add(&p->stats.tx_malformed, 1);
-            vduse_vq_push(vq, e->id, 0);
+            vduse_vq_push(vq, c->id, 0);
             continue;
         }
         n = res[nframes++];
@@ -626,13 +683,13 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
             stat_add(&p->stats.tx_dropped, 1);
         } else {
             if (p->capture) {
-                net_capture_frame(p->capture, e->iov, e->out_num, NET_HDR_LEN,
-                                  e->out_len - p->hdr_len);
+                net_capture_frame(p->capture, &p->tx_iov[c->iov], c->niov,
+                                  NET_HDR_LEN, c->len - p->hdr_len);
             }
             stat_add(&p->stats.tx_packets, 1);
-            stat_add(&p->stats.tx_bytes, e->out_len - p->hdr_len);
+            stat_add(&p->stats.tx_bytes, c->len - p->hdr_len);
         }
-        vduse_vq_push(vq, e->id, 0);
+        vduse_vq_push(vq, c->id, 0);
     }
     pair_notify(p, vq, &p->tx_coal, i);
     return ret < 0 ? -EIO : (int)i;

@@ -436,6 +436,54 @@ static void test_tx_burst(Fixture *f, gconstpointer data)
     g_assert_cmpuint(s.tx_dropped, ==, 2);
 }
 
+/*
+ * Chains of 250 segments (indirect tables): a burst holds the segments of
+ * six of them, and the seventh waits for the next burst. Every frame comes
+ * out whole and in order, every chain is used once.
+ */
+static void test_tx_long_chains(Fixture *f, gconstpointer data)
+{
+    enum { N = 20, SEGS = 250, PIECE = 4, LEN = (SEGS - 1) * PIECE };
+    enum { SLOT = 0x2000, TABLE = 0x1000 };
+    struct virtio_net_hdr_v1 hdr = {0};
+    uint8_t frame[LEN], got[LEN + 64];
+    bool used[RING_SIZE] = {false};
+    NetPairStats s;
+
+    if (!start_pair(f, 0)) {
+        return;
+    }
+    for (unsigned int i = 0; i < N; i++) {
+        uint64_t iova = GUEST_IOVA + TX_BUF_OFF + (uint64_t)i * SLOT;
+        TestBuf b[SEGS];
+
+        make_frame(frame, LEN, i);
+        memcpy(guest(f, iova), &hdr, sizeof(hdr));
+        memcpy(guest(f, iova + 64), frame, LEN);
+        b[0] = (TestBuf){iova, sizeof(hdr), false};
+        for (unsigned int k = 1; k < SEGS; k++) {
+            b[k] = (TestBuf){iova + 64 + (k - 1) * PIECE, PIECE, false};
+        }
+        test_ring_add(&f->txr, b, SEGS, iova + TABLE);
+    }
+    kick(f->tx_kick);
+    for (unsigned int i = 0; i < N; i++) {
+        make_frame(frame, LEN, i);
+        g_assert_cmpuint(peer_recv(f, got, sizeof(got)), ==, LEN);
+        g_assert_cmpmem(got, LEN, frame, LEN);
+    }
+    for (unsigned int i = 0; i < N; i++) {
+        uint32_t id, len;
+
+        wait_used(&f->txr, &id, &len);
+        g_assert_false(used[id]);
+        used[id] = true;
+    }
+    net_pair_get_stats(f->pair, &s);
+    g_assert_cmpuint(s.tx_packets, ==, N);
+    g_assert_cmpuint(s.tx_dropped, ==, 0);
+}
+
 /* A TAP whose send buffer is limited is written frame by frame: io_uring
  * would wait for room instead of answering EAGAIN, and the pair with it. */
 static void test_tx_sndbuf(Fixture *f, gconstpointer data)
@@ -1476,6 +1524,7 @@ int main(int argc, char **argv)
                fixture_setup, test_tx_burst, fixture_teardown);
     g_test_add("/datapath/tx/burst-writev", Fixture, GSIZE_TO_POINTER(1),
                fixture_setup, test_tx_burst, fixture_teardown);
+    add("/datapath/tx/long-chains", 0, test_tx_long_chains);
     add("/datapath/tx/sndbuf", 0, test_tx_sndbuf);
     add("/datapath/rx/gso-64k", 0, test_rx_gso);
     add("/datapath/capture", 0, test_capture);
