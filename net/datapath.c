@@ -167,6 +167,8 @@ typedef struct PairCoal {
  *		NET_HASH_HDR_LEN only)
  * @rx_frame_max: the largest frame the driver may receive, header included
  * @rx_frame_mtu: the largest frame without GSO, header included
+ * @rx_want:	bytes of RX chains to hold before a read: @rx_frame_max
+ *		after a GSO frame, else @rx_frame_mtu
  * @guest_offloads: the VIRTIO_NET_F_GUEST_* offloads the driver accepts now
  * @tx_blocked:	the TAP refused a write; wait for POLLOUT
  * @rx_starved:	the driver gave no RX buffers; wait for its kick
@@ -193,7 +195,10 @@ typedef struct PairCoal {
  * @rx_coal:	coalescing of the RX queue
  * @tx_coal:	coalescing of the TX queue
  * @spill:	RX_SPILL bytes: a frame's tail, or a whole frame waiting
- * @pending:	length of the frame waiting whole in @spill, or 0
+ * @pending:	length of the frame waiting for RX buffers, or 0
+ * @pending_head: of its bytes, those already in the held chains, from the
+ *		start of the first (0: the frame waits whole in @spill); the
+ *		rest is at the start of @spill
  * @stats:	counters, read by other threads with relaxed atomics
  * @capture:	where to record frames, or NULL
  * @filter_on:	apply @filter to received frames
@@ -218,6 +223,7 @@ struct NetPair {
     uint8_t tap_hdr[NET_HDR_LEN];
     size_t rx_frame_max;
     size_t rx_frame_mtu;
+    size_t rx_want;
     uint64_t guest_offloads;
     bool tx_blocked;
     bool rx_starved;
@@ -239,6 +245,7 @@ struct NetPair {
     PairCoal tx_coal;
     uint8_t *spill;
     size_t pending;
+    size_t pending_head;
     NetPairStats stats;
     NetCapture *capture;
     bool filter_on;
@@ -696,19 +703,25 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
 }
 
 /**
- * rx_frame_iov() - the segments a frame is read into: the held chains'
- * (all of them with MRG_RXBUF, the first one without), then the spill
- * buffer
+ * rx_frame_chains() - the held chains a frame is read into: with
+ * MRG_RXBUF, the first ones that hold @p->rx_want bytes (all if they do
+ * not), else the first one
  * @p:		the pair, holding at least one chain
+ * @room:	out: their writable bytes
  *
- * Return: the number of segments in @p->rx_iov.
+ * Return: their segments, from the start of @p->rx_iov.
  */
-static unsigned int rx_frame_iov(NetPair *p)
+static unsigned int rx_frame_chains(NetPair *p, size_t *room)
 {
-    unsigned int n = p->mrg_rxbuf ? p->rx_held_iov : p->rx_chains[0].niov;
+    unsigned int c = 0, niov = 0;
 
-    p->rx_iov[n] = (struct iovec){.iov_base = p->spill, .iov_len = RX_SPILL};
-    return n + 1;
+    *room = 0;
+    do {
+        *room += p->rx_chains[c].len;
+        niov += p->rx_chains[c].niov;
+        c++;
+    } while (p->mrg_rxbuf && c < p->rx_held && *room < p->rx_want);
+    return niov;
 }
 
 /**
@@ -762,10 +775,18 @@ static int rx_fill(NetPair *p, VduseVq *vq, size_t want)
  * @vq:		RX vq
  *
  * They are the last ones popped, none pushed: the available index the
- * device reports is then exact. A frame waiting in @p->spill stays.
+ * device reports is then exact. A frame waiting for buffers stays, whole
+ * in @p->spill.
  */
 static void rx_release(NetPair *p, VduseVq *vq)
 {
+    if (p->pending_head) {
+        /* The chains go back: the frame's start joins its tail. */
+        memmove(p->spill + p->pending_head, p->spill,
+                p->pending - p->pending_head);
+        iov_to_buf(p->rx_iov, p->rx_held_iov, 0, p->spill, p->pending_head);
+        p->pending_head = 0;
+    }
     if (!p->rx_held_pinned) {
         vduse_vq_unpop(vq, p->rx_held);
     } else {
@@ -943,22 +964,27 @@ static void rx_deliver(NetPair *p, VduseVq *vq, size_t len)
 }
 
 /**
- * rx_deliver_pending() - deliver the frame waiting in the spill buffer
+ * rx_deliver_pending() - deliver the frame waiting for RX buffers
  * @p:		the pair
  * @vq:		RX vq
  *
+ * Its start is in the held chains or in the spill buffer, its tail in the
+ * spill buffer: only what is in the spill buffer is copied.
  * Return: 1 if delivered, 0 if the driver still lacks buffers (the pair
  * sleeps until its kick), -EIO if the queue failed.
  */
 static int rx_deliver_pending(NetPair *p, VduseVq *vq)
 {
     struct iovec whole = {.iov_base = p->spill, .iov_len = p->pending};
+    bool ok = p->pending_head
+                  ? rx_header_ok(p, p->rx_iov, p->rx_held_iov, p->pending)
+                  : rx_header_ok(p, &whole, 1, p->pending);
 
     /* The driver may have changed its offloads while the frame waited
      * (GUEST_OFFLOADS_SET): it gets only what it accepts now. */
-    if (!rx_header_ok(p, &whole, 1, p->pending)) {
+    if (!ok) {
         stat_add(&p->stats.rx_dropped, 1);
-        p->pending = 0;
+        p->pending = p->pending_head = 0;
         return 1;
     }
     if (rx_fill(p, vq, p->pending) < 0) {
@@ -968,16 +994,17 @@ static int rx_deliver_pending(NetPair *p, VduseVq *vq)
         p->rx_starved = true;
         return 0;
     }
-    iov_from_buf(p->rx_iov, p->rx_held_iov, 0, p->spill, p->pending);
+    iov_from_buf(p->rx_iov, p->rx_held_iov, p->pending_head, p->spill,
+                 p->pending - p->pending_head);
     rx_deliver(p, vq, p->pending);
-    p->pending = 0;
+    p->pending = p->pending_head = 0;
     return 1;
 }
 
 /**
  * rx_readv() - read one frame from the TAP into @p->rx_iov
  * @p:		the pair
- * @niov:	segments in @p->rx_iov (rx_frame_iov())
+ * @niov:	segments in @p->rx_iov (chains, then the spill buffer)
  *
  * With hash reports the TAP's header goes to @p->tap_hdr and the frame
  * @p->hdr_len bytes into the segments, then the header is copied to their
@@ -1019,33 +1046,20 @@ static ssize_t rx_readv(NetPair *p, unsigned int niov)
 }
 
 /**
- * pair_rx_one() - move one frame from the TAP to the driver
+ * rx_read_frame() - read one frame from the TAP and check it
  * @p:		the pair
- * @vq:		RX vq
+ * @niov:	segments in @p->rx_iov: the chains' (rx_frame_chains()),
+ *		then the spill buffer
+ * @room:	the chains' writable bytes
  *
- * Return: 1 if a frame was handled (delivered, filtered or dropped), 0 if
- * nothing can be done now (no frame, or no buffers: the flags say which),
- * -EIO if the queue failed.
+ * Return: the frame's length (header included) to deliver; 0 if no frame
+ * was read (the flags say why); -1 if one was read and dropped or
+ * filtered (counted).
  */
-static int pair_rx_one(NetPair *p, VduseVq *vq)
+static ssize_t rx_read_frame(NetPair *p, unsigned int niov, size_t room)
 {
-    unsigned int niov;
-    size_t room;
-    ssize_t n;
+    ssize_t n = rx_readv(p, niov);
 
-    if (p->pending) {
-        return rx_deliver_pending(p, vq);
-    }
-    if (rx_fill(p, vq, p->rx_frame_mtu) < 0) {
-        return -EIO;
-    }
-    if (p->rx_held == 0) {
-        p->rx_starved = true;
-        return 0;
-    }
-    niov = rx_frame_iov(p);
-    room = p->mrg_rxbuf ? p->rx_room : p->rx_chains[0].len;
-    n = rx_readv(p, niov);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         p->tap_readable = false;
         return 0;
@@ -1064,16 +1078,60 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
         /* An error, or a frame larger than the driver may get (the TAP
          * says the whole length but copied what fit): lost. */
         stat_add(&p->stats.rx_dropped, 1);
-        return n == 0 ? 0 : 1;
+        return n == 0 ? 0 : -1;
     }
     if (!rx_header_ok(p, p->rx_iov, niov, (size_t)n)) {
         stat_add(&p->stats.rx_dropped, 1);
-        return 1;
+        return -1;
     }
     if (!rx_filter_accepts(p, niov, (size_t)n)) {
         stat_add(&p->stats.rx_filtered, 1);
-        return 1;
+        return -1;
     }
+    return n;
+}
+
+/**
+ * pair_rx_one() - move one frame from the TAP to the driver
+ * @p:		the pair
+ * @vq:		RX vq
+ *
+ * After a GSO frame, chains for the largest frame are held before the
+ * next read (they stay held for the frames after it), so that a stream of
+ * GSO frames is read straight into them; after any other frame, chains
+ * for one MTU-sized frame. What does not fit goes to the spill buffer.
+ * Return: 1 if a frame was handled (delivered, filtered or dropped), 0 if
+ * nothing can be done now (no frame, or no buffers: the flags say which),
+ * -EIO if the queue failed.
+ */
+static int pair_rx_one(NetPair *p, VduseVq *vq)
+{
+    struct iovec after;
+    unsigned int niov;
+    size_t room;
+    ssize_t n;
+
+    if (p->pending) {
+        return rx_deliver_pending(p, vq);
+    }
+    if (rx_fill(p, vq, p->rx_want) < 0) {
+        return -EIO;
+    }
+    if (p->rx_held == 0) {
+        p->rx_starved = true;
+        return 0;
+    }
+    niov = rx_frame_chains(p, &room);
+    /* The spill buffer follows, over the next chain's first segment. */
+    after = p->rx_iov[niov];
+    p->rx_iov[niov] = (struct iovec){p->spill, RX_SPILL};
+    n = rx_read_frame(p, niov + 1, room);
+    p->rx_iov[niov] = after;
+    if (n <= 0) {
+        return n == 0 ? 0 : 1;
+    }
+    p->rx_want =
+        (size_t)n > p->rx_frame_mtu ? p->rx_frame_max : p->rx_frame_mtu;
     if ((size_t)n <= room) {
         rx_deliver(p, vq, (size_t)n);
         return 1;
@@ -1083,10 +1141,9 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
         stat_add(&p->stats.rx_dropped, 1);
         return 1;
     }
-    /* The tail is in the spill buffer: the frame waits there whole. */
-    memmove(p->spill + room, p->spill, (size_t)n - room);
-    iov_to_buf(p->rx_iov, p->rx_held_iov, 0, p->spill, room);
+    /* The tail is in the spill buffer: it waits for more chains. */
     p->pending = (size_t)n;
+    p->pending_head = room;
     return rx_deliver_pending(p, vq) < 0 ? -EIO : 1;
 }
 
@@ -1347,6 +1404,7 @@ static void pair_setup(NetPair *p, const NetPairQueues *q, uint64_t features,
     p->rx_frame_max = net_rx_frame_max(features, mtu);
     p->rx_frame_mtu =
         net_rx_frame_max(features & VDUSE_BIT(VIRTIO_NET_F_HASH_REPORT), mtu);
+    p->rx_want = p->rx_frame_mtu;
     p->rx_held_pinned = false;
     p->rx_held = p->rx_held_iov = 0;
     p->rx_room = 0;
@@ -1359,7 +1417,7 @@ static void pair_setup(NetPair *p, const NetPairQueues *q, uint64_t features,
     p->tx_coal.irqs = &p->stats.tx_irqs;
     p->tx_coal.packets = 0;
     p->tx_coal.owed = false;
-    p->pending = 0;
+    p->pending = p->pending_head = 0;
     p->tx_blocked = false;
     p->rx_starved = false;
     p->tap_readable = true;
