@@ -149,9 +149,10 @@ JsonNode *net_shadow_to_json(const CtrlvqShadow *s)
     json_builder_end_object(b);
     json_builder_set_member_name(b, "vlans");
     json_builder_begin_array(b);
-    for (uint16_t vid = 0; vid < CTRLVQ_VLAN_IDS; vid++) {
-        if (ctrlvq_vlan_is_set(s, vid)) {
-            json_builder_add_int_value(b, vid);
+    /* By words of the bitmap, lowest id first: most words are empty. */
+    for (unsigned int w = 0; w < G_N_ELEMENTS(s->vlans); w++) {
+        for (uint32_t bits = s->vlans[w]; bits; bits &= bits - 1) {
+            json_builder_add_int_value(b, w * 32 + __builtin_ctz(bits));
         }
     }
     json_builder_end_array(b);

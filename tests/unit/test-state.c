@@ -92,11 +92,19 @@ static void test_round_trip(void)
     g_autoptr(GError) error = NULL;
 
     sample(&st);
+    /* VLANs at both ends of the bitmap's words, and of the range. */
+    st.shadow.vlans[0] |= 1u << 0 | 1u << 31;
+    st.shadow.vlans[1] = 1u;
+    st.shadow.vlans[127] = 1u << 31;
     text = state_text(&st);
     node = json_from_string(text, &error);
     g_assert_no_error(error);
     g_assert_true(net_state_from_json(node, &back, &error));
     g_assert_no_error(error);
+    g_assert_nonnull(strstr(text, "\"vlans\" : [\n      0,\n      5,\n      31,"
+                                  "\n      32,\n      4095\n    ]"));
+    g_assert_cmpmem(back.shadow.vlans, sizeof(back.shadow.vlans),
+                    st.shadow.vlans, sizeof(st.shadow.vlans));
     g_assert_cmpuint(back.offered, ==, st.offered);
     g_assert_cmpuint(back.negotiated, ==, st.negotiated);
     g_assert_cmpuint(back.vqs[4].avail_index, ==, 65534);
