@@ -108,14 +108,13 @@ typedef struct RxChain {
 /**
  * struct TxChain - one chain of a TX burst
  * @id:		head index
- * @ok:		a frame to send (tx_chain_ok())
  * @iov:	its first segment in the pair's @tx_iov
- * @niov:	its segments there
+ * @niov:	its segments there; 0 if it is not a frame to send
+ *		(tx_chain_ok())
  * @len:	its readable bytes, the driver's header included
  */
 typedef struct TxChain {
     uint16_t id;
-    bool ok;
     unsigned int iov;
     unsigned int niov;
     size_t len;
@@ -624,7 +623,6 @@ static unsigned int tx_pop(NetPair *p, VduseVq *vq, int *ret)
         }
         p->tx_chains[n++] = (TxChain){
             .id = e->id,
-            .ok = ok,
             .iov = used,
             .niov = ok ? e->out_num : 0,
             .len = e->out_len,
@@ -661,7 +659,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
     for (i = 0; i < popped; i++) {
         const TxChain *c = &p->tx_chains[i];
 
-        if (c->ok) {
+        if (c->niov) {
             frames[nframes++] = (TapFrame){
                 &p->tx_iov[c->iov], (int)MIN(c->niov, (unsigned int)IOV_MAX)};
         }
@@ -673,7 +671,7 @@ static int pair_tx_burst(NetPair *p, VduseVq *vq)
         const TxChain *c = &p->tx_chains[i];
         ssize_t n;
 
-        if (!c->ok) {
+        if (!c->niov) {
             stat_add(&p->stats.tx_dropped, 1);
             stat_add(&p->stats.tx_malformed, 1);
             vduse_vq_push(vq, c->id, 0);
