@@ -93,8 +93,9 @@ void net_link_watch_free(NetLinkWatch *w);
 NetPair *net_pair_new(const char *name, unsigned int index, int tap_fd);
 
 /**
- * net_pair_set_io_uring() - write TX bursts with io_uring (the default,
- * where the kernel allows it) or one writev() per frame
+ * net_pair_set_io_uring() - write TX bursts and read small RX frames in
+ * batches with io_uring (the default, where the kernel allows it), or one
+ * writev() and readv() per frame
  * @p:		the pair, not running
  * @on:		try io_uring
  */
@@ -102,6 +103,9 @@ void net_pair_set_io_uring(NetPair *p, bool on);
 
 /* net_pair_uses_io_uring() - whether TX bursts go through io_uring. */
 bool net_pair_uses_io_uring(const NetPair *p);
+
+/* net_pair_reads_io_uring() - whether RX frames are read in batches. */
+bool net_pair_reads_io_uring(const NetPair *p);
 
 /**
  * net_pair_set_filter() - what the pair lets through to the driver
@@ -507,5 +511,53 @@ void tap_batch_write(TapBatch *b, const TapFrame *frames, unsigned int n,
 
 /* tap_batch_free() - close the ring; NULL is fine. */
 void tap_batch_free(TapBatch *b);
+
+typedef struct TapReader TapReader;
+
+/**
+ * tap_reader_new() - a reader of batches of up to @nslots frames from @fd
+ * through io_uring (tap-read.c)
+ * @fd:		the TAP fd (or any that gives one frame per read); not owned
+ * @nslots:	frames per batch at most
+ * @slot_size:	bytes of each frame's slot: the largest frame with its
+ *		header, and any headroom
+ * @why_not:	receives why there is no reader (g_free()), else NULL
+ *
+ * Return: the reader, owned by the caller (tap_reader_free()), or NULL
+ * without io_uring: read frame by frame then.
+ */
+TapReader *tap_reader_new(int fd, unsigned int nslots, size_t slot_size,
+                          char **why_not);
+
+/**
+ * tap_reader_read() - read up to @n frames, in one system call
+ * @r:		the reader
+ * @n:		entries to submit, at most its @nslots
+ * @headroom:	bytes left free at the start of each slot
+ *
+ * Slot i gets the i-th entry's frame, @headroom bytes in, in the TAP's
+ * order; tap_reader_slot() says what each read returned (-EAGAIN: the
+ * queue was empty then; later entries may still have frames).
+ * Return: slots with a result (@n, or 0 once io_uring has failed: it is
+ * then said once and tap_reader_broken() is true).
+ */
+unsigned int tap_reader_read(TapReader *r, unsigned int n, size_t headroom);
+
+/* tap_reader_broken() - io_uring failed; read frame by frame from now on. */
+bool tap_reader_broken(const TapReader *r);
+
+/**
+ * tap_reader_slot() - slot @i and what its last read returned
+ * @r:		the reader
+ * @i:		the slot
+ * @res:	receives bytes read (the TAP's header and the frame) or -errno
+ *
+ * Return: the slot's start; the frame is at its headroom. Valid until the
+ * next tap_reader_read().
+ */
+uint8_t *tap_reader_slot(TapReader *r, unsigned int i, ssize_t *res);
+
+/* tap_reader_free() - close the ring, free the slots; NULL is fine. */
+void tap_reader_free(TapReader *r);
 
 #endif /* VDUSE_NET_NET_PRIV_H */

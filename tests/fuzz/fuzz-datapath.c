@@ -8,10 +8,11 @@
  * buffers in one memfd) and a TAP stand-in: one end of an AF_UNIX
  * datagram socket pair, which keeps frame boundaries as a TAP queue does
  * and refuses writes when full. The input picks the features, the MTU,
- * the ring size and the guest offloads, then plays: the driver posting RX
- * buffers and TX frames (header bytes from the input), frames arriving
- * from the TAP (virtio-net header, destination, VLAN tag and length from
- * the input), control commands changing the filter, rounds of the loop,
+ * the ring size, the guest offloads and whether RX frames are read in
+ * io_uring batches (tap-read.c) or one per readv(), then plays: the driver
+ * posting RX buffers and TX frames (header bytes from the input), frames
+ * arriving from the TAP (virtio-net header, destination, VLAN tag and length
+ * from the input), control commands changing the filter, rounds of the loop,
  * pauses, and, in hostile mode, any bytes written over the rings.
  *
  * Checked, unless hostile: every frame the TAP side gets is a TX chain the
@@ -696,6 +697,9 @@ static void setup(Fuzz *f, FuzzIn *in)
     fuzz_check(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
                           f->fds) == 0);
     f->pair = net_pair_new("fuzz", 0, f->fds[0]);
+    if (!(bits & (1u << 14))) {
+        net_pair_set_io_uring(f->pair, false);
+    }
     f->cvq = ctrlvq_new("fuzz", own_mac, 1, NULL, NULL);
     ctrlvq_reset(f->cvq, f->features);
     f->filter_on = f->features & (VDUSE_BIT(VIRTIO_NET_F_CTRL_RX) |

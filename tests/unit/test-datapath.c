@@ -44,6 +44,8 @@
 #define MTU 9000
 #define ETHERTYPE_TEST 0x88b5
 #define RW (VDUSE_IOTLB_READ | VDUSE_IOTLB_WRITE)
+/* Not a feature: the fixture's pair reads one frame per readv(). */
+#define READV_ONLY (1ull << 63)
 
 /* Set in main(): why the tests cannot run here, or NULL. */
 static const char *skip_reason;
@@ -173,6 +175,10 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     sll.sll_ifindex = (int)if_nametoindex(f->ifname);
     g_assert_cmpint(bind(f->peer, (struct sockaddr *)&sll, sizeof(sll)), ==, 0);
     f->pair = net_pair_new("test", 0, f->tap_fd);
+    if (GPOINTER_TO_SIZE(data) & READV_ONLY) {
+        net_pair_set_io_uring(f->pair, false);
+        g_assert_false(net_pair_reads_io_uring(f->pair));
+    }
 }
 
 /* fixture_teardown() - stop the pair and free everything. */
@@ -216,7 +222,7 @@ static bool start_pair_mtu(Fixture *f, uint64_t features, uint16_t mtu)
         return false;
     }
     /* The layout is the rings' business: the pair never sees it. */
-    features &= ~VDUSE_BIT(VDUSE_F_RING_PACKED);
+    features &= ~(VDUSE_BIT(VDUSE_F_RING_PACKED) | READV_ONLY);
     g_assert_cmpint(ioctl(f->tap_fd, TUNSETOFFLOAD, net_tap_offloads(features)),
                     ==, 0);
     net_pair_set_filter(f->pair, NULL, false, features);
@@ -1122,6 +1128,62 @@ static void test_rx_not_accepted(Fixture *f, gconstpointer data)
 }
 
 /*
+ * Frames queued in the TAP before the driver has buffers for them, of
+ * three sizes and one 64 KB GSO frame among them, reach the driver in
+ * their order and whole: the first batches read what 5 buffers allow and
+ * one frame waits for more; the GSO frame moves the pair to readv() and
+ * the small ones after it back to batches.
+ */
+static void test_rx_queued_order(Fixture *f, gconstpointer data)
+{
+    enum { N = 40, GSO_AT = 20, FIRST = 3 };
+    static const size_t sizes[] = {60, 1514, 600};
+    size_t gso_len = 14 + 20 + 20 + 64000;
+    g_autofree uint8_t *gso_out = start_gso_rx(f, gso_len);
+    struct virtio_net_hdr none = {0};
+    struct virtio_net_hdr_v1 hdr;
+    uint8_t out[sizeof(none) + 1514];
+
+    if (!gso_out) {
+        return;
+    }
+    if (!(GPOINTER_TO_SIZE(data) & READV_ONLY) &&
+        !net_pair_reads_io_uring(f->pair)) {
+        g_test_message("io_uring is not available here: frame by frame");
+    }
+    memcpy(out, &none, sizeof(none));
+    for (unsigned int i = 0; i < N; i++) {
+        size_t len = sizes[i % 3];
+
+        if (i == GSO_AT) {
+            g_assert_cmpint(send(f->peer, gso_out, sizeof(none) + gso_len, 0),
+                            ==, (ssize_t)(sizeof(none) + gso_len));
+            continue;
+        }
+        make_frame(out + sizeof(none), len, i);
+        g_assert_cmpint(send(f->peer, out, sizeof(none) + len, 0), ==,
+                        (ssize_t)(sizeof(none) + len));
+    }
+    post_rx_buffers(f, 5, 1536);
+    for (unsigned int i = 0; i < N; i++) {
+        if (i == FIRST) {
+            g_usleep(100 * 1000); /* the pair waits for buffers */
+            post_rx_buffers(f, 150, 1536);
+        }
+        if (i == GSO_AT) {
+            rx_collect(f, gso_out + sizeof(none), gso_len, &hdr, sizeof(hdr));
+            g_assert_cmpuint(hdr.gso_type, ==, VIRTIO_NET_HDR_GSO_TCPV4);
+            continue;
+        }
+        make_frame(out, sizes[i % 3], i);
+        rx_collect(f, out, sizes[i % 3], &hdr, sizeof(hdr));
+        g_assert_cmpuint(hdr.gso_type, ==, VIRTIO_NET_HDR_GSO_NONE);
+    }
+    g_assert_cmpuint(rx_stats(f).rx_packets, ==, N);
+    g_assert_cmpuint(rx_stats(f).rx_dropped, ==, 0);
+}
+
+/*
  * Frames the TAP queued before the driver started are not delivered: a
  * start by the driver drops them (net_pair_drop_queued(), counted as
  * rx-dropped), and the first frame after the start arrives.
@@ -1542,12 +1604,22 @@ static const char *prepare_netns(void)
     return NULL;
 }
 
-/* add() - register a test on the fixture. */
+/*
+ * add() - register a test on the fixture; one that receives frames also
+ * as /datapath/readv/..., with one readv() per frame instead of batches.
+ */
 static void add(const char *path, uint64_t features,
                 void (*fn)(Fixture *, gconstpointer))
 {
     g_test_add(path, Fixture, GSIZE_TO_POINTER(features), fixture_setup, fn,
                fixture_teardown);
+    if (strstr(path, "rx") || strstr(path, "capture")) {
+        g_autofree char *twin =
+            g_strconcat("/datapath/readv", path + strlen("/datapath"), NULL);
+
+        g_test_add(twin, Fixture, GSIZE_TO_POINTER(features | READV_ONLY),
+                   fixture_setup, fn, fixture_teardown);
+    }
 }
 
 int main(int argc, char **argv)
@@ -1589,6 +1661,7 @@ int main(int argc, char **argv)
     add("/datapath/rx/not-accepted", 0, test_rx_not_accepted);
     add("/datapath/rx/over-mtu", 0, test_rx_over_mtu);
     add("/datapath/rx/drop-queued", 0, test_rx_drop_queued);
+    add("/datapath/rx/queued-order", 0, test_rx_queued_order);
     add("/datapath/coal/rx-packets", 0, test_coal_rx_packets);
     add("/datapath/coal/rx-usecs", 0, test_coal_rx_usecs);
     add("/datapath/coal/tx-packets", 0, test_coal_tx_packets);
