@@ -538,8 +538,9 @@ TapReader *tap_reader_new(int fd, unsigned int nslots, size_t slot_size,
  * Slot i gets the i-th entry's frame, @headroom bytes in, in the TAP's
  * order; tap_reader_slot() says what each read returned (-EAGAIN: the
  * queue was empty then; later entries may still have frames).
- * Return: slots with a result (@n, or 0 once io_uring has failed: it is
- * then said once and tap_reader_broken() is true).
+ * Return: @n, the slots with a result; 0 once the reader is broken
+ * (tap_reader_broken(): io_uring failed, or the fd refused RWF_NOWAIT,
+ * said once; the entries it refused say -EAGAIN).
  */
 unsigned int tap_reader_read(TapReader *r, unsigned int n, size_t headroom);
 

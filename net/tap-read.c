@@ -11,7 +11,11 @@
  * goes in with one io_uring_enter() that also waits for them all. The
  * entries carry RWF_NOWAIT: a TAP with no frame answers -EAGAIN at once
  * instead of leaving the entry waiting (the reader must never wait for
- * the network: its thread serves the TX ring too).
+ * the network: its thread serves the TX ring too). O_NONBLOCK on the fd
+ * is not enough: io_uring then waits for the fd to be readable, as a
+ * test showed. A kernel whose TAP does not take RWF_NOWAIT (no
+ * FMODE_NOWAIT) fails such entries with -EOPNOTSUPP without reading:
+ * the reader then says so once and reads no more.
  *
  * The entries are not linked. A read that is shorter than its buffer
  * (almost every TAP read) counts to io_uring as a failed link member and
@@ -143,6 +147,19 @@ unsigned int tap_reader_read(TapReader *r, unsigned int n, size_t headroom)
                   "on",
                   r->fd);
         r->broken = true;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        if (r->res[i] == -EOPNOTSUPP) {
+            /* Not read: as if the queue had been empty. */
+            r->res[i] = -EAGAIN;
+            if (!r->broken) {
+                g_message("TAP fd %d does not take reads that do not wait "
+                          "(RWF_NOWAIT) through io_uring: one read per "
+                          "frame",
+                          r->fd);
+            }
+            r->broken = true;
+        }
     }
     return n;
 #else

@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1605,6 +1606,67 @@ static const char *prepare_netns(void)
 }
 
 /*
+ * The batch reader alone, on an AF_UNIX datagram socket pair (one frame
+ * per read, as a TAP): three frames come out in order, each at the
+ * headroom of its slot, the entries after them say -EAGAIN; an fd that
+ * refuses reads that do not wait (an inotify fd) breaks the reader with
+ * nothing read.
+ */
+static void test_tap_reader(void)
+{
+    g_autofree char *why_not = NULL;
+    TapReader *r;
+    int sv[2], ino;
+    ssize_t res;
+
+    g_assert_cmpint(
+        socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+        ==, 0);
+    r = tap_reader_new(sv[0], 8, 256, &why_not);
+    if (!r) {
+        g_test_skip(why_not);
+        close(sv[0]);
+        close(sv[1]);
+        return;
+    }
+    for (uint8_t i = 0; i < 3; i++) {
+        uint8_t frame[20];
+
+        memset(frame, 'a' + i, sizeof(frame));
+        g_assert_cmpint(send(sv[1], frame, 10 + i, 0), ==, 10 + i);
+    }
+    g_assert_cmpuint(tap_reader_read(r, 5, 8), ==, 5);
+    for (unsigned int i = 0; i < 5; i++) {
+        uint8_t *slot = tap_reader_slot(r, i, &res);
+
+        if (i < 3) {
+            g_assert_cmpint(res, ==, 10 + i);
+            g_assert_cmpuint(slot[8], ==, 'a' + i);
+            g_assert_cmpuint(slot[8 + res - 1], ==, 'a' + i);
+        } else {
+            g_assert_cmpint(res, ==, -EAGAIN);
+        }
+    }
+    g_assert_false(tap_reader_broken(r));
+    tap_reader_free(r);
+    close(sv[0]);
+    close(sv[1]);
+
+    ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    g_assert_cmpint(ino, >=, 0);
+    g_clear_pointer(&why_not, g_free);
+    r = tap_reader_new(ino, 4, 256, &why_not);
+    g_assert_nonnull(r);
+    g_assert_cmpuint(tap_reader_read(r, 4, 0), ==, 4);
+    tap_reader_slot(r, 3, &res);
+    g_assert_cmpint(res, ==, -EAGAIN);
+    g_assert_true(tap_reader_broken(r));
+    g_assert_cmpuint(tap_reader_read(r, 4, 0), ==, 0);
+    tap_reader_free(r);
+    close(ino);
+}
+
+/*
  * add() - register a test on the fixture; one that receives frames also
  * as /datapath/readv/..., with one readv() per frame instead of batches.
  */
@@ -1630,6 +1692,7 @@ int main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     skip_reason = prepare_netns();
+    g_test_add_func("/datapath/tap-reader", test_tap_reader);
     add("/datapath/tx/sizes", 0, test_tx_sizes);
     add("/datapath/tx/sizes-offloads", offloads, test_tx_sizes);
     add("/datapath/rx/sizes", 0, test_rx_sizes);
