@@ -29,12 +29,6 @@ static JsonNode *fail(GError **error, GError *err)
     return NULL;
 }
 
-/* empty_reply() - {}. */
-static JsonNode *empty_reply(void)
-{
-    return json_node_init_object(json_node_alloc(), json_object_new());
-}
-
 /**
  * run_action() - run a device action that only succeeds or fails
  * @dev:	the device
@@ -52,7 +46,7 @@ static JsonNode *run_action(MgmtDevice *dev,
     if (!action(dev->nd, &err)) {
         return fail(error, err);
     }
-    return empty_reply();
+    return mgmt_reply_empty();
 }
 
 /* cmd_query_status() - the device, its driver, its binding. */
@@ -100,7 +94,7 @@ static JsonNode *cmd_set_link(JsonObject *args, GError **error, void *opaque)
         return NULL;
     }
     net_dev_set_link(dev->nd, json_node_get_boolean(up));
-    return empty_reply();
+    return mgmt_reply_empty();
 }
 
 /* cmd_announce() - ask the driver to announce itself. */
@@ -188,7 +182,7 @@ static JsonNode *cmd_export_state(JsonObject *args, GError **error,
     if (!net_state_write_at(dev->state_dir, name, text, &err)) {
         return fail(error, err);
     }
-    return empty_reply();
+    return mgmt_reply_empty();
 }
 
 /*
@@ -225,7 +219,7 @@ static JsonNode *cmd_restore_state(JsonObject *args, GError **error,
         return NULL;
     }
     net_dev_restore(dev->nd, st);
-    return empty_reply();
+    return mgmt_reply_empty();
 }
 
 void mgmt_add_device_commands(Mgmt *m, MgmtDevice *dev)

@@ -77,6 +77,12 @@ void mgmt_free(Mgmt *m);
 void mgmt_add_command(Mgmt *m, const char *name, MgmtCommandFn fn,
                       void *opaque);
 
+/*
+ * mgmt_reply_empty() - the return value {} of a command that has nothing
+ * to say; a new node, owned by the caller (what an MgmtCommandFn returns).
+ */
+JsonNode *mgmt_reply_empty(void);
+
 /**
  * mgmt_emit_event() - send an event to every client
  * @m:		the listener (NULL: nothing happens)

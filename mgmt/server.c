@@ -502,11 +502,19 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
     return TRUE;
 }
 
+JsonNode *mgmt_reply_empty(void)
+{
+    g_autoptr(JsonObject) o = json_object_new();
+
+    /* The node takes a reference of its own. */
+    return json_node_init_object(json_node_alloc(), o);
+}
+
 /* cmd_qmp_capabilities() - accepted for QMP clients; nothing to negotiate. */
 static JsonNode *cmd_qmp_capabilities(JsonObject *args, GError **error,
                                       void *opaque)
 {
-    return json_node_init_object(json_node_alloc(), json_object_new());
+    return mgmt_reply_empty();
 }
 
 /**
