@@ -10,8 +10,9 @@
 # (BUILDDIR/fuzz-runs/corpus/TARGET) starts as a copy of the committed
 # seeds without the crash-* reproducers and keeps what the runs found.
 # Prints one line per target: executions, coverage (cov, ft, as libFuzzer
-# counts them), corpus size, crashes, and the log's path; exits 1 if any
-# target crashed.
+# counts them), corpus size, crashes (leaks, timeouts and out-of-memory
+# inputs counted with them), and the log's path; exits 1 if any target
+# crashed.
 set -eu
 
 src=$(cd "$(dirname "$0")" && pwd)
@@ -59,7 +60,8 @@ for t in $targets; do
     cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
     ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
     corp=$(ls "$corpus" | wc -l)
-    crashes=$(ls "$artifacts" | grep -c '^crash-' || true)
+    # A leak, a timeout or running out of memory is a finding too.
+    crashes=$(ls "$artifacts" | grep -cE '^(crash|leak|timeout|oom)-' || true)
     printf '%-9s %12s %7s %7s %7s %8s  %s\n' "$t" "${execs:-?}" "${cov:-?}" \
         "${ft:-?}" "$corp" "$crashes" "$log"
     if [ "$crashes" != 0 ]; then
