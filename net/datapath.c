@@ -1056,8 +1056,7 @@ static int rx_deliver_pending(NetPair *p, VduseVq *vq)
         p->rx_starved = true;
         return 0;
     }
-    iov_from_buf(p->rx_iov, p->rx_held_iov, p->pending_head,
-                 p->pending_head ? p->spill : p->pending_buf,
+    iov_from_buf(p->rx_iov, p->rx_held_iov, p->pending_head, p->pending_buf,
                  p->pending - p->pending_head);
     rx_deliver(p, vq, p->pending);
     p->pending = p->pending_head = 0;
