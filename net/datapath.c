@@ -90,6 +90,7 @@
 #define BURST 64
 /* Room for the segments of the RX chains one frame may need. */
 #define RX_MAX_IOV 1024
+G_STATIC_ASSERT(RX_MAX_IOV >= VDUSE_VQ_MAX_IOV);
 #define RX_MAX_CHAINS 256
 /* Room for the segments of a TX burst's chains: the longest chain a
  * queue may hold, or a burst of chains of up to 24 segments (Linux's
@@ -112,11 +113,13 @@
  * @len:	its writable bytes
  * @niov:	its segments in the pair's @rx_iov, after those of the chains
  *		held before it
+ * @cut:	only its first @len bytes are mapped (rx_fill())
  */
 typedef struct RxChain {
     uint16_t id;
     uint32_t len;
     unsigned int niov;
+    bool cut;
 } RxChain;
 
 /**
@@ -778,21 +781,75 @@ static unsigned int rx_frame_chains(NetPair *p, size_t *room)
 }
 
 /**
+ * rx_hold() - hold the chain in @p->elem after those held
+ * @p:		the pair, with room for one more chain
+ */
+static void rx_hold(NetPair *p)
+{
+    const VduseVqElem *e = p->elem;
+
+    memcpy(&p->rx_iov[p->rx_held_iov], &e->iov[e->out_num],
+           e->in_num * sizeof(struct iovec));
+    p->rx_chains[p->rx_held++] = (RxChain){
+        .id = e->id,
+        .len = (uint32_t)MIN(e->in_len, UINT32_MAX),
+        .niov = e->in_num,
+        .cut = e->in_cut,
+    };
+    p->rx_held_iov += e->in_num;
+    p->rx_room += e->in_len;
+}
+
+/**
+ * rx_map_held_whole() - map all of the one chain held without MRG_RXBUF
+ * @p:		the pair, holding one chain whose prefix only is mapped
+ * @vq:		RX vq
+ *
+ * The bytes already written to its prefix stay where they are: the
+ * chain's first segments cover them again.
+ * Return: 0, or -EIO if the queue failed.
+ */
+static int rx_map_held_whole(NetPair *p, VduseVq *vq)
+{
+    VduseVqElem *e = p->elem;
+
+    e->id = p->rx_chains[0].id;
+    e->in_cut = true;
+    if (vduse_vq_map_whole(vq, e) < 0) {
+        return -EIO;
+    }
+    /* Never shorter than the prefix held (the queue fails if a driver
+     * rewrote the chain so), and within RX_MAX_IOV. */
+    p->rx_held = p->rx_held_iov = 0;
+    p->rx_room = 0;
+    rx_hold(p);
+    return 0;
+}
+
+/**
  * rx_fill() - hold chains until they have @want bytes, or none is left
  * @p:		the pair
  * @vq:		RX vq
  * @want:	bytes wanted (header included)
  *
- * Without MRG_RXBUF a frame goes in one chain: one held chain is enough.
+ * Without MRG_RXBUF a frame goes in one chain: one held chain is enough,
+ * and only its first @want bytes are mapped. Linux's "big packets" chain
+ * is 17 descriptors, of which a small frame needs one or two; the rest is
+ * mapped when a larger frame comes.
  * Return: 0, or -EIO if the queue failed.
  */
 static int rx_fill(NetPair *p, VduseVq *vq, size_t want)
 {
     VduseVqElem *e = p->elem;
 
+    if (!p->mrg_rxbuf && p->rx_held == 1 && p->rx_chains[0].cut &&
+        p->rx_room < want && rx_map_held_whole(p, vq) < 0) {
+        return -EIO;
+    }
     while (p->rx_room < want && p->rx_held < RX_MAX_CHAINS &&
            (p->mrg_rxbuf || p->rx_held == 0)) {
-        int ret = vduse_vq_pop(vq, e);
+        int ret = p->mrg_rxbuf ? vduse_vq_pop(vq, e)
+                               : vduse_vq_pop_prefix(vq, e, want);
 
         if (ret <= 0) {
             return ret < 0 ? -EIO : 0;
@@ -809,15 +866,7 @@ static int rx_fill(NetPair *p, VduseVq *vq, size_t want)
             vduse_vq_unpop(vq, 1);
             return 0;
         }
-        memcpy(&p->rx_iov[p->rx_held_iov], &e->iov[e->out_num],
-               e->in_num * sizeof(struct iovec));
-        p->rx_chains[p->rx_held++] = (RxChain){
-            .id = e->id,
-            .len = (uint32_t)MIN(e->in_len, UINT32_MAX),
-            .niov = e->in_num,
-        };
-        p->rx_held_iov += e->in_num;
-        p->rx_room += e->in_len;
+        rx_hold(p);
     }
     return 0;
 }
@@ -1317,12 +1366,13 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
         rx_deliver(p, vq, (size_t)n);
         return 1;
     }
-    if (!p->mrg_rxbuf) {
+    if (!p->mrg_rxbuf && !p->rx_chains[0].cut) {
         /* One buffer per frame, and the driver's is too small. */
         stat_add(&p->stats.rx_dropped, 1);
         return 1;
     }
-    /* The tail is in the spill buffer: it waits for more chains. */
+    /* The tail is in the spill buffer: it waits for more chains, or for
+     * the rest of the one chain to be mapped. */
     p->pending = (size_t)n;
     p->pending_head = room;
     p->pending_buf = p->spill;

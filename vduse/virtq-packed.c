@@ -294,6 +294,7 @@ int vq_packed_pop(VduseVq *vq, VduseVqElem *elem)
     }
     elem->out_num = elem->in_num = 0;
     elem->out_len = elem->in_len = 0;
+    elem->in_cut = false;
 
     for (;;) {
         struct vring_packed_desc d;

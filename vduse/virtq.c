@@ -347,12 +347,15 @@ const void *vq_ptr(VduseVq *vq, uint64_t iova, uint64_t len, uint8_t access)
  * @vq:		the queue
  * @head:	head index, already checked against the queue size
  * @elem:	filled with the chain
+ * @in_max:	stop after the writable buffer that brings @elem->in_len to
+ *		this many bytes (@elem->in_cut says whether more followed)
  *
  * The walk is bounded: at most num descriptors in the table, then at most
  * the indirect table's entries, each visited once.
  * Return: 0, or -EIO (the queue failed).
  */
-static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
+static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem,
+                         size_t in_max)
 {
     const struct vring_desc *table = vq->desc;
     uint32_t table_len = vq->num;
@@ -362,6 +365,7 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
     elem->id = head;
     elem->out_num = elem->in_num = 0;
     elem->out_len = elem->in_len = 0;
+    elem->in_cut = false;
 
     for (;;) {
         struct vring_desc d;
@@ -419,6 +423,10 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
         if (!(flags & VRING_DESC_F_NEXT)) {
             return 0;
         }
+        if ((flags & VRING_DESC_F_WRITE) && elem->in_len >= in_max) {
+            elem->in_cut = true;
+            return 0;
+        }
         i = le16toh(d.next);
         if (i >= table_len) {
             return vq_fail(vq, "next index %u out of range (%u)", i, table_len);
@@ -427,6 +435,11 @@ static int vq_walk_chain(VduseVq *vq, uint16_t head, VduseVqElem *elem)
 }
 
 int vduse_vq_pop(VduseVq *vq, VduseVqElem *elem)
+{
+    return vduse_vq_pop_prefix(vq, elem, SIZE_MAX);
+}
+
+int vduse_vq_pop_prefix(VduseVq *vq, VduseVqElem *elem, size_t in_max)
 {
     uint16_t avail_idx, pending, head;
 
@@ -465,11 +478,33 @@ int vduse_vq_pop(VduseVq *vq, VduseVqElem *elem)
     if (head >= vq->num) {
         return vq_fail(vq, "head index %u out of range (%u)", head, vq->num);
     }
-    if (vq_walk_chain(vq, head, elem) < 0) {
+    if (vq_walk_chain(vq, head, elem, in_max) < 0) {
         return -EIO;
     }
     vq->last_avail++;
     return 1;
+}
+
+int vduse_vq_map_whole(VduseVq *vq, VduseVqElem *elem)
+{
+    size_t prefix = elem->in_len;
+
+    if (!elem->in_cut) {
+        return 0;
+    }
+    if (!vq->started || vq->failed || vq_refresh(vq) < 0) {
+        return -EIO;
+    }
+    /* The chain is in flight: its descriptors are the device's until it
+     * is pushed, so reading them again reads the same chain, checked as
+     * ever. The caller may have written to the prefix already. */
+    if (vq_walk_chain(vq, elem->id, elem, SIZE_MAX) < 0) {
+        return -EIO;
+    }
+    if (elem->in_len < prefix) {
+        return vq_fail(vq, "chain at head %u shrank while in flight", elem->id);
+    }
+    return 0;
 }
 
 void vduse_vq_unpop(VduseVq *vq, unsigned int n)

@@ -172,6 +172,8 @@ int vduse_iotlb_translate_cached(VduseIotlb *iotlb, VduseIotlbCache *cache,
  * @in_num:	device-writable segments, at iov[out_num .. out_num+in_num)
  * @out_len:	total bytes of the readable segments
  * @in_len:	total bytes of the writable segments
+ * @in_cut:	the chain goes on past @in_len, not mapped
+ *		(vduse_vq_pop_prefix(); vduse_vq_map_whole() maps the rest)
  * @iov:	the segments, host addresses
  *
  * Callers keep these in per-queue storage set up once; nothing is allocated
@@ -183,6 +185,7 @@ typedef struct VduseVqElem {
     unsigned int in_num;
     size_t out_len;
     size_t in_len;
+    bool in_cut;
     struct iovec iov[VDUSE_VQ_MAX_IOV];
 } VduseVqElem;
 
@@ -268,6 +271,32 @@ void vduse_vq_set_asid(VduseVq *vq, uint32_t asid);
  * started again), -ENODEV if the queue is stopped.
  */
 int vduse_vq_pop(VduseVq *vq, VduseVqElem *elem);
+
+/**
+ * vduse_vq_pop_prefix() - vduse_vq_pop(), mapping the chain's writable
+ * buffers only until they hold @in_max bytes
+ * @vq:		a started queue
+ * @elem:	filled with the chain's first segments; @elem->in_cut says
+ *		whether descriptors were left unread
+ * @in_max:	writable bytes wanted
+ *
+ * For a device that fills a chain from its start and rarely needs all of
+ * it (RX of small frames into Linux's 17-descriptor "big packets" chains):
+ * the descriptors past the prefix are neither read nor translated. Split
+ * rings only; a packed queue maps the whole chain (its slots may be
+ * overwritten by used entries before the chain is read again).
+ * Return: as vduse_vq_pop().
+ */
+int vduse_vq_pop_prefix(VduseVq *vq, VduseVqElem *elem, size_t in_max);
+
+/**
+ * vduse_vq_map_whole() - map the rest of a chain vduse_vq_pop_prefix() cut
+ * @vq:		the queue it was popped from, not pushed yet
+ * @elem:	the chain, read again from its head; unchanged if not cut
+ *
+ * Return: 0, or -EIO if the queue failed (the chain is not valid then).
+ */
+int vduse_vq_map_whole(VduseVq *vq, VduseVqElem *elem);
 
 /* vduse_vq_unpop() - give the last @n popped, not pushed, chains back. */
 void vduse_vq_unpop(VduseVq *vq, unsigned int n);

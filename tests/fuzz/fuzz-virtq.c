@@ -322,18 +322,45 @@ static uint32_t in_flight(Fuzz *f)
 }
 
 /**
- * op_pop() - the device pops up to 8 chains
+ * map_whole() - map the rest of a chain popped cut, and check it
+ * @f:		the world, @f->elem holding the chain
+ */
+static void map_whole(Fuzz *f)
+{
+    size_t prefix = f->elem->in_len;
+    bool cut = f->elem->in_cut;
+
+    if (vduse_vq_map_whole(f->vq, f->elem) < 0) {
+        fuzz_check(cut && vduse_vq_is_failed(f->vq));
+        return;
+    }
+    fuzz_check(!f->elem->in_cut && f->elem->in_len >= prefix);
+}
+
+/**
+ * op_pop() - the device pops up to 8 chains, whole or their first bytes
+ * (RX of small frames), the latter maybe mapped whole afterwards
  * @f:		the world
  * @in:		the input
  */
 static void op_pop(Fuzz *f, FuzzIn *in)
 {
-    unsigned int n = fuzz_u8(in) % 8 + 1;
+    uint8_t b = fuzz_u8(in);
+    unsigned int n = b % 8 + 1;
+    size_t in_max = (b & 8) ? fuzz_u16(in) : SIZE_MAX;
 
     for (unsigned int i = 0; i < n; i++) {
-        int ret = vduse_vq_pop(f->vq, f->elem);
+        int ret = vduse_vq_pop_prefix(f->vq, f->elem, in_max);
 
         if (ret == 1) {
+            fuzz_check(!f->elem->in_cut ||
+                       (!f->packed && f->elem->in_len >= in_max));
+            if (b & 16) {
+                map_whole(f);
+                if (vduse_vq_is_failed(f->vq)) {
+                    return;
+                }
+            }
             fuzz_check(f->elem->id < f->num);
             fuzz_check(f->n_held < G_N_ELEMENTS(f->held));
             /* Popped and not published: never more than the ring holds

@@ -708,20 +708,21 @@ static void peer_vnet_hdr(Fixture *f)
 }
 
 /**
- * start_gso_rx() - start the pair with guest GSO, the peer sending with a
- *		    vnet header
+ * start_rx_with() - start the pair with @features, guest GSO among them,
+ *		     the peer sending with a vnet header
  * @f:		the fixture
+ * @features:	the driver's features
  * @len:	the length of the TCP/IPv4 frame to make
  *
  * Return: what the peer sends for that frame (its vnet header, then the
  * frame), owned by the caller; NULL if the test must skip.
  */
-static uint8_t *start_gso_rx(Fixture *f, size_t len)
+static uint8_t *start_rx_with(Fixture *f, uint64_t features, size_t len)
 {
     struct virtio_net_hdr gso;
     uint8_t *out;
 
-    if (!start_pair(f, gso_features)) {
+    if (!start_pair(f, features)) {
         return NULL;
     }
     peer_vnet_hdr(f);
@@ -729,6 +730,12 @@ static uint8_t *start_gso_rx(Fixture *f, size_t len)
     make_tcp_frame(out + sizeof(gso), len, &gso);
     memcpy(out, &gso, sizeof(gso));
     return out;
+}
+
+/* start_gso_rx() - start_rx_with() the GSO features, MRG_RXBUF among them */
+static uint8_t *start_gso_rx(Fixture *f, size_t len)
+{
+    return start_rx_with(f, gso_features, len);
 }
 
 /* A 64 KB TSO frame from the driver leaves the TAP as one GSO frame. */
@@ -868,6 +875,69 @@ static void test_rx_gso(Fixture *f, gconstpointer data)
         }
         g_assert_cmpuint(vduse_vq_last_avail(f->rx), >=, held_by);
     }
+}
+
+/**
+ * post_big_chain() - post Linux's "big packets" chain: a header buffer,
+ * then 16 pages, contiguous in the guest
+ * @f:		the fixture (split rings)
+ * @far_tail:	the pages after the first three (what a 9000-byte MTU
+ *		frame needs) point nowhere mapped
+ */
+static void post_big_chain(Fixture *f, bool far_tail)
+{
+    TestBuf bufs[17];
+    uint64_t iova = GUEST_IOVA + RX_BUF_OFF + f->rx_next;
+
+    bufs[0] = (TestBuf){iova, 12, true};
+    for (unsigned int i = 1; i < 17; i++) {
+        bufs[i] = (TestBuf){iova + 12 + (i - 1) * 4096ull, 4096, true};
+        if (far_tail && i > 3) {
+            bufs[i].iova += GUEST_IOVA + GUEST_SIZE;
+        }
+    }
+    f->rx_next += 12 + 16 * 4096;
+    g_assert_cmpuint(RX_BUF_OFF + f->rx_next, <=, GUEST_SIZE);
+    test_ring_add(&f->rxr, bufs, 17, 0);
+    kick(f->rx_kick);
+}
+
+/*
+ * Guest GSO without MRG_RXBUF: Linux posts 17-descriptor chains. The pair
+ * maps only what an MTU-sized frame needs, so a small frame reads no
+ * descriptor past the third page (here they point at nothing: reading
+ * them would fail the queue), and a 64 KB frame that comes into such a
+ * chain gets all of it, mapped again from its head.
+ */
+static void test_rx_big_chains(Fixture *f, gconstpointer data)
+{
+    size_t len = 14 + 20 + 20 + 64000;
+    uint64_t features = gso_features & ~VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+    g_autofree uint8_t *out = start_rx_with(f, features, len);
+    uint8_t small[sizeof(struct virtio_net_hdr) + 60] = {0};
+    struct virtio_net_hdr_v1 hdr;
+
+    if (!out) {
+        return;
+    }
+    make_frame(small + sizeof(struct virtio_net_hdr), 60, 7);
+    for (unsigned int i = 0; i < 2; i++) {
+        /* A small frame into a chain whose tail is not mapped. */
+        post_big_chain(f, true);
+        rx_frame(f, small, sizeof(small), small + sizeof(struct virtio_net_hdr),
+                 60, &hdr);
+        g_assert_cmpuint(le16toh(hdr.num_buffers), ==, 1);
+        /* The pair holds the next chain, cut, when the 64 KB frame comes,
+         * then one whole chain for the next frame. */
+        post_big_chain(f, false);
+        post_big_chain(f, false);
+        rx_frame(f, out, sizeof(struct virtio_net_hdr) + len,
+                 out + sizeof(struct virtio_net_hdr), len, &hdr);
+        g_assert_cmpuint(hdr.gso_type, ==, VIRTIO_NET_HDR_GSO_TCPV4);
+        rx_frame(f, small, sizeof(small), small + sizeof(struct virtio_net_hdr),
+                 60, &hdr);
+    }
+    g_assert_false(vduse_vq_is_failed(f->rx));
 }
 
 /*
@@ -1714,6 +1784,7 @@ int main(int argc, char **argv)
     add("/datapath/tx/long-chains", 0, test_tx_long_chains);
     add("/datapath/tx/sndbuf", 0, test_tx_sndbuf);
     add("/datapath/rx/gso-64k", 0, test_rx_gso);
+    add("/datapath/rx/big-chains", 0, test_rx_big_chains);
     add("/datapath/capture", 0, test_capture);
     add("/datapath/rx/small-ring-gso", 0, test_rx_small_ring);
     add("/datapath/rx/held-chains", 0, test_rx_held_chains);

@@ -292,6 +292,77 @@ static void test_chain_long(Fixture *f, gconstpointer data)
 }
 
 /**
+ * check_prefix() - pop the next chain's first @want writable bytes
+ * @f:		the fixture
+ * @want:	bytes asked for
+ * @in_num:	segments expected
+ * @in_len:	bytes expected
+ * @cut:	whether descriptors must be left unread
+ */
+static void check_prefix(Fixture *f, size_t want, unsigned int in_num,
+                         size_t in_len, bool cut)
+{
+    g_assert_cmpint(vduse_vq_pop_prefix(f->vq, f->elem, want), ==, 1);
+    g_assert_cmpuint(f->elem->out_num, ==, 1);
+    g_assert_cmpuint(f->elem->in_num, ==, in_num);
+    g_assert_cmpuint(f->elem->in_len, ==, in_len);
+    g_assert_cmpint(f->elem->in_cut, ==, cut);
+}
+
+/**
+ * test_chain_prefix() - a prefix pop reads no descriptor past the bytes it
+ * was asked for; vduse_vq_map_whole() reads the rest from the head, and
+ * fails the queue if the chain shrank in flight
+ * @f:		the fixture
+ * @data:	unused
+ */
+static void test_chain_prefix(Fixture *f, gconstpointer data)
+{
+    TestBuf bufs[] = {
+        {buf_iova(0), 12, false},
+        {buf_iova(0x100), 100, true},
+        {buf_iova(0x200), 100, true},
+        {FAR_IOVA, 100, true}, /* unmapped: a full walk fails */
+    };
+    uint64_t table = buf_iova(0x8000);
+    uint16_t head;
+
+    test_ring_start(&f->ring, f->vq, 0, false);
+    test_ring_add(&f->ring, bufs, 4, 0);
+    test_ring_add(&f->ring, bufs, 4, table);
+    test_ring_add(&f->ring, bufs, 3, 0);
+    check_prefix(f, 100, 1, 100, true);
+    check_prefix(f, 101, 2, 200, true);
+    g_assert_false(vduse_vq_is_failed(f->vq));
+    /* The whole chain: a chain that ends is not cut. */
+    check_prefix(f, 300, 2, 200, false);
+    g_assert_cmpint(vduse_vq_map_whole(f->vq, f->elem), ==, 0);
+    g_assert_cmpuint(f->elem->in_len, ==, 200);
+    g_assert_false(vduse_vq_is_failed(f->vq));
+
+    /* A cut chain mapped whole: in place, the same first segments. */
+    bufs[3].iova = buf_iova(0x300);
+    head = test_ring_add(&f->ring, bufs, 4, 0);
+    check_prefix(f, 1, 1, 100, true);
+    g_assert_cmpint(vduse_vq_map_whole(f->vq, f->elem), ==, 0);
+    g_assert_cmpuint(f->elem->id, ==, head);
+    g_assert_cmpuint(f->elem->in_num, ==, 3);
+    g_assert_cmpuint(f->elem->in_len, ==, 300);
+    g_assert_false(f->elem->in_cut);
+    g_assert_true(
+        f->elem->iov[1].iov_base ==
+        vduse_iotlb_ptr(f->iotlb, 0, buf_iova(0x100), 100, VDUSE_IOTLB_WRITE));
+
+    /* A driver that shortened its chain while the device held it. */
+    head = test_ring_add(&f->ring, bufs, 4, 0);
+    check_prefix(f, 150, 2, 200, true);
+    test_ring_set_desc(&f->ring, (uint16_t)((head + 2) % 8), buf_iova(0x200),
+                       50, VRING_DESC_F_WRITE, 0);
+    g_assert_cmpint(vduse_vq_map_whole(f->vq, f->elem), ==, -EIO);
+    g_assert_true(vduse_vq_is_failed(f->vq));
+}
+
+/**
  * test_full_ring() - as many chains as the queue holds, all at once
  * @f:		the fixture
  * @data:	unused
@@ -1477,6 +1548,7 @@ int main(int argc, char **argv)
     add("/virtq/pop/empty", NULL, test_empty);
     add("/virtq/chain/simple", NULL, test_chain);
     add("/virtq/chain/whole-table", NULL, test_chain_long);
+    add("/virtq/chain/prefix", NULL, test_chain_prefix);
     add("/virtq/chain/full-ring", NULL, test_full_ring);
     add("/virtq/chain/max-segments", NULL, test_max_segments);
     add("/virtq/chain/indirect", NULL, test_indirect);

@@ -1,17 +1,26 @@
 # datapath.sh - the virtio_vdpa netdev in namespace "a", the TAP in the
 # root namespace: pings up to the MTU, 200 MB of TCP each way, offloads,
-# the capture file read back, and the counters at exit. Twice: with packed
-# rings (offered by default, and Linux takes them), then with split rings
-# (--features -ring-packed); each run checks what the driver negotiated.
+# the capture file read back, and the counters at exit. Three times: with
+# packed rings (offered by default, and Linux takes them), with split rings
+# (--features -ring-packed), and with split rings without MRG_RXBUF, where
+# Linux posts its 17-descriptor "big packets" chains, of which the pair
+# maps only what a frame needs; each run checks what the driver negotiated.
 . /lib.sh
 
-# datapath LAYOUT [OPTION...]: the whole run, vduse-net started with OPTIONs.
+# datapath LAYOUT [OPTION...]: the whole run, vduse-net started with OPTIONs;
+# LAYOUT is packed, split, or split-big (split, MRG_RXBUF not negotiated).
 datapath() {
     layout=$1
     shift
     start_dev --name vnet0 --tap tap0 --mtu 9000 --pcap /tmp/cap.pcap "$@"
     dev=$(dev_netdev)
-    check_ring_layout "$layout"
+    check_ring_layout "${layout%-big}"
+    if [ "$layout" = split-big ]; then
+        f=$(cat /sys/bus/virtio/drivers/virtio_net/virtio*/features)
+        [ "$(echo "$f" | cut -c16)" = 0 ] ||
+            fail "the driver negotiated MRG_RXBUF: $f"
+        ok "no MRG_RXBUF: big-packet chains"
+    fi
     move_to_ns "$dev" a 10.0.0.1/24
     in_ns a $IP link set "$dev" mtu 9000
     $IP addr add 10.0.0.2/24 dev tap0
@@ -58,4 +67,5 @@ datapath() {
 
 datapath packed
 datapath split --features -ring-packed
+datapath split-big --features -ring-packed,-mrg-rxbuf
 exit 0
