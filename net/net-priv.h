@@ -512,6 +512,23 @@ void tap_batch_write(TapBatch *b, const TapFrame *frames, unsigned int n,
 /* tap_batch_free() - close the ring; NULL is fine. */
 void tap_batch_free(TapBatch *b);
 
+#ifdef HAVE_LIBURING
+struct io_uring;
+
+/**
+ * tap_uring_run() - submit the @n entries prepared on @ring, their user
+ * data their index, and wait for every one submitted (tap-batch.c)
+ * @ring:	the ring
+ * @n:		entries prepared
+ * @res:	per entry, what it returned (bytes or -errno); an entry
+ *		never completed keeps what the caller put there
+ *
+ * Return: true if all @n were submitted and reaped; false if io_uring
+ * failed, and the ring should not be used again.
+ */
+bool tap_uring_run(struct io_uring *ring, unsigned int n, ssize_t *res);
+#endif
+
 typedef struct TapReader TapReader;
 
 /**

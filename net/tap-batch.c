@@ -133,10 +133,6 @@ static void write_each(TapBatch *b, const TapFrame *frames, unsigned int n,
 static bool write_ring(TapBatch *b, const TapFrame *frames, unsigned int n,
                        ssize_t *res)
 {
-    struct io_uring_cqe *cqe;
-    unsigned int seen = 0;
-    int submitted;
-
     for (unsigned int i = 0; i < n; i++) {
         struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
 
@@ -147,13 +143,23 @@ static bool write_ring(TapBatch *b, const TapFrame *frames, unsigned int n,
             sqe->flags |= IOSQE_IO_HARDLINK;
         res[i] = -ECANCELED;
     }
+    return tap_uring_run(&b->ring, n, res);
+}
+
+bool tap_uring_run(struct io_uring *ring, unsigned int n, ssize_t *res)
+{
+    struct io_uring_cqe *cqe;
+    unsigned int seen = 0;
+    int submitted;
+
     do {
-        submitted = io_uring_submit_and_wait(&b->ring, n);
+        submitted = io_uring_submit_and_wait(ring, n);
     } while (submitted == -EINTR);
-    /* What was submitted is reaped whatever happens, so that nothing the
-     * caller gives back or pushes is still being written. */
+    /* What was submitted is reaped whatever happens, so that no buffer
+     * the caller reuses (a frame it gives back or pushes, a slot it
+     * reads) is still the kernel's. */
     while (submitted > 0 && seen < (unsigned int)submitted) {
-        int ret = io_uring_wait_cqe(&b->ring, &cqe);
+        int ret = io_uring_wait_cqe(ring, &cqe);
 
         if (ret == -EINTR)
             continue;
@@ -161,7 +167,7 @@ static bool write_ring(TapBatch *b, const TapFrame *frames, unsigned int n,
             return false;
         if (cqe->user_data < n)
             res[cqe->user_data] = cqe->res;
-        io_uring_cqe_seen(&b->ring, cqe);
+        io_uring_cqe_seen(ring, cqe);
         seen++;
     }
     return submitted == (int)n;

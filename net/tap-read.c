@@ -100,10 +100,6 @@ TapReader *tap_reader_new(int fd, unsigned int nslots, size_t slot_size,
 unsigned int tap_reader_read(TapReader *r, unsigned int n, size_t headroom)
 {
 #ifdef HAVE_LIBURING
-    struct io_uring_cqe *cqe;
-    unsigned int seen = 0;
-    int submitted;
-
     g_assert(n <= r->nslots && headroom < r->slot_size);
     if (r->broken || n == 0) {
         return 0;
@@ -122,34 +118,17 @@ unsigned int tap_reader_read(TapReader *r, unsigned int n, size_t headroom)
         io_uring_sqe_set_data64(sqe, i);
         r->res[i] = -ECANCELED;
     }
-    do {
-        submitted = io_uring_submit_and_wait(&r->ring, n);
-    } while (submitted == -EINTR);
-    /* What was submitted is reaped whatever happens: a frame it read is
-     * the caller's to deliver. */
-    while (submitted > 0 && seen < (unsigned int)submitted) {
-        int ret = io_uring_wait_cqe(&r->ring, &cqe);
-
-        if (ret == -EINTR) {
-            continue;
-        }
-        if (ret < 0) {
-            break;
-        }
-        if (cqe->user_data < n) {
-            r->res[cqe->user_data] = cqe->res;
-        }
-        io_uring_cqe_seen(&r->ring, cqe);
-        seen++;
-    }
-    if (submitted != (int)n || seen != (unsigned int)n) {
+    if (!tap_uring_run(&r->ring, n, r->res)) {
         g_message("io_uring failed on TAP fd %d: one read per frame from now "
                   "on",
                   r->fd);
         r->broken = true;
     }
     for (unsigned int i = 0; i < n; i++) {
-        if (r->res[i] == -EOPNOTSUPP) {
+        if (r->res[i] == -ECANCELED) {
+            /* Never completed (io_uring failed): nothing was read. */
+            r->res[i] = -EAGAIN;
+        } else if (r->res[i] == -EOPNOTSUPP) {
             /* Not read: as if the queue had been empty. */
             r->res[i] = -EAGAIN;
             if (!r->broken) {
