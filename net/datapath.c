@@ -814,12 +814,10 @@ static int rx_map_held_whole(NetPair *p, VduseVq *vq)
     VduseVqElem *e = p->elem;
 
     e->id = p->rx_chains[0].id;
-    e->in_cut = true;
-    if (vduse_vq_map_whole(vq, e) < 0) {
+    if (vduse_vq_map_whole(vq, e, p->rx_iov, p->rx_chains[0].niov) < 0) {
         return -EIO;
     }
-    /* Never shorter than the prefix held (the queue fails if a driver
-     * rewrote the chain so), and within RX_MAX_IOV. */
+    /* It begins with the prefix held (checked), within RX_MAX_IOV. */
     p->rx_held = p->rx_held_iov = 0;
     p->rx_room = 0;
     rx_hold(p);
@@ -882,6 +880,7 @@ static int rx_fill(NetPair *p, VduseVq *vq, size_t want)
  */
 static void rx_release(NetPair *p, VduseVq *vq)
 {
+    g_assert(p->pending_head <= p->pending);
     if (p->pending_head) {
         /* The chains go back: the frame's start joins its tail. */
         memmove(p->spill + p->pending_head, p->spill,
@@ -1096,9 +1095,11 @@ static int rx_deliver_pending(NetPair *p, VduseVq *vq)
         return -EIO;
     }
     if (!p->mrg_rxbuf && p->rx_held > 0 && p->rx_room < p->pending) {
-        /* One buffer per frame, and the driver's is too small. */
+        /* One buffer per frame, and the driver's is too small (mapped
+         * whole by rx_fill(), it may hold the frame's start: overwritten
+         * by the next). */
         stat_add(&p->stats.rx_dropped, 1);
-        p->pending = 0;
+        p->pending = p->pending_head = 0;
         return 1;
     }
     if (p->rx_room < p->pending || p->rx_held == 0) {
@@ -1349,7 +1350,7 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
         if (p->rx_batch_count) {
             return rx_take_batched(p, vq);
         }
-        /* io_uring failed: frame by frame from now on */
+        /* Nothing submitted (the reader broke before): frame by frame */
     }
     niov = rx_frame_chains(p, &room);
     /* The spill buffer follows, over the next chain's first segment. */

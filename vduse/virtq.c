@@ -485,24 +485,29 @@ int vduse_vq_pop_prefix(VduseVq *vq, VduseVqElem *elem, size_t in_max)
     return 1;
 }
 
-int vduse_vq_map_whole(VduseVq *vq, VduseVqElem *elem)
+int vduse_vq_map_whole(VduseVq *vq, VduseVqElem *elem,
+                       const struct iovec *prefix, unsigned int n)
 {
-    size_t prefix = elem->in_len;
+    const struct iovec *in;
 
-    if (!elem->in_cut) {
-        return 0;
-    }
+    g_assert(!vq->packed && n > 0); /* vduse_vq_pop_prefix() cuts neither */
     if (!vq->started || vq->failed || vq_refresh(vq) < 0) {
         return -EIO;
     }
     /* The chain is in flight: its descriptors are the device's until it
      * is pushed, so reading them again reads the same chain, checked as
-     * ever. The caller may have written to the prefix already. */
+     * ever, and its first buffers are those the caller may have written
+     * to already. */
     if (vq_walk_chain(vq, elem->id, elem, SIZE_MAX) < 0) {
         return -EIO;
     }
-    if (elem->in_len < prefix) {
-        return vq_fail(vq, "chain at head %u shrank while in flight", elem->id);
+    in = &elem->iov[elem->out_num];
+    if (elem->in_num < n ||
+        memcmp(in, prefix, (n - 1) * sizeof(*prefix)) != 0 ||
+        in[n - 1].iov_base != prefix[n - 1].iov_base ||
+        in[n - 1].iov_len < prefix[n - 1].iov_len) {
+        return vq_fail(vq, "chain at head %u changed while in flight",
+                       elem->id);
     }
     return 0;
 }

@@ -173,7 +173,7 @@ int vduse_iotlb_translate_cached(VduseIotlb *iotlb, VduseIotlbCache *cache,
  * @out_len:	total bytes of the readable segments
  * @in_len:	total bytes of the writable segments
  * @in_cut:	the chain goes on past @in_len, not mapped
- *		(vduse_vq_pop_prefix(); vduse_vq_map_whole() maps the rest)
+ *		(vduse_vq_pop_prefix(); vduse_vq_map_whole() maps it all)
  * @iov:	the segments, host addresses
  *
  * Callers keep these in per-queue storage set up once; nothing is allocated
@@ -290,13 +290,19 @@ int vduse_vq_pop(VduseVq *vq, VduseVqElem *elem);
 int vduse_vq_pop_prefix(VduseVq *vq, VduseVqElem *elem, size_t in_max);
 
 /**
- * vduse_vq_map_whole() - map the rest of a chain vduse_vq_pop_prefix() cut
- * @vq:		the queue it was popped from, not pushed yet
- * @elem:	the chain, read again from its head; unchanged if not cut
+ * vduse_vq_map_whole() - map all of a chain vduse_vq_pop_prefix() cut
+ * @vq:		the split queue it was popped from, not pushed yet
+ * @elem:	filled with the whole chain whose head is @elem->id
+ * @prefix:	the writable segments the cut pop gave (the caller's copy)
+ * @n:		how many, at least 1
  *
- * Return: 0, or -EIO if the queue failed (the chain is not valid then).
+ * The chain must still begin with @prefix, so that what the caller wrote
+ * there stays in place.
+ * Return: 0, or -EIO if the queue failed (a driver that changed the chain
+ * while the device held it fails it too).
  */
-int vduse_vq_map_whole(VduseVq *vq, VduseVqElem *elem);
+int vduse_vq_map_whole(VduseVq *vq, VduseVqElem *elem,
+                       const struct iovec *prefix, unsigned int n);
 
 /* vduse_vq_unpop() - give the last @n popped, not pushed, chains back. */
 void vduse_vq_unpop(VduseVq *vq, unsigned int n);

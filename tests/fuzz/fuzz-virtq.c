@@ -327,14 +327,20 @@ static uint32_t in_flight(Fuzz *f)
  */
 static void map_whole(Fuzz *f)
 {
-    size_t prefix = f->elem->in_len;
-    bool cut = f->elem->in_cut;
+    static struct iovec prefix[VDUSE_VQ_MAX_IOV];
+    unsigned int n = f->elem->in_num;
+    size_t len = f->elem->in_len;
 
-    if (vduse_vq_map_whole(f->vq, f->elem) < 0) {
-        fuzz_check(cut && vduse_vq_is_failed(f->vq));
+    if (!f->elem->in_cut) {
         return;
     }
-    fuzz_check(!f->elem->in_cut && f->elem->in_len >= prefix);
+    memcpy(prefix, &f->elem->iov[f->elem->out_num], n * sizeof(prefix[0]));
+    if (vduse_vq_map_whole(f->vq, f->elem, prefix, n) < 0) {
+        fuzz_check(vduse_vq_is_failed(f->vq));
+        return;
+    }
+    fuzz_check(!f->elem->in_cut && f->elem->in_len >= len &&
+               f->elem->in_num >= n);
 }
 
 /**

@@ -879,27 +879,51 @@ static void test_rx_gso(Fixture *f, gconstpointer data)
 
 /**
  * post_big_chain() - post Linux's "big packets" chain: a header buffer,
- * then 16 pages, contiguous in the guest
+ * then pages, contiguous in the guest
  * @f:		the fixture (split rings)
+ * @pages:	how many 4 KiB pages (Linux: 16)
  * @far_tail:	the pages after the first three (what a 9000-byte MTU
  *		frame needs) point nowhere mapped
+ *
+ * Return: the chain's head.
  */
-static void post_big_chain(Fixture *f, bool far_tail)
+static uint16_t post_big_chain(Fixture *f, unsigned int pages, bool far_tail)
 {
     TestBuf bufs[17];
     uint64_t iova = GUEST_IOVA + RX_BUF_OFF + f->rx_next;
+    uint16_t head;
 
+    g_assert_cmpuint(pages, <, G_N_ELEMENTS(bufs));
     bufs[0] = (TestBuf){iova, 12, true};
-    for (unsigned int i = 1; i < 17; i++) {
+    for (unsigned int i = 1; i <= pages; i++) {
         bufs[i] = (TestBuf){iova + 12 + (i - 1) * 4096ull, 4096, true};
         if (far_tail && i > 3) {
             bufs[i].iova += GUEST_IOVA + GUEST_SIZE;
         }
     }
-    f->rx_next += 12 + 16 * 4096;
+    f->rx_next += 12 + pages * 4096;
     g_assert_cmpuint(RX_BUF_OFF + f->rx_next, <=, GUEST_SIZE);
-    test_ring_add(&f->rxr, bufs, 17, 0);
+    head = test_ring_add(&f->rxr, bufs, pages + 1, 0);
     kick(f->rx_kick);
+    return head;
+}
+
+/**
+ * rx_dropped() - the pair's RX drops, once it counted at least @n (or
+ *		  after 2 s)
+ */
+static uint64_t rx_dropped(Fixture *f, uint64_t n)
+{
+    NetPairStats s;
+
+    for (int ms = 0; ms < 2000; ms++) {
+        net_pair_get_stats(f->pair, &s);
+        if (s.rx_dropped >= n) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    return s.rx_dropped;
 }
 
 /*
@@ -923,14 +947,14 @@ static void test_rx_big_chains(Fixture *f, gconstpointer data)
     make_frame(small + sizeof(struct virtio_net_hdr), 60, 7);
     for (unsigned int i = 0; i < 2; i++) {
         /* A small frame into a chain whose tail is not mapped. */
-        post_big_chain(f, true);
+        post_big_chain(f, 16, true);
         rx_frame(f, small, sizeof(small), small + sizeof(struct virtio_net_hdr),
                  60, &hdr);
         g_assert_cmpuint(le16toh(hdr.num_buffers), ==, 1);
         /* The pair holds the next chain, cut, when the 64 KB frame comes,
          * then one whole chain for the next frame. */
-        post_big_chain(f, false);
-        post_big_chain(f, false);
+        post_big_chain(f, 16, false);
+        post_big_chain(f, 16, false);
         rx_frame(f, out, sizeof(struct virtio_net_hdr) + len,
                  out + sizeof(struct virtio_net_hdr), len, &hdr);
         g_assert_cmpuint(hdr.gso_type, ==, VIRTIO_NET_HDR_GSO_TCPV4);
@@ -938,6 +962,76 @@ static void test_rx_big_chains(Fixture *f, gconstpointer data)
                  60, &hdr);
     }
     g_assert_false(vduse_vq_is_failed(f->rx));
+}
+
+/*
+ * A chain longer than an MTU-sized frame and shorter than a 64 KB one
+ * (virtio 1.2 5.1.6.3.1 only says SHOULD): a 64 KB frame read into its
+ * start is dropped once the chain is mapped whole, a pause then gives the
+ * chain back as it is, and the next frame goes into it.
+ */
+static void test_rx_big_chain_short(Fixture *f, gconstpointer data)
+{
+    size_t len = 14 + 20 + 20 + 64000;
+    uint64_t features = gso_features & ~VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+    g_autofree uint8_t *out = start_rx_with(f, features, len);
+    uint8_t small[sizeof(struct virtio_net_hdr) + 60] = {0};
+    struct virtio_net_hdr_v1 hdr;
+
+    if (!out) {
+        return;
+    }
+    make_frame(small + sizeof(struct virtio_net_hdr), 60, 8);
+    post_big_chain(f, 4, false);
+    g_assert_cmpint(send(f->peer, out, sizeof(struct virtio_net_hdr) + len, 0),
+                    ==, (ssize_t)(sizeof(struct virtio_net_hdr) + len));
+    g_assert_cmpuint(rx_dropped(f, 1), ==, 1);
+    net_pair_pause(f->pair);
+    g_assert_cmpuint(vduse_vq_last_avail(f->rx), ==, 0);
+    net_pair_resume(f->pair);
+    rx_frame(f, small, sizeof(small), small + sizeof(struct virtio_net_hdr), 60,
+             &hdr);
+    g_assert_cmpuint(rx_dropped(f, 1), ==, 1);
+    g_assert_false(vduse_vq_is_failed(f->rx));
+}
+
+/*
+ * A driver that shortens a chain the pair holds cut, with TX traffic in
+ * between (TX pops into the same storage): when a 64 KB frame needs the
+ * whole chain, the queue fails instead of taking the new layout.
+ */
+static void test_rx_big_chain_rewritten(Fixture *f, gconstpointer data)
+{
+    size_t len = 14 + 20 + 20 + 64000;
+    uint64_t features = gso_features & ~VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+    g_autofree uint8_t *out = start_rx_with(f, features, len);
+    struct virtio_net_hdr_v1 tx_hdr = {0};
+    uint8_t frame[60];
+    uint16_t head, first_page;
+    int ms = 0;
+
+    if (!out) {
+        return;
+    }
+    head = post_big_chain(f, 16, false);
+    while (vduse_vq_last_avail(f->rx) < 1 && ms++ < 2000) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(vduse_vq_last_avail(f->rx), ==, 1);
+    make_frame(frame, sizeof(frame), 9);
+    tx_frame(f, &tx_hdr, frame, sizeof(frame), true);
+    first_page = (uint16_t)((head + 1) % RING_SIZE);
+    test_ring_set_desc(&f->rxr, first_page,
+                       le64toh(f->rxr.desc[first_page].addr), 100,
+                       VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+                       (uint16_t)((first_page + 1) % RING_SIZE));
+    g_assert_cmpint(send(f->peer, out, sizeof(struct virtio_net_hdr) + len, 0),
+                    ==, (ssize_t)(sizeof(struct virtio_net_hdr) + len));
+    ms = 0;
+    while (!vduse_vq_is_failed(f->rx) && ms++ < 2000) {
+        g_usleep(1000);
+    }
+    g_assert_true(vduse_vq_is_failed(f->rx));
 }
 
 /*
@@ -1785,6 +1879,8 @@ int main(int argc, char **argv)
     add("/datapath/tx/sndbuf", 0, test_tx_sndbuf);
     add("/datapath/rx/gso-64k", 0, test_rx_gso);
     add("/datapath/rx/big-chains", 0, test_rx_big_chains);
+    add("/datapath/rx/big-chain-short", 0, test_rx_big_chain_short);
+    add("/datapath/rx/big-chain-rewritten", 0, test_rx_big_chain_rewritten);
     add("/datapath/capture", 0, test_capture);
     add("/datapath/rx/small-ring-gso", 0, test_rx_small_ring);
     add("/datapath/rx/held-chains", 0, test_rx_held_chains);
