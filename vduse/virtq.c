@@ -490,7 +490,7 @@ int vduse_vq_map_whole(VduseVq *vq, VduseVqElem *elem,
 {
     const struct iovec *in;
 
-    g_assert(!vq->packed && n > 0); /* vduse_vq_pop_prefix() cuts neither */
+    g_assert(!vq->packed); /* vduse_vq_pop_prefix() never cuts those */
     if (!vq->started || vq->failed || vq_refresh(vq) < 0) {
         return -EIO;
     }
@@ -502,10 +502,12 @@ int vduse_vq_map_whole(VduseVq *vq, VduseVqElem *elem,
         return -EIO;
     }
     in = &elem->iov[elem->out_num];
+    /* A prefix of no segment: zero-length writable buffers, cut for an
+     * @in_max of 0. */
     if (elem->in_num < n ||
-        memcmp(in, prefix, (n - 1) * sizeof(*prefix)) != 0 ||
-        in[n - 1].iov_base != prefix[n - 1].iov_base ||
-        in[n - 1].iov_len < prefix[n - 1].iov_len) {
+        (n > 0 && (memcmp(in, prefix, (n - 1) * sizeof(*prefix)) != 0 ||
+                   in[n - 1].iov_base != prefix[n - 1].iov_base ||
+                   in[n - 1].iov_len < prefix[n - 1].iov_len))) {
         return vq_fail(vq, "chain at head %u changed while in flight",
                        elem->id);
     }

@@ -294,7 +294,7 @@ int vduse_vq_pop_prefix(VduseVq *vq, VduseVqElem *elem, size_t in_max);
  * @vq:		the split queue it was popped from, not pushed yet
  * @elem:	filled with the whole chain whose head is @elem->id
  * @prefix:	the writable segments the cut pop gave (the caller's copy)
- * @n:		how many, at least 1
+ * @n:		how many
  *
  * The chain must still begin with @prefix, so that what the caller wrote
  * there stays in place.
