@@ -926,6 +926,28 @@ static uint64_t rx_dropped(Fixture *f, uint64_t n)
     return s.rx_dropped;
 }
 
+/* A 60-byte frame behind a vnet header, as the peer sends it. */
+#define SMALL_OUT (sizeof(struct virtio_net_hdr) + 60)
+
+/**
+ * start_big_rx() - start the pair with guest GSO and no MRG_RXBUF (Linux
+ * then posts "big packets" chains), the peer sending with a vnet header
+ * @f:		the fixture
+ * @len:	the length of the TCP/IPv4 GSO frame to make
+ * @small:	filled with a 60-byte frame behind a zero vnet header
+ *		(SMALL_OUT bytes)
+ *
+ * Return: as start_rx_with().
+ */
+static uint8_t *start_big_rx(Fixture *f, size_t len, uint8_t *small)
+{
+    uint64_t features = gso_features & ~VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
+
+    memset(small, 0, sizeof(struct virtio_net_hdr));
+    make_frame(small + sizeof(struct virtio_net_hdr), 60, 7);
+    return start_rx_with(f, features, len);
+}
+
 /*
  * Guest GSO without MRG_RXBUF: Linux posts 17-descriptor chains. The pair
  * maps only what an MTU-sized frame needs, so a small frame reads no
@@ -936,20 +958,18 @@ static uint64_t rx_dropped(Fixture *f, uint64_t n)
 static void test_rx_big_chains(Fixture *f, gconstpointer data)
 {
     size_t len = 14 + 20 + 20 + 64000;
-    uint64_t features = gso_features & ~VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
-    g_autofree uint8_t *out = start_rx_with(f, features, len);
-    uint8_t small[sizeof(struct virtio_net_hdr) + 60] = {0};
+    uint8_t small[SMALL_OUT];
+    g_autofree uint8_t *out = start_big_rx(f, len, small);
     struct virtio_net_hdr_v1 hdr;
 
     if (!out) {
         return;
     }
-    make_frame(small + sizeof(struct virtio_net_hdr), 60, 7);
     for (unsigned int i = 0; i < 2; i++) {
         /* A small frame into a chain whose tail is not mapped. */
         post_big_chain(f, 16, true);
-        rx_frame(f, small, sizeof(small), small + sizeof(struct virtio_net_hdr),
-                 60, &hdr);
+        rx_frame(f, small, SMALL_OUT, small + sizeof(struct virtio_net_hdr), 60,
+                 &hdr);
         g_assert_cmpuint(le16toh(hdr.num_buffers), ==, 1);
         /* The pair holds the next chain, cut, when the 64 KB frame comes,
          * then one whole chain for the next frame. */
@@ -958,8 +978,8 @@ static void test_rx_big_chains(Fixture *f, gconstpointer data)
         rx_frame(f, out, sizeof(struct virtio_net_hdr) + len,
                  out + sizeof(struct virtio_net_hdr), len, &hdr);
         g_assert_cmpuint(hdr.gso_type, ==, VIRTIO_NET_HDR_GSO_TCPV4);
-        rx_frame(f, small, sizeof(small), small + sizeof(struct virtio_net_hdr),
-                 60, &hdr);
+        rx_frame(f, small, SMALL_OUT, small + sizeof(struct virtio_net_hdr), 60,
+                 &hdr);
     }
     g_assert_false(vduse_vq_is_failed(f->rx));
 }
@@ -973,15 +993,13 @@ static void test_rx_big_chains(Fixture *f, gconstpointer data)
 static void test_rx_big_chain_short(Fixture *f, gconstpointer data)
 {
     size_t len = 14 + 20 + 20 + 64000;
-    uint64_t features = gso_features & ~VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
-    g_autofree uint8_t *out = start_rx_with(f, features, len);
-    uint8_t small[sizeof(struct virtio_net_hdr) + 60] = {0};
+    uint8_t small[SMALL_OUT];
+    g_autofree uint8_t *out = start_big_rx(f, len, small);
     struct virtio_net_hdr_v1 hdr;
 
     if (!out) {
         return;
     }
-    make_frame(small + sizeof(struct virtio_net_hdr), 60, 8);
     post_big_chain(f, 4, false);
     g_assert_cmpint(send(f->peer, out, sizeof(struct virtio_net_hdr) + len, 0),
                     ==, (ssize_t)(sizeof(struct virtio_net_hdr) + len));
@@ -989,7 +1007,7 @@ static void test_rx_big_chain_short(Fixture *f, gconstpointer data)
     net_pair_pause(f->pair);
     g_assert_cmpuint(vduse_vq_last_avail(f->rx), ==, 0);
     net_pair_resume(f->pair);
-    rx_frame(f, small, sizeof(small), small + sizeof(struct virtio_net_hdr), 60,
+    rx_frame(f, small, SMALL_OUT, small + sizeof(struct virtio_net_hdr), 60,
              &hdr);
     g_assert_cmpuint(rx_dropped(f, 1), ==, 1);
     g_assert_false(vduse_vq_is_failed(f->rx));
@@ -1003,10 +1021,9 @@ static void test_rx_big_chain_short(Fixture *f, gconstpointer data)
 static void test_rx_big_chain_rewritten(Fixture *f, gconstpointer data)
 {
     size_t len = 14 + 20 + 20 + 64000;
-    uint64_t features = gso_features & ~VDUSE_BIT(VIRTIO_NET_F_MRG_RXBUF);
-    g_autofree uint8_t *out = start_rx_with(f, features, len);
+    uint8_t small[SMALL_OUT];
+    g_autofree uint8_t *out = start_big_rx(f, len, small);
     struct virtio_net_hdr_v1 tx_hdr = {0};
-    uint8_t frame[60];
     uint16_t head, first_page;
     int ms = 0;
 
@@ -1018,8 +1035,7 @@ static void test_rx_big_chain_rewritten(Fixture *f, gconstpointer data)
         g_usleep(1000);
     }
     g_assert_cmpuint(vduse_vq_last_avail(f->rx), ==, 1);
-    make_frame(frame, sizeof(frame), 9);
-    tx_frame(f, &tx_hdr, frame, sizeof(frame), true);
+    tx_frame(f, &tx_hdr, small + sizeof(struct virtio_net_hdr), 60, true);
     first_page = (uint16_t)((head + 1) % RING_SIZE);
     test_ring_set_desc(&f->rxr, first_page,
                        le64toh(f->rxr.desc[first_page].addr), 100,
