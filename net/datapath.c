@@ -1222,6 +1222,19 @@ static ssize_t rx_read_frame(NetPair *p, unsigned int niov, size_t room)
 }
 
 /**
+ * rx_want_after() - what to hold chains for, after a frame of @len bytes
+ * @p:		the pair
+ * @len:	the frame's length, header included
+ *
+ * After a GSO frame, the largest frame (the next is likely one too);
+ * after any other, one MTU-sized frame.
+ */
+static void rx_want_after(NetPair *p, size_t len)
+{
+    p->rx_want = len > p->rx_frame_mtu ? p->rx_frame_max : p->rx_frame_mtu;
+}
+
+/**
  * rx_take_batched() - deliver the next frame a batch read
  * @p:		the pair, with frames of a batch left
  * @vq:		RX vq
@@ -1262,8 +1275,7 @@ static int rx_take_batched(NetPair *p, VduseVq *vq)
             stat_add(&p->stats.rx_filtered, 1);
             return 1;
         }
-        p->rx_want =
-            (size_t)n > p->rx_frame_mtu ? p->rx_frame_max : p->rx_frame_mtu;
+        rx_want_after(p, (size_t)n);
         /* Checked and copied into chains as a waiting frame is. */
         p->pending = (size_t)n;
         p->pending_head = 0;
@@ -1361,8 +1373,7 @@ static int pair_rx_one(NetPair *p, VduseVq *vq)
     if (n <= 0) {
         return n == 0 ? 0 : 1;
     }
-    p->rx_want =
-        (size_t)n > p->rx_frame_mtu ? p->rx_frame_max : p->rx_frame_mtu;
+    rx_want_after(p, (size_t)n);
     if ((size_t)n <= room) {
         rx_deliver(p, vq, (size_t)n);
         return 1;
